@@ -1,0 +1,120 @@
+// client.ts: a TCP client for server.ts, the lesson's "Creando un Client Socket" written with Deno.
+//
+// Run the two ends in two terminals:
+//   terminal 1:  deno run --allow-net server.ts               prints "listening on 0.0.0.0:21042"
+//   terminal 2:  deno run --allow-net client.ts hola "que tal"
+//                prints the server's greeting, then "hola" and "que tal" as the server sends them back
+//
+// With no messages, it sends what you type, line by line, and prints what comes back; end your
+// input with Ctrl-D (Ctrl-Z then Enter on Windows). Comments give the lesson's step numbers (1-6).
+
+// Step 1, "import socket": Deno's sockets are built in; we import only a flag parser.
+import { parseArgs } from "node:util";
+
+const USAGE = `usage: deno run --allow-net client.ts [--host H] [--port P] [--help] [message ...]
+  --host H   server to connect to (default 127.0.0.1)
+  --port P   server's port (default 21042)
+  message    lines to send; with none, send standard input line by line`;
+const CONNECT_TIMEOUT_MS = 5000;
+
+function usageError(message: string): never {
+  console.error(`client.ts: ${message}\n${USAGE}`);
+  Deno.exit(2);
+}
+
+function parseFlags() {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        host: { type: "string", default: "127.0.0.1" },
+        port: { type: "string", default: "21042" },
+        help: { type: "boolean", default: false },
+      },
+    });
+  } catch (error) {
+    usageError((error as Error).message);
+  }
+}
+const parsed = parseFlags();
+const options = parsed.values;
+if (options.help) {
+  console.log(USAGE);
+  Deno.exit(0);
+}
+if (!/^\d+$/.test(options.port) || Number(options.port) > 65535) {
+  usageError("--port must be a whole number from 0 to 65535");
+}
+const port = Number(options.port);
+const server = options.host.includes(":") ? `[${options.host}]:${port}` : `${options.host}:${port}`;
+
+function fail(message: string): never {
+  console.error(`client.ts: ${message}`);
+  Deno.exit(1);
+}
+
+// Steps 3 and 4 in one call: Deno.connect creates the socket and connects it to the server. The
+// signal gives up on a server that never answers, instead of waiting for the system's timeout.
+let conn: Deno.Conn;
+try {
+  conn = await Deno.connect({ hostname: options.host, port, signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS) });
+} catch (error) {
+  if (error instanceof Deno.errors.ConnectionRefused) {
+    fail(`connection refused by ${server}: is server.ts running, and on that port?`);
+  } else if (error instanceof Deno.errors.NotCapable) {
+    fail(`no permission to connect to ${server}: run with --allow-net`);
+  } else if (error instanceof DOMException && ["TimeoutError", "AbortError"].includes(error.name)) {
+    fail(`no answer from ${server} within ${CONNECT_TIMEOUT_MS / 1000} s: is the host right, and reachable?`);
+  }
+  fail(`cannot connect to ${server} (${(error as Error).message}): is the host name right?`);
+}
+
+// conn.write() may send only part of the buffer (like Python's send()), so loop until all of it
+// is written: this is Python's sendall().
+async function writeAll(writer: Deno.Conn | typeof Deno.stdout, bytes: Uint8Array) {
+  let written = 0;
+  while (written < bytes.length) written += await writer.write(bytes.subarray(written));
+}
+
+// Step 5, send(): each message as one line, or standard input as it comes. Then closeWrite(), the
+// lesson's shutdown(SHUT_WR): the server reads "end of stream" and knows we are done, while we can
+// still receive what it has left to send.
+async function sendMessages() {
+  if (parsed.positionals.length > 0) {
+    for (const message of parsed.positionals) await writeAll(conn, new TextEncoder().encode(message + "\n"));
+  } else {
+    const buffer = new Uint8Array(16 * 1024);
+    while (true) {
+      const count = await Deno.stdin.read(buffer); // a line when typed, a chunk when piped
+      if (count === null) break;
+      await writeAll(conn, buffer.subarray(0, count));
+    }
+  }
+  conn.closeWrite();
+}
+
+// Step 5, recv(): print what arrives until the server closes (read() gives null). A read holds
+// whatever bytes have arrived, which may end in the middle of a character: the decoder's stream
+// mode keeps that partial character until the rest of it arrives.
+async function printReplies() {
+  const buffer = new Uint8Array(64 * 1024);
+  const decoder = new TextDecoder();
+  while (true) {
+    const count = await conn.read(buffer);
+    if (count === null) break;
+    await writeAll(Deno.stdout, new TextEncoder().encode(decoder.decode(buffer.subarray(0, count), { stream: true })));
+  }
+  await writeAll(Deno.stdout, new TextEncoder().encode(decoder.decode()));
+}
+
+// Sending and receiving run side by side, so replies appear while we are still sending or typing.
+// If sending fails, the server has closed or reset the connection, and printReplies() says how.
+sendMessages().catch(() => {});
+try {
+  await printReplies();
+} catch (error) {
+  if (error instanceof Deno.errors.ConnectionReset) fail(`connection reset by ${server}`);
+  fail(`connection to ${server} failed: ${(error as Error).message}`);
+}
+conn.close(); // step 6
+Deno.exit(0); // also stops reading standard input if the server closed first

@@ -1,0 +1,188 @@
+// server.ts: a TCP echo server, the lesson's "Creando un Server Socket" written with Deno.
+//
+// Run the two ends in two terminals:
+//   terminal 1:  deno run --allow-net server.ts        prints "listening on 0.0.0.0:21042",
+//                                                       then one line per client that comes and goes
+//   terminal 2:  deno run --allow-net client.ts hola   prints the greeting, then "hola" sent back
+//
+// Every line a client sends (bytes up to "\n") comes back to it byte for byte. Comments give the
+// lesson's step numbers (1-9). Add --allow-sys=hostname to also see the machine's name (step 2).
+
+// Step 1, "import socket": Deno's sockets are built in; we import only a flag parser.
+import { parseArgs } from "node:util";
+
+const USAGE = `usage: deno run --allow-net server.ts [--host H] [--port P] [--backlog N] [--quiet] [--help]
+  --host H     address to listen on (default 0.0.0.0: every interface, the lesson's "")
+  --port P     port to listen on, 0 picks a free one (default 21042)
+  --backlog N  connections the system may queue before we accept them (default 511)
+  --quiet      do not log each connection`;
+const MAX_LINE = 64 * 1024; // longest line we keep in memory while waiting for its "\n"
+const NEWLINE = 10; // the byte value of "\n"
+
+function usageError(message: string): never {
+  console.error(`server.ts: ${message}\n${USAGE}`);
+  Deno.exit(2);
+}
+
+function parseWholeNumber(text: string, flag: string, max: number): number {
+  if (!/^\d+$/.test(text) || Number(text) > max) usageError(`${flag} must be a whole number from 0 to ${max}`);
+  return Number(text);
+}
+
+function parseFlags() {
+  try {
+    return parseArgs({
+      options: {
+        host: { type: "string", default: "0.0.0.0" },
+        port: { type: "string", default: "21042" },
+        backlog: { type: "string" },
+        quiet: { type: "boolean", default: false },
+        help: { type: "boolean", default: false },
+      },
+    });
+  } catch (error) {
+    usageError((error as Error).message);
+  }
+}
+const options = parseFlags().values;
+if (options.help) {
+  console.log(USAGE);
+  Deno.exit(0);
+}
+const port = parseWholeNumber(options.port, "--port", 65535); // step 3: a port above 1024
+const backlog = options.backlog === undefined ? undefined : parseWholeNumber(options.backlog, "--backlog", 65535);
+const log = options.quiet ? () => {} : console.log;
+
+function showAddress(addr: Deno.NetAddr): string {
+  return addr.hostname.includes(":") ? `[${addr.hostname}]:${addr.port}` : `${addr.hostname}:${addr.port}`;
+}
+
+// Steps 4, 5 and 6 in one call: Deno.listen creates the socket, binds it to host and port, and
+// listens. The backlog (the lesson's listen(n)) is not how many clients we serve at once: it is the
+// queue of connections the system has accepted for us but we have not yet taken with accept().
+// Keep it large: with a backlog of 5, a burst of 40 clients waits seconds for SYN retries.
+let listener: Deno.Listener;
+try {
+  listener = Deno.listen({ hostname: options.host, port, tcpBacklog: backlog });
+} catch (error) {
+  if (error instanceof Deno.errors.AddrInUse) {
+    console.error(
+      `server.ts: port ${port} is already in use on ${options.host}: stop the other server, or pick another port with --port`,
+    );
+  } else if (error instanceof Deno.errors.NotCapable) {
+    console.error(`server.ts: no permission to listen on ${options.host}:${port}: run with --allow-net`);
+  } else {
+    console.error(`server.ts: cannot listen on ${options.host}:${port}: ${(error as Error).message}`);
+  }
+  Deno.exit(1);
+}
+console.log(`listening on ${showAddress(listener.addr as Deno.NetAddr)}`);
+// Step 2 (optional): the machine's name, only if --allow-sys=hostname was given (never prompts).
+if (Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state === "granted") {
+  console.log(`this machine is ${Deno.hostname()}`);
+}
+
+const openConnections = new Set<Deno.Conn>();
+let stopping = false;
+function stop() {
+  stopping = true;
+  listener.close(); // no more accept()
+  for (const conn of openConnections) conn.close(); // step 9 for everyone still connected
+}
+Deno.addSignalListener("SIGINT", stop); // Ctrl-C
+if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop); // Windows has no SIGTERM
+
+// conn.write() may send only part of the buffer (like Python's send()), so loop until all of it
+// is written: this is Python's sendall().
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array) {
+  let written = 0;
+  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+}
+
+// TCP is a stream of bytes, not of messages: one read may hold half a line, or several lines. So we
+// send back everything up to the last "\n" we have, and keep the unfinished line for the next read.
+async function serve(conn: Deno.Conn) {
+  const peer = showAddress(conn.remoteAddr as Deno.NetAddr);
+  log(`connection from ${peer}`);
+  let lines = 0, bytes = 0, ending = "closed";
+  // The read buffer starts small, so that idle clients cost little memory, and doubles while the
+  // client keeps it full, up to 64 KiB.
+  let buffer = new Uint8Array(1024);
+  let unfinished: Uint8Array = new Uint8Array(0); // start of a line whose "\n" has not arrived yet
+  try {
+    await writeAll(conn, new TextEncoder().encode("welcome: every line you send comes back to you\n")); // step 8
+    while (true) {
+      const count = await conn.read(buffer); // recv(): null means the client closed its side
+      if (count === null) break;
+      bytes += count;
+      const received = buffer.subarray(0, count);
+      const firstEnd = received.indexOf(NEWLINE);
+      if (unfinished.length + (firstEnd === -1 ? count : firstEnd) > MAX_LINE) {
+        await refuseLongLine(conn, buffer);
+        ending = "closed (line too long)";
+        unfinished = new Uint8Array(0);
+        break;
+      }
+      const lastEnd = received.lastIndexOf(NEWLINE);
+      if (lastEnd === -1) {
+        unfinished = concat(unfinished, received);
+      } else {
+        const finished = received.subarray(0, lastEnd + 1); // the complete lines; copied only if needed:
+        await writeAll(conn, unfinished.length === 0 ? finished : concat(unfinished, finished)); // send()
+        unfinished = received.slice(lastEnd + 1); // a copy: the next read reuses buffer
+        for (let at = firstEnd; at !== -1; at = received.indexOf(NEWLINE, at + 1)) lines++;
+      }
+      if (count === buffer.length && buffer.length < 64 * 1024) buffer = new Uint8Array(buffer.length * 2);
+    }
+    await writeAll(conn, unfinished); // a last piece without "\n" comes back too
+  } catch (error) {
+    ending = `closed after an error (${(error as Error).name})`;
+  } finally {
+    openConnections.delete(conn);
+    if (!stopping) {
+      conn.close(); // step 9
+      log(`${ending} ${peer}: ${lines} lines, ${bytes} bytes`);
+    }
+  }
+}
+
+// Say why we close, then let the client finish sending before we close: closing a socket with
+// unread data resets the connection, and the client could lose our error line.
+async function refuseLongLine(conn: Deno.Conn, buffer: Uint8Array) {
+  await writeAll(conn, new TextEncoder().encode(`error: line longer than ${MAX_LINE} bytes, closing\n`));
+  conn.closeWrite();
+  let discarded = 0;
+  while (discarded < 1024 * 1024) {
+    const count = await conn.read(buffer);
+    if (count === null) break;
+    discarded += count;
+  }
+}
+
+function concat(first: Uint8Array, second: Uint8Array): Uint8Array {
+  const joined = new Uint8Array(first.length + second.length);
+  joined.set(first);
+  joined.set(second, first.length);
+  return joined;
+}
+
+// Step 7, accept(): take each client as it comes and serve it without waiting for the others.
+// serve() catches its own errors: one uncaught error would end the whole server.
+let acceptFailing = false;
+while (!stopping) {
+  let conn: Deno.Conn;
+  try {
+    conn = await listener.accept();
+  } catch (error) {
+    if (stopping) break;
+    // For example, out of file descriptors: say it once, wait a little, and try again.
+    if (!acceptFailing) console.error(`server.ts: cannot accept (${(error as Error).message}); retrying`);
+    acceptFailing = true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    continue;
+  }
+  if (acceptFailing) console.error("server.ts: accepting again");
+  acceptFailing = false;
+  openConnections.add(conn);
+  serve(conn);
+}

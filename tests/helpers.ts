@@ -1,0 +1,154 @@
+// Shared helpers for the tests: spawn the kit's scripts as real processes, wait for a server's
+// "listening on HOST:PORT" line, talk to it over loopback, and always stop and drain children.
+
+export const ROOT = new URL("..", import.meta.url).pathname;
+const LISTENING = /^listening on (\[.*\]|[^:]+):(\d+)$/m;
+
+export interface Finished {
+  code: number;
+  signal: Deno.Signal | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunningServer {
+  child: Deno.ChildProcess;
+  port: number;
+  /** Everything the server has printed on stdout so far. */
+  stdout(): string;
+  /** Send a signal (SIGTERM by default) unless it has exited, wait for it, return its output. */
+  stop(signal?: Deno.Signal): Promise<Finished>;
+}
+
+/** Read a stream to its end in the background, keeping what it said. */
+function drain(stream: ReadableStream<Uint8Array>) {
+  let text = "";
+  const done = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+    text += decoder.decode();
+  })();
+  return { text: () => text, done };
+}
+
+/** Start a script (`server.ts` by default) on a free loopback port and wait for its ready line. */
+export async function startServer(
+  args: string[] = [],
+  options: { script?: string; denoFlags?: string[]; host?: string; env?: Record<string, string> } = {},
+): Promise<RunningServer> {
+  const host = options.host ?? "127.0.0.1";
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...(options.denoFlags ?? ["--allow-net"]),
+      options.script ?? "server.ts",
+      "--host",
+      host,
+      "--port",
+      "0",
+      ...args,
+    ],
+    cwd: ROOT,
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const out = drain(child.stdout), err = drain(child.stderr);
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+  const stop = async (signal: Deno.Signal = "SIGTERM"): Promise<Finished> => {
+    if (!exited) child.kill(signal);
+    const { code, signal: bySignal } = await status;
+    await Promise.all([out.done, err.done]);
+    return { code, signal: bySignal, stdout: out.text(), stderr: err.text() };
+  };
+  const deadline = Date.now() + 15_000;
+  while (!LISTENING.test(out.text())) {
+    if (exited || Date.now() > deadline) {
+      const finished = await stop("SIGKILL");
+      throw new Error(`server did not start: ${JSON.stringify(finished)}`);
+    }
+    await delay(20);
+  }
+  const port = Number(LISTENING.exec(out.text())![2]);
+  return { child, port, stdout: out.text, stop };
+}
+
+/** Run a script to its end, with optional standard input; killed after `timeoutMs`. */
+export async function run(
+  args: string[],
+  options: { stdin?: string | Uint8Array; timeoutMs?: number; cwd?: string } = {},
+): Promise<Finished> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: options.cwd ?? ROOT,
+    env: { NO_COLOR: "1" },
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(typeof options.stdin === "string" ? new TextEncoder().encode(options.stdin) : options.stdin);
+    await writer.close();
+  }
+  const { code, signal, stdout, stderr } = await child.output();
+  const decoder = new TextDecoder();
+  return { code, signal, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export const encode = (text: string) => new TextEncoder().encode(text);
+
+export async function writeAll(conn: Deno.Conn, bytes: Uint8Array) {
+  let written = 0;
+  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+}
+
+/** Read until `wanted` bytes have arrived or the peer closes; gives up after `timeoutMs`. */
+export async function readBytes(conn: Deno.Conn, wanted: number, timeoutMs = 20_000): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  const buffer = new Uint8Array(64 * 1024);
+  const deadline = Date.now() + timeoutMs;
+  while (total < wanted) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${total} of ${wanted} bytes`);
+    const count = await conn.read(buffer);
+    if (count === null) break;
+    parts.push(buffer.slice(0, count));
+    total += count;
+  }
+  const all = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) {
+    all.set(part, at);
+    at += part.length;
+  }
+  return all;
+}
+
+/** Read until the peer closes (bounded by `timeoutMs` and 256 MiB). */
+export function readToEnd(conn: Deno.Conn, timeoutMs = 20_000): Promise<Uint8Array> {
+  return readBytes(conn, 256 * 1024 * 1024, timeoutMs);
+}
+
+/** Read one "\n"-ended line, byte by byte (for greetings and short replies only). */
+export async function readLine(conn: Deno.Conn): Promise<string> {
+  const bytes: number[] = [];
+  const one = new Uint8Array(1);
+  while (true) {
+    const count = await conn.read(one);
+    if (count === null) break;
+    bytes.push(one[0]);
+    if (one[0] === 10) break;
+  }
+  return new TextDecoder().decode(new Uint8Array(bytes));
+}

@@ -1,0 +1,301 @@
+// server.ts and client.ts, run as real processes and checked the way a user would check them.
+import assert from "node:assert/strict";
+import { delay, encode, readBytes, readLine, readToEnd, ROOT, run, startServer, writeAll } from "./helpers.ts";
+
+const GREETING = "welcome: every line you send comes back to you\n";
+const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+/** A port that nothing listens on: bind a free one, then let it go. */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  return port;
+}
+
+Deno.test("the lesson's exchange: client.ts gets the greeting and its messages back", async () => {
+  const server = await startServer();
+  try {
+    const client = await run(["run", "--allow-net", "client.ts", "--port", `${server.port}`, "hola", "qué tal"]);
+    assert.equal(client.code, 0, client.stderr);
+    assert.equal(client.stdout, GREETING + "hola\nqué tal\n");
+  } finally {
+    const finished = await server.stop();
+    assert.match(finished.stdout, /^listening on 127\.0\.0\.1:\d+\n/);
+    assert.match(finished.stdout, /connection from 127\.0\.0\.1:\d+\n/);
+    assert.match(finished.stdout, /closed 127\.0\.0\.1:\d+: 2 lines, 14 bytes\n/);
+  }
+});
+
+Deno.test("client.ts sends standard input, including a last piece without a newline", async () => {
+  const server = await startServer(["--quiet"]);
+  try {
+    const client = await run(["run", "--allow-net", "client.ts", "--port", `${server.port}`], {
+      stdin: "uno\ndos\ntres",
+    });
+    assert.equal(client.code, 0, client.stderr);
+    assert.equal(client.stdout, GREETING + "uno\ndos\ntres");
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("200 clients at once, 50 lines each, every line echoed in order", async () => {
+  const server = await startServer(["--quiet"]);
+  try {
+    const clients = Array.from({ length: 200 }, async (_, id) => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+      try {
+        const lines = Array.from({ length: 50 }, (_, n) => `client ${id} line ${n}\n`).join("");
+        const received = readToEnd(conn);
+        for (const line of lines.split(/(?<=\n)/)) await writeAll(conn, encode(line));
+        conn.closeWrite();
+        assert.equal(decode(await received), GREETING + lines);
+      } finally {
+        conn.close();
+      }
+    });
+    await Promise.all(clients);
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("4 MiB of random bytes in lines come back byte for byte", async () => {
+  const server = await startServer(["--quiet"]);
+  try {
+    const data = new Uint8Array(4 * 1024 * 1024);
+    for (let at = 0; at < data.length; at += 65536) crypto.getRandomValues(data.subarray(at, at + 65536));
+    for (let at = 1000; at < data.length; at += 1000) data[at] = 10; // no line longer than 64 KiB
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    try {
+      const received = readToEnd(conn);
+      await writeAll(conn, data);
+      conn.closeWrite();
+      const echoed = await received;
+      assert.equal(decode(echoed.subarray(0, GREETING.length)), GREETING);
+      assert.equal(echoed.length, GREETING.length + data.length);
+      assert.deepEqual(echoed.subarray(GREETING.length), data);
+    } finally {
+      conn.close();
+    }
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("lines split across writes, and several lines in one write", async () => {
+  const server = await startServer(["--quiet"]);
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    try {
+      assert.equal(await readLine(conn), GREETING);
+      for (const piece of ["hel", "lo\nwor", "ld\nA\nB\nC\n"]) {
+        await writeAll(conn, encode(piece));
+        await delay(50);
+      }
+      assert.equal(decode(await readBytes(conn, 18)), "hello\nworld\nA\nB\nC\n");
+      // a multi-byte character (ñ is C3 B1) split across two writes comes back whole
+      await writeAll(conn, new Uint8Array([0x61, 0xc3]));
+      await delay(50);
+      await writeAll(conn, new Uint8Array([0xb1, 0x0a]));
+      assert.equal(decode(await readBytes(conn, 4)), "añ\n");
+    } finally {
+      conn.close();
+    }
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("client.ts prints a character that arrives split across two reads", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    const conn = await listener.accept();
+    await writeAll(conn, new Uint8Array([0x63, 0x61, 0x66, 0xc3])); // "caf" and half of "é"
+    await delay(200);
+    await writeAll(conn, new Uint8Array([0xa9, 0x0a]));
+    await readToEnd(conn); // until the client half-closes
+    conn.close();
+  })();
+  try {
+    const client = await run(["run", "--allow-net", "client.ts", "--port", `${listener.addr.port}`], { stdin: "" });
+    assert.equal(client.code, 0, client.stderr);
+    assert.equal(client.stdout, "café\n");
+  } finally {
+    await serving;
+    listener.close();
+  }
+});
+
+Deno.test("half-close: the server sends everything back, then closes", async () => {
+  const server = await startServer();
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    try {
+      await writeAll(conn, encode("abc\nxyz, no newline"));
+      conn.closeWrite(); // shutdown(SHUT_WR): we can still read
+      assert.equal(decode(await readToEnd(conn)), GREETING + "abc\nxyz, no newline");
+    } finally {
+      conn.close();
+    }
+  } finally {
+    const finished = await server.stop();
+    assert.match(finished.stdout, /closed 127\.0\.0\.1:\d+: 1 lines, 19 bytes/);
+  }
+});
+
+Deno.test("a line of 64 KiB is echoed; a longer one gets an error line and the connection closes", async () => {
+  const server = await startServer(["--quiet"]);
+  try {
+    const longest = "x".repeat(64 * 1024) + "\n";
+    const ok = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    try {
+      const received = readToEnd(ok);
+      await writeAll(ok, encode(longest));
+      ok.closeWrite();
+      assert.equal(decode(await received), GREETING + longest);
+    } finally {
+      ok.close();
+    }
+    const tooLong = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    try {
+      const received = readToEnd(tooLong);
+      await writeAll(tooLong, encode("x".repeat(200 * 1024))); // no newline at all
+      const reply = decode(await received); // the server closes without our half-close
+      assert.match(reply, /^welcome: .*\nerror: line longer than 65536 bytes/);
+    } finally {
+      tooLong.close();
+    }
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("a client that resets mid-stream does not affect the server or other clients", async () => {
+  const server = await startServer();
+  try {
+    const steady = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    assert.equal(await readLine(steady), GREETING);
+    // Send a lot without reading the echo, then close: the unread data makes the close a reset.
+    const rude = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    await writeAll(rude, encode("no one reads this\n".repeat(20_000)));
+    rude.close();
+    await delay(200);
+    await writeAll(steady, encode("still here\n"));
+    assert.equal(await readLine(steady), "still here\n");
+    steady.close();
+    const client = await run(["run", "--allow-net", "client.ts", "--port", `${server.port}`, "after"]);
+    assert.equal(client.stdout, GREETING + "after\n");
+  } finally {
+    const finished = await server.stop();
+    assert.equal(finished.code, 0, finished.stderr);
+    assert.match(finished.stdout, /closed after an error \(\w+\) 127\.0\.0\.1:\d+/);
+  }
+});
+
+Deno.test("port in use: one clear line on stderr, exit 1", async () => {
+  const server = await startServer(["--quiet"]);
+  try {
+    const second = await run(["run", "--allow-net", "server.ts", "--host", "127.0.0.1", "--port", `${server.port}`]);
+    assert.equal(second.code, 1);
+    assert.equal(
+      second.stderr,
+      `server.ts: port ${server.port} is already in use on 127.0.0.1: stop the other server, or pick another port with --port\n`,
+    );
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("connection refused: client.ts names the address and exits 1", async () => {
+  const port = freePort();
+  const client = await run(["run", "--allow-net", "client.ts", "--port", `${port}`, "hola"]);
+  assert.equal(client.code, 1);
+  assert.equal(
+    client.stderr,
+    `client.ts: connection refused by 127.0.0.1:${port}: is server.ts running, and on that port?\n`,
+  );
+});
+
+Deno.test("bad usage exits 2 with the usage on stderr; --help prints it on stdout", async () => {
+  for (const script of ["server.ts", "client.ts"]) {
+    for (const args of [["--bogus"], ["--port", "70000"], ["--port", "abc"], ["--port"]]) {
+      const bad = await run(["run", "--allow-net", script, ...args]);
+      assert.equal(bad.code, 2, `${script} ${args.join(" ")}`);
+      assert.match(bad.stderr, new RegExp(`^${script}: .*\\nusage: deno run --allow-net ${script}`));
+      assert.doesNotMatch(bad.stderr, /Stack| {4}at /);
+    }
+    const help = await run(["run", "--allow-net", script, "--help"]);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, new RegExp(`^usage: deno run --allow-net ${script}`));
+    assert.equal(help.stderr, "");
+  }
+});
+
+Deno.test("Ctrl-C with idle clients connected: the server closes them and exits 0", async () => {
+  const server = await startServer();
+  const idle = await Promise.all([1, 2, 3].map(() => Deno.connect({ hostname: "127.0.0.1", port: server.port })));
+  try {
+    for (const conn of idle) assert.equal(await readLine(conn), GREETING);
+    const finished = await server.stop("SIGINT");
+    assert.equal(finished.code, 0, finished.stderr);
+    for (const conn of idle) assert.equal((await readToEnd(conn)).length, 0); // closed by the server
+  } finally {
+    for (const conn of idle) conn.close();
+  }
+});
+
+Deno.test("IPv6: listening on [::1]:PORT and client.ts --host ::1", async () => {
+  const server = await startServer(["--quiet"], { host: "::1" });
+  try {
+    assert.match(server.stdout(), /^listening on \[::1\]:\d+\n/);
+    const client = await run(["run", "--allow-net", "client.ts", "--host", "::1", "--port", `${server.port}`, "seis"]);
+    assert.equal(client.stdout, GREETING + "seis\n");
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("the machine's name is shown only with --allow-sys=hostname", async () => {
+  const withName = await startServer([], { denoFlags: ["--allow-net", "--allow-sys=hostname"] });
+  const named = await withName.stop();
+  assert.match(named.stdout, new RegExp(`\\nthis machine is ${Deno.hostname()}\\n`));
+  const without = await startServer();
+  const unnamed = await without.stop();
+  assert.doesNotMatch(unnamed.stdout, /this machine is/);
+  assert.equal(unnamed.stderr, "");
+});
+
+Deno.test("a Python client written as the lesson teaches talks to server.ts", async () => {
+  const server = await startServer();
+  try {
+    const python = await new Deno.Command("python3", {
+      args: [`${ROOT}tests/lesson_client.py`, "127.0.0.1", `${server.port}`],
+      signal: AbortSignal.timeout(20_000),
+    }).output();
+    assert.equal(decode(python.stdout), GREETING + "hola desde Python\n");
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("client.ts talks to a Python server written as the lesson teaches", async () => {
+  const python = new Deno.Command("python3", {
+    args: [`${ROOT}tests/lesson_server.py`, "0"],
+    stdout: "piped",
+    signal: AbortSignal.timeout(20_000),
+  }).spawn();
+  const lines = python.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  try {
+    const first = (await lines.read()).value ?? "";
+    const port = first.match(/listening on 0\.0\.0\.0:(\d+)/)?.[1];
+    assert.ok(port, first);
+    const client = await run(["run", "--allow-net", "client.ts", "--port", port, "hola", "chau"]);
+    assert.equal(client.code, 0, client.stderr);
+    assert.equal(client.stdout, "Gracias por conectarte\neco: hola\nchau\n");
+  } finally {
+    await lines.cancel();
+    await python.status;
+  }
+});
