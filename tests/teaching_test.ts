@@ -43,3 +43,16 @@ Deno.test("without --explain there is no trace", async () => {
     assert.doesNotMatch(finished.stdout, /\[step/);
   }
 });
+
+Deno.test("deno task demo shows both pairs, labelled, and leaves nothing running", async () => {
+  const demo = await run(["task", "demo"], { timeoutMs: 60_000 });
+  assert.equal(demo.code, 0, demo.stdout + demo.stderr);
+  assert.match(demo.stdout, /^server \| listening on 127\.0\.0\.1:\d+$/m);
+  assert.match(demo.stdout, /^client \| \[steps 3-4\] python: s = socket\.socket\(\); s\.connect/m);
+  assert.match(demo.stdout, /^client \| qué tal$/m);
+  assert.match(demo.stdout, /^server \| \[step 9\] python: conn\.close\(\)/m);
+  assert.match(demo.stdout, /\(client exited with 0, server with 0\)\n[^]*\(client exited with 0, server with 0\)/);
+  // The servers it started are gone: their ports no longer answer.
+  const tcpPort = Number(demo.stdout.match(/^server \| listening on 127\.0\.0\.1:(\d+)$/m)![1]);
+  await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port: tcpPort }), Deno.errors.ConnectionRefused);
+});
