@@ -125,9 +125,7 @@ async function printReplies() {
     const count = await conn.read(buffer);
     explain?.(
       "step 5",
-      `python: s.recv(${buffer.length})  deno: conn.read(buffer) -> ${
-        count === null ? "end of stream" : `${count} bytes`
-      }`,
+      `python: s.recv(${buffer.length})  deno: conn.read(buffer) -> ${count ?? "null: end of stream"}`,
     );
     if (count === null) break;
     await writeAll(Deno.stdout, encoder.encode(decoder.decode(buffer.subarray(0, count), { stream: true })));

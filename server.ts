@@ -151,9 +151,7 @@ async function serve(conn: Deno.Conn) {
       const count = await conn.read(buffer); // recv(): null means the client closed its side
       explain?.(
         "step 8, recv",
-        `python: conn.recv(${buffer.length})  deno: conn.read(buffer) -> ${
-          count === null ? "end of stream" : `${count} bytes`
-        }`,
+        `python: conn.recv(${buffer.length})  deno: conn.read(buffer) -> ${count ?? "null: end of stream"}`,
       );
       if (count === null) break;
       bytes += count;
