@@ -181,6 +181,12 @@ while (!stopping) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     continue;
   }
+  // Ctrl-C may come just as accept() gives us a client: stop() has then closed the others but not
+  // this one, which would keep the server running as long as that client stays connected.
+  if (stopping) {
+    conn.close();
+    break;
+  }
   if (acceptFailing) console.error("server.ts: accepting again");
   acceptFailing = false;
   openConnections.add(conn);
