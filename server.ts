@@ -173,15 +173,21 @@ function concat(first: Uint8Array, second: Uint8Array): Uint8Array {
 // Step 7, accept(): take each client as it comes and serve it without waiting for the others.
 // serve() catches its own errors: one uncaught error would end the whole server.
 let acceptFailing = false;
+let lastAcceptFailure = 0; // when accept() last failed (Date.now())
 while (!stopping) {
   let conn: Deno.Conn;
   try {
     conn = await listener.accept();
   } catch (error) {
     if (stopping) break;
-    // For example, out of file descriptors: say it once, wait a little, and try again.
-    if (!acceptFailing) console.error(`server.ts: cannot accept (${(error as Error).message}); retrying`);
-    acceptFailing = true;
+    // For example, out of file descriptors: say it once, wait a little, and try again. While they
+    // are scarce, accept() works each time one frees up, then fails again: a failure within a
+    // second of the last one is the same trouble, so it is not said again.
+    if (!acceptFailing && Date.now() - lastAcceptFailure > 1000) {
+      console.error(`server.ts: cannot accept (${(error as Error).message}); retrying`);
+      acceptFailing = true;
+    }
+    lastAcceptFailure = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 100));
     continue;
   }
