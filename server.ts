@@ -126,6 +126,7 @@ function closeOnce(conn: Deno.Conn) {
 // conn.write() may send only part of the buffer (like Python's send()), so loop until all of it
 // is written: this is Python's sendall().
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array) {
+  if (bytes.length === 0) return;
   let written = 0;
   while (written < bytes.length) written += await conn.write(bytes.subarray(written));
   explain?.("step 8", `python: conn.sendall(data)  deno: conn.write() until all is sent -> ${bytes.length} bytes`);
@@ -137,9 +138,6 @@ async function serve(conn: Deno.Conn) {
   const peer = showAddress(conn.remoteAddr as Deno.NetAddr);
   log(`connection from ${peer}`);
   const member = options.chat ? joinChat(conn, peer) : undefined;
-  const send = member
-    ? (lines: Uint8Array) => sayToOthers(member, lines)
-    : (lines: Uint8Array) => writeAll(conn, lines);
   let lines = 0, bytes = 0, ending = "closed";
   // The read buffer starts small, so that idle clients cost little memory, and doubles while the
   // client keeps it full, up to 64 KiB.
@@ -167,14 +165,24 @@ async function serve(conn: Deno.Conn) {
       if (lastEnd === -1) {
         unfinished = concat(unfinished, received);
       } else {
-        const finished = received.subarray(0, lastEnd + 1); // the complete lines, copied only if needed
-        await send(unfinished.length === 0 ? finished : concat(unfinished, finished));
+        const finished = received.subarray(0, lastEnd + 1); // the complete lines
+        if (member) {
+          sayToOthers(member, concat(unfinished, finished));
+        } else {
+          // Two writes, not one joined copy: a fresh copy of up to 64 KiB per read is garbage that
+          // V8 frees late (it counts such buffers outside its heap), and the server's memory grew by
+          // about 60 MiB under one fast client sending long lines.
+          await writeAll(conn, unfinished); // send(): the start of the first line, from earlier reads
+          await writeAll(conn, finished); // send(): the rest
+        }
         unfinished = received.slice(lastEnd + 1); // a copy: the next read reuses buffer
         for (let at = firstEnd; at !== -1; at = received.indexOf(NEWLINE, at + 1)) lines++;
       }
       if (count === buffer.length && buffer.length < 64 * 1024) buffer = new Uint8Array(buffer.length * 2);
     }
-    if (unfinished.length > 0) await send(unfinished); // a last piece without "\n" counts too
+    // A last piece without "\n" counts too.
+    if (member && unfinished.length > 0) sayToOthers(member, unfinished);
+    if (!member) await writeAll(conn, unfinished);
   } catch (error) {
     ending = `closed after an error (${(error as Error).name})`;
   } finally {
@@ -289,17 +297,29 @@ function sayToOthers(member: ChatMember, lines: Uint8Array) {
 // Step 7, accept(): take each client as it comes and serve it without waiting for the others.
 // serve() catches its own errors: one uncaught error would end the whole server.
 let acceptFailing = false;
+let lastAcceptFailure = 0; // when accept() last failed (Date.now())
 while (!stopping) {
   let conn: Deno.Conn;
   try {
     conn = await listener.accept();
   } catch (error) {
     if (stopping) break;
-    // For example, out of file descriptors: say it once, wait a little, and try again.
-    if (!acceptFailing) console.error(`server.ts: cannot accept (${(error as Error).message}); retrying`);
-    acceptFailing = true;
+    // For example, out of file descriptors: say it once, wait a little, and try again. While they
+    // are scarce, accept() works each time one frees up, then fails again: a failure within a
+    // second of the last one is the same trouble, so it is not said again.
+    if (!acceptFailing && Date.now() - lastAcceptFailure > 1000) {
+      console.error(`server.ts: cannot accept (${(error as Error).message}); retrying`);
+      acceptFailing = true;
+    }
+    lastAcceptFailure = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 100));
     continue;
+  }
+  // Ctrl-C may come just as accept() gives us a client: stop() has then closed the others but not
+  // this one, which would keep the server running as long as that client stays connected.
+  if (stopping) {
+    conn.close();
+    break;
   }
   if (acceptFailing) console.error("server.ts: accepting again");
   acceptFailing = false;
