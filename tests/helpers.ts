@@ -16,6 +16,10 @@ export interface RunningServer {
   port: number;
   /** Everything the server has printed on stdout so far. */
   stdout(): string;
+  /** Everything the server has printed on stderr so far. */
+  stderr(): string;
+  /** True until the process has exited. */
+  running(): boolean;
   /** Send a signal (SIGTERM by default) unless it has exited, wait for it, return its output. */
   stop(signal?: Deno.Signal): Promise<Finished>;
 }
@@ -31,24 +35,39 @@ function drain(stream: ReadableStream<Uint8Array>) {
   return { text: () => text, done };
 }
 
-/** Start a script (`server.ts` by default) on a free loopback port and wait for its ready line. */
+/**
+ * Start a script (`server.ts` by default) on a free loopback port and wait for its ready line.
+ * `fileLimit` runs it under `ulimit -n fileLimit` (through `sh`, which then execs deno: the child's
+ * pid is still the deno process).
+ */
 export async function startServer(
   args: string[] = [],
-  options: { script?: string; denoFlags?: string[]; host?: string; env?: Record<string, string> } = {},
+  options: {
+    script?: string;
+    denoFlags?: string[];
+    host?: string;
+    port?: number;
+    cwd?: string;
+    env?: Record<string, string>;
+    fileLimit?: number;
+  } = {},
 ): Promise<RunningServer> {
   const host = options.host ?? "127.0.0.1";
-  const child = new Deno.Command(Deno.execPath(), {
+  const limit = options.fileLimit === undefined ? [] : ["sh", "-c", `ulimit -n ${options.fileLimit} && exec "$0" "$@"`];
+  const child = new Deno.Command(limit.length ? limit[0] : Deno.execPath(), {
     args: [
+      ...limit.slice(1),
+      ...(limit.length ? [Deno.execPath()] : []),
       "run",
       ...(options.denoFlags ?? ["--allow-net"]),
       options.script ?? "server.ts",
       "--host",
       host,
       "--port",
-      "0",
+      `${options.port ?? 0}`,
       ...args,
     ],
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     env: { NO_COLOR: "1", ...options.env },
     stdin: "null",
     stdout: "piped",
@@ -75,7 +94,7 @@ export async function startServer(
     await delay(20);
   }
   const port = Number(LISTENING.exec(out.text())![2]);
-  return { child, port, stdout: out.text, stop };
+  return { child, port, stdout: out.text, stderr: err.text, running: () => !exited, stop };
 }
 
 /** Run a script to its end, with optional standard input; killed after `timeoutMs`. */
@@ -100,6 +119,65 @@ export async function run(
   const { code, signal, stdout, stderr } = await child.output();
   const decoder = new TextDecoder();
   return { code, signal, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+/** Run a shell command line (for /proc, which Deno 2.9 lets a script read only with --allow-all). */
+export async function shell(command: string): Promise<string> {
+  const { stdout } = await new Deno.Command("sh", { args: ["-c", command], stderr: "null" }).output();
+  return new TextDecoder().decode(stdout);
+}
+
+/** A process's resident memory (VmRSS), in KiB; 0 once it has exited. */
+export async function rssKiB(pid: number): Promise<number> {
+  return Number((await shell(`grep VmRSS /proc/${pid}/status`)).match(/(\d+) kB/)?.[1] ?? 0);
+}
+
+/** How many file descriptors a process holds open. */
+export async function openFiles(pid: number): Promise<number> {
+  return Number((await shell(`ls /proc/${pid}/fd | wc -l`)).trim());
+}
+
+/**
+ * Sample a process's VmRSS every `everyMs` until stop(), through one `sh` loop (cheap, and it ends
+ * by itself when the process does). peak() is the largest sample so far, in KiB.
+ */
+export function sampleRss(pid: number, everyMs = 50) {
+  const child = new Deno.Command("sh", {
+    args: ["-c", `while grep VmRSS /proc/${pid}/status; do sleep ${everyMs / 1000}; done`],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  let peak = 0, last = 0, pending = "";
+  const done = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stdout) {
+      pending += decoder.decode(chunk, { stream: true });
+      const lines = pending.split("\n");
+      pending = lines.pop()!;
+      for (const line of lines) {
+        const kib = Number(line.match(/(\d+) kB/)?.[1] ?? 0);
+        last = kib;
+        peak = Math.max(peak, kib);
+      }
+    }
+  })();
+  let stopped = false;
+  return {
+    peak: () => peak,
+    last: () => last,
+    async stop(): Promise<number> {
+      if (!stopped) {
+        stopped = true;
+        try {
+          child.kill("SIGKILL");
+        } catch { /* it has already ended with the process it watched */ }
+      }
+      await child.status;
+      await done;
+      return peak;
+    },
+  };
 }
 
 export function delay(ms: number): Promise<void> {
@@ -151,4 +229,77 @@ export async function readLine(conn: Deno.Conn): Promise<string> {
     if (one[0] === 10) break;
   }
   return new TextDecoder().decode(new Uint8Array(bytes));
+}
+
+/** Reads "\n"-ended lines from a connection, a chunk at a time (for long or many lines). */
+export class LineReader {
+  #buffer = new Uint8Array(64 * 1024);
+  #pending = "";
+  #decoder = new TextDecoder();
+  constructor(private conn: Deno.Conn) {}
+
+  /** The next line with its "\n", or "" once the peer has closed. */
+  async next(): Promise<string> {
+    while (!this.#pending.includes("\n")) {
+      const count = await this.conn.read(this.#buffer);
+      if (count === null) {
+        const rest = this.#pending;
+        this.#pending = "";
+        return rest;
+      }
+      this.#pending += this.#decoder.decode(this.#buffer.subarray(0, count), { stream: true });
+    }
+    const end = this.#pending.indexOf("\n") + 1;
+    const line = this.#pending.slice(0, end);
+    this.#pending = this.#pending.slice(end);
+    return line;
+  }
+}
+
+/** A UDP socket on loopback for the tests: every receive is bounded, and close() ends a pending one. */
+export class UdpPeer {
+  readonly socket: Deno.DatagramConn;
+  #pending: Promise<[Uint8Array, Deno.Addr]> | undefined;
+
+  constructor(hostname = "127.0.0.1") {
+    this.socket = Deno.listenDatagram({ transport: "udp", hostname, port: 0 });
+  }
+
+  get port(): number {
+    return (this.socket.addr as Deno.NetAddr).port;
+  }
+
+  send(bytes: Uint8Array, port: number, hostname = "127.0.0.1"): Promise<number> {
+    return this.socket.send(bytes, { transport: "udp", hostname, port });
+  }
+
+  /** The next datagram and who sent it, or undefined if none comes within `timeoutMs`. */
+  async receive(timeoutMs = 5_000): Promise<[Uint8Array, Deno.NetAddr] | undefined> {
+    // receive() cannot be cancelled: keep it pending for the next call, so that no datagram is lost.
+    this.#pending ??= this.socket.receive();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeUp = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), timeoutMs);
+    });
+    try {
+      const received = await Promise.race([this.#pending, timeUp]);
+      if (received) this.#pending = undefined;
+      return received as [Uint8Array, Deno.NetAddr] | undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close() {
+    this.socket.close();
+    await this.#pending?.catch(() => {}); // close() makes a pending receive() fail with Interrupted
+  }
+}
+
+/** A UDP port that nothing listens on: bind a free one, then let it go. */
+export function freeUdpPort(): number {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (socket.addr as Deno.NetAddr).port;
+  socket.close();
+  return port;
 }

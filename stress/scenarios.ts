@@ -1,0 +1,1030 @@
+// The stress scenarios of issue 6, as functions with their counts as parameters: stress/stress.ts
+// runs them at full size (`deno task stress`), tests/stress_test.ts runs the fast ones small.
+//
+// Each scenario starts its own server as a real process on 127.0.0.1 (loopback only: the servers
+// get --allow-net=127.0.0.1 and nothing more), returns a one-line figure, and throws an Error that
+// says what went wrong on any loss, crash or limit broken. Every loop has a count and a time limit;
+// whatever a scenario opens (connections, processes) is closed and awaited before it returns.
+import {
+  delay,
+  encode,
+  type Finished,
+  openFiles,
+  readLine,
+  ROOT,
+  rssKiB,
+  run,
+  type RunningServer,
+  sampleRss,
+  startServer,
+  writeAll,
+} from "../tests/helpers.ts";
+
+export const GREETING = "welcome: every line you send comes back to you\n";
+export const LONG_LINE_ERROR = "error: line longer than 65536 bytes, closing\n";
+const HOST = "127.0.0.1";
+/** The narrowest permission a server on 127.0.0.1 with --port 0 needs (any port, one host). */
+export const SERVER_FLAGS = ["--allow-net=127.0.0.1"];
+const MiB = 1024 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// Small tools
+
+/** A seeded pseudo-random generator (mulberry32): the same seed gives the same run. */
+export function prng(seed: number) {
+  let state = seed >>> 0;
+  const u32 = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+  return {
+    u32,
+    /** A whole number from 0 to n - 1. */
+    int: (n: number) => Math.floor((u32() / 2 ** 32) * n),
+    /** A whole number from low to high, both included. */
+    range: (low: number, high: number) => low + Math.floor((u32() / 2 ** 32) * (high - low + 1)),
+    chance: (p: number) => u32() / 2 ** 32 < p,
+    bytes(n: number): Uint8Array {
+      const out = new Uint8Array(Math.ceil(n / 4) * 4);
+      const words = new Uint32Array(out.buffer);
+      for (let i = 0; i < words.length; i++) words[i] = u32();
+      return out.subarray(0, n);
+    },
+  };
+}
+export type Random = ReturnType<typeof prng>;
+
+/** A seed for one part of a run, derived from the run's seed: each part can be replayed alone. */
+export function subSeed(seed: number, part: number): number {
+  let h = Math.imul((seed ^ 0x9e3779b9) >>> 0, 0x85ebca6b) ^ Math.imul(part + 1, 0xc2b2ae35);
+  h ^= h >>> 13;
+  return Math.imul(h, 0x27d4eb2f) >>> 0;
+}
+
+export const count = (n: number) => n.toLocaleString("en-US");
+const mib = (kib: number) => (kib / 1024).toFixed(1);
+const seconds = (ms: number) => (ms / 1000).toFixed(1);
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const all = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    all.set(part, at);
+    at += part.length;
+  }
+  return all;
+}
+
+/** Where two byte arrays first differ, or -1 if they are equal. */
+function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  const shorter = Math.min(a.length, b.length);
+  for (let i = 0; i < shorter; i++) if (a[i] !== b[i]) return i;
+  return a.length === b.length ? -1 : shorter;
+}
+
+function describeMismatch(got: Uint8Array, wanted: Uint8Array): string {
+  const at = firstDifference(got, wanted);
+  const show = (bytes: Uint8Array) => JSON.stringify(new TextDecoder().decode(bytes.subarray(at, at + 40)));
+  return `got ${count(got.length)} bytes, expected ${count(wanted.length)}; first difference at byte ${count(at)}: ${
+    show(got)
+  } instead of ${show(wanted)}`;
+}
+
+/** Cut bytes into `pieces` parts at random points (some parts may be empty and are dropped). */
+function split(bytes: Uint8Array, pieces: number, random: Random): Uint8Array[] {
+  const cuts = Array.from({ length: pieces - 1 }, () => random.int(bytes.length + 1)).sort((a, b) => a - b);
+  const parts: Uint8Array[] = [];
+  let from = 0;
+  for (const cut of [...cuts, bytes.length]) {
+    if (cut > from) parts.push(bytes.subarray(from, cut));
+    from = cut;
+  }
+  return parts;
+}
+
+/** Wait for every promise, then throw the first failure (saying how many failed), if any. */
+async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  const failures = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
+  if (failures.length > 0) {
+    const first = failures[0].reason as Error;
+    throw new Error(`${count(failures.length)} of ${count(results.length)} failed; the first: ${first.message}`, {
+      cause: first,
+    });
+  }
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
+/** Run task(0..total-1) with at most `width` running at once; stop starting new ones after a failure. */
+async function inPool<T>(total: number, width: number, task: (i: number) => Promise<T>): Promise<T[]> {
+  const results = new Array<T>(total);
+  let next = 0, failed = false;
+  const worker = async () => {
+    while (next < total && !failed) {
+      const i = next++;
+      try {
+        results[i] = await task(i);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  await settleAll(Array.from({ length: Math.min(width, total) }, worker));
+  return results;
+}
+
+/** The connections a scenario opens, so that a deadline or a failure can close them all at once. */
+class Connections {
+  #open = new Set<Deno.Conn>();
+  #abort = new AbortController();
+  async connect(port: number, timeoutMs = 10_000): Promise<Deno.Conn> {
+    const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(timeoutMs)]);
+    const conn = await Deno.connect({ hostname: HOST, port, signal });
+    if (this.#abort.signal.aborted) {
+      conn.close();
+      throw new Error("closed by the deadline");
+    }
+    this.#open.add(conn);
+    return conn;
+  }
+  close(conn: Deno.Conn) {
+    if (!this.#open.delete(conn)) return;
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  }
+  closeAll() {
+    this.#abort.abort();
+    for (const conn of [...this.#open]) this.close(conn);
+  }
+}
+
+/**
+ * Run `work`; if it takes longer than `ms`, close every connection (so that all its pending reads
+ * and writes fail and it ends) and throw.
+ */
+async function within<T>(what: string, ms: number, connections: Connections, work: () => Promise<T>): Promise<T> {
+  let late = false;
+  const timer = setTimeout(() => {
+    late = true;
+    connections.closeAll();
+  }, ms);
+  try {
+    const result = await work();
+    if (late) throw new Error("finished only after the deadline");
+    return result;
+  } catch (error) {
+    if (late) {
+      throw new Error(`${what}: not done within its time limit of ${seconds(ms)} s (${(error as Error).message})`);
+    }
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Read a connection to its end in the background; `greeted` resolves once `greetingBytes` arrived. */
+function collect(conn: Deno.Conn, bufferSize = 4096, greetingBytes = GREETING.length) {
+  let greetedNow = () => {};
+  const greeted = new Promise<void>((resolve) => greetedNow = resolve);
+  const all = (async () => {
+    const parts: Uint8Array[] = [];
+    const buffer = new Uint8Array(bufferSize);
+    let total = 0;
+    try {
+      while (true) {
+        const n = await conn.read(buffer);
+        if (n === null) break;
+        parts.push(buffer.slice(0, n));
+        total += n;
+        if (total >= greetingBytes) greetedNow();
+      }
+    } finally {
+      greetedNow();
+    }
+    return concat(parts);
+  })();
+  all.catch(() => {}); // handled by whoever awaits it; never an unhandled rejection
+  return { greeted, all };
+}
+
+/** Race a promise against a timer, which is always cleared. */
+async function orTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => timer = setTimeout(() => reject(new Error(`${what} (waited ${ms} ms)`)), ms)),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Run `work` and return what it threw (undefined if nothing): cleanup then runs before any rethrow. */
+async function attempt(work: () => Promise<void>): Promise<unknown> {
+  try {
+    await work();
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}
+
+/**
+ * Stop a server with SIGTERM (SIGKILL 5 s later if need be). Throw `failure` if the scenario had
+ * failed, and say so too if the server had exited by itself, did not exit 0, or wrote on stderr.
+ */
+async function stopServer(server: RunningServer, failure: unknown, name = "server.ts"): Promise<Finished> {
+  const alive = server.running();
+  const stopping = server.stop();
+  const timer = setTimeout(() => {
+    if (server.running()) server.child.kill("SIGKILL");
+  }, 5000);
+  const finished = await stopping;
+  clearTimeout(timer);
+  const problems = [];
+  if (!alive) problems.push(`${name} had exited by itself (code ${finished.code})`);
+  else if (finished.signal === "SIGKILL") problems.push(`${name} did not exit within 5 s of SIGTERM: killed`);
+  else if (finished.code !== 0) problems.push(`${name} ended with exit code ${finished.code}`);
+  // Only the out-of-descriptors notices are expected on stderr; anything else is a problem. (Deno
+  // itself warns when, out of descriptors, it cannot read the file that NODE_EXTRA_CA_CERTS names,
+  // set on some machines: that line is Deno's, not the script's.)
+  const stderr = finished.stderr.replace(
+    /^(server\.ts: (cannot accept .*; retrying|accepting again)|Warning: Ignoring extra certs from .*)\n/gm,
+    "",
+  );
+  if (stderr !== "") problems.push(`${name} wrote on stderr: ${stderr.trim().slice(0, 2000)}`);
+  if (failure !== undefined) {
+    if (problems.length === 0) throw failure;
+    throw new Error(`${(failure as Error).message}; and ${problems.join("; ")}`, { cause: failure });
+  }
+  if (problems.length > 0) throw new Error(problems.join("; "));
+  return finished;
+}
+
+/** client.ts run as a user would, with the narrowest permission: the one server address. */
+async function freshClient(port: number): Promise<string> {
+  const client = await run([
+    "run",
+    `--allow-net=127.0.0.1:${port}`,
+    "client.ts",
+    "--port",
+    `${port}`,
+    "fresh client after the storm",
+  ]);
+  if (client.code !== 0 || client.stdout !== GREETING + "fresh client after the storm\n") {
+    throw new Error(`a fresh client.ts was not served normally: exit ${client.code}, ${JSON.stringify(client)}`);
+  }
+  return "a fresh client.ts was served normally";
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Many clients at once
+
+/**
+ * `clients` connections open at the same time (every one greeted before anyone sends), then each
+ * sends `lines` lines cut at random points, half-closes, and must get back exactly its own lines,
+ * in order.
+ */
+export async function manyClients(
+  options: { clients: number; lines: number; seed: number; timeLimitMs: number },
+): Promise<string> {
+  const random = prng(options.seed);
+  const server = await startServer(["--quiet"], { denoFlags: SERVER_FLAGS });
+  const connections = new Connections();
+  const rss = sampleRss(server.child.pid, 200);
+  const started = performance.now();
+  let heldFiles = 0, connectedMs = 0, echoedLines = 0;
+  const failure = await attempt(async () => {
+    try {
+      await within("many clients", options.timeLimitMs, connections, async () => {
+        // At most 200 connects in flight, so that the listen backlog (511) never overflows: an
+        // overflowing backlog costs 1 s SYN retries, not lost clients, but it would slow the run.
+        const clients = await inPool(options.clients, 200, async (id) => {
+          const conn = await connections.connect(server.port);
+          const reply = collect(conn);
+          await orTimeout(reply.greeted, 30_000, `client ${id} got no greeting`);
+          return { conn, reply };
+        });
+        connectedMs = performance.now() - started;
+        heldFiles = await openFiles(server.child.pid);
+        await settleAll(clients.map(async ({ conn, reply }, id) => {
+          const text = Array.from({ length: options.lines }, (_, n) => `client ${id} line ${n}\n`).join("");
+          const bytes = encode(text);
+          for (const piece of split(bytes, 1 + random.int(8), random)) await writeAll(conn, piece);
+          conn.closeWrite();
+          const got = await reply.all;
+          connections.close(conn);
+          const wanted = encode(GREETING + text);
+          if (firstDifference(got, wanted) !== -1) throw new Error(`client ${id}: ${describeMismatch(got, wanted)}`);
+          echoedLines += options.lines;
+        }));
+      });
+    } finally {
+      connections.closeAll();
+      await rss.stop();
+    }
+  });
+  await stopServer(server, failure);
+  const tookMs = performance.now() - started;
+  return `${count(options.clients)} clients connected at once (server held ${count(heldFiles)} descriptors; ` +
+    `all connected in ${seconds(connectedMs)} s) × ${count(options.lines)} lines: ${count(echoedLines)} of ` +
+    `${count(options.clients * options.lines)} lines echoed in order, none lost, in ${seconds(tookMs)} s; ` +
+    `server RSS peak ${mib(rss.peak())} MiB`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. One big stream, memory watched
+
+/**
+ * A seeded stream of random bytes in lines of 0 to 65,536 bytes (the longest the server takes),
+ * made in fixed 64 KiB blocks so that sender and checker, each with its own copy, agree.
+ */
+function lineStream(seed: number) {
+  const random = prng(seed);
+  let left = -1; // bytes still to go in the current line, -1 before choosing its length
+  return (): Uint8Array => {
+    const block = random.bytes(64 * 1024);
+    for (let i = 0; i < block.length; i++) {
+      if (left < 0) {
+        const r = random.int(10);
+        left = r < 4 ? random.int(200) : r < 9 ? random.int(65_537) : 65_536; // short, any, longest
+      }
+      if (left === 0) {
+        block[i] = 10;
+        left = -1;
+      } else {
+        if (block[i] === 10) block[i] = 11;
+        left--;
+      }
+    }
+    return block;
+  };
+}
+
+/** `mebibytes` MiB through one connection, checked byte for byte, with the server's RSS sampled. */
+export async function bigStream(
+  options: { mebibytes: number; seed: number; rssLimitMiB: number; timeLimitMs: number },
+): Promise<string> {
+  const blocks = options.mebibytes * 16; // 64 KiB each
+  const server = await startServer(["--quiet"], { denoFlags: SERVER_FLAGS });
+  const connections = new Connections();
+  let baseline = 0, tookMs = 0;
+  const rss = sampleRss(server.child.pid, 25);
+  const failure = await attempt(async () => {
+    try {
+      await within("big stream", options.timeLimitMs, connections, async () => {
+        const conn = await connections.connect(server.port);
+        if (await readLine(conn) !== GREETING) throw new Error("no greeting");
+        baseline = await rssKiB(server.child.pid); // the server is up and serving this connection
+        // The checker compares what comes back with its own copy of the stream, block by block.
+        const total = blocks * 64 * 1024;
+        const checking = (async () => {
+          const expected = lineStream(options.seed);
+          let block: Uint8Array = new Uint8Array(0), at = 0, received = 0;
+          const buffer = new Uint8Array(64 * 1024);
+          while (true) {
+            const n = await conn.read(buffer);
+            if (n === null) break;
+            if (received + n > total) throw new Error("more bytes came back than were sent");
+            for (let i = 0; i < n; i++) {
+              if (at === block.length) {
+                block = expected();
+                at = 0;
+              }
+              if (buffer[i] !== block[at++]) throw new Error(`byte ${count(received + i)} of the stream differs`);
+            }
+            received += n;
+          }
+          if (received !== total) throw new Error(`got ${count(received)} bytes back of ${count(total)}`);
+        })();
+        checking.catch(() => {});
+        const started = performance.now();
+        const sending = (async () => {
+          const stream = lineStream(options.seed);
+          for (let b = 0; b < blocks; b++) await writeAll(conn, stream());
+          conn.closeWrite();
+        })();
+        await settleAll([sending, checking]);
+        tookMs = performance.now() - started;
+        connections.close(conn);
+      });
+    } finally {
+      connections.closeAll();
+      await rss.stop();
+    }
+  });
+  await stopServer(server, failure);
+  const growth = rss.peak() - baseline;
+  const figure = `${options.mebibytes} MiB through one connection echoed byte-exact in ${seconds(tookMs)} s ` +
+    `(${(options.mebibytes / (tookMs / 1000)).toFixed(0)} MiB/s); server RSS ${mib(baseline)} MiB before, ` +
+    `peak ${mib(rss.peak())} MiB: growth ${mib(growth)} MiB (limit ${options.rssLimitMiB} MiB)`;
+  if (growth > options.rssLimitMiB * 1024) throw new Error(`memory grew too much: ${figure}`);
+  return figure;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Fuzz
+
+type SessionKind = "echo" | "long line" | "close" | "reset" | "cut" | "scan" | "empty";
+
+/**
+ * One hostile session with its own seeded generator: random bytes, cut at random points, then one
+ * of several endings. The two endings that wait for the reply check it exactly.
+ */
+async function fuzzSession(port: number, random: Random, connections: Connections): Promise<SessionKind> {
+  const r = random.int(100);
+  const kind: SessionKind = r < 35
+    ? "echo"
+    : r < 45
+    ? "long line"
+    : r < 60
+    ? "close"
+    : r < 75
+    ? "reset"
+    : r < 88
+    ? "cut"
+    : r < 95
+    ? "scan"
+    : "empty";
+  const size = random.chance(0.5)
+    ? random.int(1024)
+    : random.chance(0.7)
+    ? random.range(1024, 32 * 1024)
+    : random.range(32 * 1024, 200 * 1024);
+  let payload = random.bytes(size);
+  let wanted = concat([encode(GREETING), payload]);
+  if (kind === "long line") {
+    // a line of 65,537 to 100,000 bytes (one too many at least), then more lines after it
+    const before = payload.subarray(0, random.int(Math.min(size, 8192) + 1));
+    const long = random.bytes(random.range(65_537, 100_000)).map((b) => b === 10 ? 11 : b);
+    payload = concat([before, long, encode("\n"), random.bytes(random.int(4096))]);
+    wanted = concat([encode(GREETING), before.subarray(0, before.lastIndexOf(10) + 1), encode(LONG_LINE_ERROR)]);
+  }
+  const pieces = split(payload, 1 + random.int(20), random);
+  const pause = random.chance(0.2) ? () => delay(random.int(3)) : () => Promise.resolve();
+
+  const conn = await connections.connect(port);
+  try {
+    if (kind === "scan") return kind; // connect and go, like a port scanner
+    if (kind === "echo" || kind === "long line" || kind === "empty") {
+      const reply = collect(conn, 16 * 1024);
+      if (kind !== "empty") {
+        for (const piece of pieces) {
+          await writeAll(conn, piece);
+          await pause();
+        }
+      }
+      conn.closeWrite();
+      const got = await orTimeout(reply.all, 20_000, "no end of the reply");
+      if (kind === "empty") wanted = encode(GREETING);
+      if (firstDifference(got, wanted) !== -1) throw new Error(`${kind}: ${describeMismatch(got, wanted)}`);
+      return kind;
+    }
+    const sent = kind === "cut" ? pieces.slice(0, random.int(pieces.length + 1)) : pieces;
+    for (const piece of sent) {
+      await writeAll(conn, piece);
+      await pause();
+    }
+    if (kind === "cut" && payload.length > 0) await writeAll(conn, payload.subarray(0, 1)); // mid-line at least
+    if (kind === "reset") await delay(5); // the echo arrives and stays unread: our close sends a reset
+    return kind;
+  } finally {
+    connections.close(conn);
+  }
+}
+
+/**
+ * `sessions` hostile sessions, `width` at a time, against one server, which must never exit, must
+ * close every connection, and must then serve a fresh client.ts normally.
+ */
+export async function fuzz(
+  options: { sessions: number; seed: number; width: number; timeLimitMs: number },
+): Promise<string> {
+  const server = await startServer([], { denoFlags: SERVER_FLAGS }); // logging on: it counts the endings
+  const connections = new Connections();
+  const kinds = new Map<string, number>();
+  let fresh = "", endings = new Map<string, number>();
+  const started = performance.now();
+  const failure = await attempt(async () => {
+    try {
+      await within("fuzz", options.timeLimitMs, connections, async () => {
+        await inPool(options.sessions, options.width, async (i) => {
+          let kind = "?";
+          try {
+            kind = await fuzzSession(server.port, prng(subSeed(options.seed, i)), connections);
+          } catch (error) {
+            throw new Error(`session ${i} (seed ${options.seed}): ${(error as Error).message}`);
+          }
+          kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+          if (!server.running()) throw new Error(`server.ts exited during session ${i}: ${server.stderr()}`);
+        });
+        // Every session must have been closed by the server too (none left hanging open).
+        const closedLines = () => server.stdout().match(/^closed.*$/gm) ?? [];
+        const deadline = Date.now() + 10_000;
+        while (closedLines().length < options.sessions && Date.now() < deadline) await delay(50);
+        const closed = closedLines();
+        if (closed.length !== options.sessions) {
+          throw new Error(`the server closed ${closed.length} of ${options.sessions} connections`);
+        }
+        endings = new Map();
+        for (const line of closed) {
+          const ending = line.replace(/ 127\.0\.0\.1:\d+: .*$/, "");
+          endings.set(ending, (endings.get(ending) ?? 0) + 1);
+        }
+        fresh = await freshClient(server.port);
+      });
+    } finally {
+      connections.closeAll();
+    }
+  });
+  await stopServer(server, failure);
+  const tally = (map: Map<string, number>) => [...map].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n} ${k}`);
+  return `${count(options.sessions)} sessions (seed ${options.seed}) in ${seconds(performance.now() - started)} s: ${
+    tally(kinds).join(", ")
+  }; every reply checked was exact; server-side endings: ${tally(endings).join(", ")}; server never exited; ${fresh}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. A client that sends and never reads
+
+/**
+ * A client writes lines and never reads the echo. The server must stop reading from it (its
+ * writes stall once the kernel's buffers are full) instead of buffering without limit; its RSS
+ * stays bounded, and another client keeps getting its echo meanwhile.
+ */
+export async function neverReads(
+  options: { stallMs: number; maxMiB: number; rssLimitMiB: number; timeLimitMs: number },
+): Promise<string> {
+  const server = await startServer(["--quiet"], { denoFlags: SERVER_FLAGS });
+  const connections = new Connections();
+  let accepted = 0, stalled = false, pings = 0, slowestPingMs = 0, baseline = 0;
+  const rss = sampleRss(server.child.pid, 25);
+  const failure = await attempt(async () => {
+    try {
+      await within("never reads", options.timeLimitMs, connections, async () => {
+        const steady = await connections.connect(server.port);
+        if (await readLine(steady) !== GREETING) throw new Error("no greeting for the steady client");
+        baseline = await rssKiB(server.child.pid);
+        const hog = await connections.connect(server.port);
+        let hogDone = false;
+        const pinging = (async () => {
+          while (!hogDone) {
+            const line = `ping ${pings}\n`;
+            const sentAt = performance.now();
+            await writeAll(steady, encode(line));
+            const back = await orTimeout(readLine(steady), 5000, `the steady client got no echo for ping ${pings}`);
+            if (back !== line) {
+              throw new Error(`the steady client got ${JSON.stringify(back)} for ${JSON.stringify(line)}`);
+            }
+            slowestPingMs = Math.max(slowestPingMs, performance.now() - sentAt);
+            pings++;
+            await delay(20);
+          }
+        })();
+        pinging.catch(() => {});
+        const block = encode("this client never reads what comes back\n".repeat(1600)); // 64 KiB
+        let pending: Promise<number> | undefined;
+        const hogging = (async () => {
+          try {
+            while (accepted < options.maxMiB * MiB) {
+              let at = 0;
+              while (at < block.length) {
+                pending = hog.write(block.subarray(at));
+                const written = await Promise.race([pending, delay(options.stallMs).then(() => -1)]);
+                if (written === -1) {
+                  stalled = true; // the write has waited stallMs: the server has stopped reading from us
+                  return;
+                }
+                at += written;
+                accepted += written;
+              }
+            }
+          } finally {
+            // Keep pinging for a second while the hog is stuck, to show the others are unaffected.
+            if (stalled) await delay(1000);
+            hogDone = true;
+          }
+        })();
+        await settleAll([hogging, pinging]);
+        connections.close(hog); // fails the write that is still waiting
+        await pending?.catch(() => {});
+        // The server lets the hog go and goes on.
+        await writeAll(steady, encode("after the hog\n"));
+        if (await orTimeout(readLine(steady), 5000, "no echo after the hog left") !== "after the hog\n") {
+          throw new Error("wrong echo after the hog left");
+        }
+      });
+    } finally {
+      connections.closeAll();
+      await rss.stop();
+    }
+  });
+  await stopServer(server, failure);
+  const growth = rss.peak() - baseline;
+  const figure = stalled
+    ? `the server stopped reading from a client that never reads after it had sent ${
+      mib(accepted / 1024)
+    } MiB (the kernel's socket buffers; its writes then waited ${seconds(options.stallMs)} s); server RSS growth ${
+      mib(growth)
+    } MiB (limit ${options.rssLimitMiB}); another client got ${count(pings)} echoes meanwhile (slowest ${
+      slowestPingMs.toFixed(0)
+    } ms)`
+    : `the server took ${options.maxMiB} MiB from a client that never reads without stopping`;
+  if (!stalled) throw new Error(figure);
+  if (growth > options.rssLimitMiB * 1024) throw new Error(`memory grew too much: ${figure}`);
+  return figure;
+}
+
+/** Whether server.ts has the chat room yet (its usage mentions --chat). */
+export async function hasChat(): Promise<boolean> {
+  const help = await run(["run", "server.ts", "--help"]);
+  return help.code === 0 && help.stdout.includes("--chat");
+}
+
+/**
+ * The chat room (server.ts --chat) with a member who never reads: one member talks, another
+ * reads everything; the room must drop the one who never reads, go on, lose nothing for the
+ * reader, and keep its memory bounded.
+ */
+export async function chatNeverReads(
+  options: { mebibytes: number; rssLimitMiB: number; timeLimitMs: number },
+): Promise<string> {
+  const server = await startServer(["--chat", "--quiet"], { denoFlags: SERVER_FLAGS });
+  const connections = new Connections();
+  const lines = options.mebibytes * 1024; // 1 KiB each
+  let baseline = 0, sleeperGot = 0, sleeperEnd = "", tookMs = 0;
+  const rss = sampleRss(server.child.pid, 25);
+  const failure = await attempt(async () => {
+    try {
+      await within("chat, a member never reads", options.timeLimitMs, connections, async () => {
+        const sleeper = await connections.connect(server.port); // never reads
+        const reader = await connections.connect(server.port);
+        const talker = await connections.connect(server.port);
+        await delay(300); // let the room take in all three before anyone talks
+        const talkerDrain = collect(talker, 64 * 1024); // the talker must read too, or be dropped itself
+        baseline = await rssKiB(server.child.pid);
+        const started = performance.now();
+        // The reader sees "stress chat N" lines (whatever the room adds around them) in order.
+        let seen = 0;
+        const reading = (async () => {
+          const decoder = new TextDecoder();
+          const buffer = new Uint8Array(64 * 1024);
+          let pending = "";
+          while (seen < lines) {
+            const n = await reader.read(buffer);
+            if (n === null) {
+              throw new Error(`the reader was disconnected after ${count(seen)} of ${count(lines)} lines`);
+            }
+            pending += decoder.decode(buffer.subarray(0, n), { stream: true });
+            const complete = pending.split("\n");
+            pending = complete.pop()!;
+            for (const line of complete) {
+              const m = line.match(/stress chat (\d+) x/);
+              if (!m) continue; // a greeting or a notice from the room
+              if (Number(m[1]) !== seen) throw new Error(`the reader got line ${m[1]} when line ${seen} was due`);
+              seen++;
+            }
+          }
+        })();
+        reading.catch(() => {});
+        // The talker sends 1 KiB lines, at most 64 lines ahead of the reader, so that the reader is
+        // never the one "too far behind".
+        const talking = (async () => {
+          const filler = "x".repeat(1000);
+          for (let n = 0; n < lines; n++) {
+            while (n - seen >= 64) await delay(1);
+            await writeAll(talker, encode(`stress chat ${n} ${filler}`.slice(0, 1023) + "\n"));
+          }
+        })();
+        await settleAll([talking, reading]);
+        tookMs = performance.now() - started;
+        // The sleeper must have been dropped: reading it now gives what was queued for it, then the end.
+        const end = collect(sleeper, 64 * 1024, 1);
+        try {
+          sleeperGot = (await orTimeout(end.all, 5000, "still connected")).length;
+          sleeperEnd = "closed";
+        } catch (error) {
+          if ((error as Error).message.startsWith("still connected")) {
+            throw new Error(`the member who never reads was not dropped after ${options.mebibytes} MiB of chat`);
+          }
+          sleeperEnd = `reset (${(error as Error).name})`;
+        }
+        connections.close(sleeper);
+        connections.close(talker);
+        await talkerDrain.all.catch(() => {});
+        connections.close(reader);
+      });
+    } finally {
+      connections.closeAll();
+      await rss.stop();
+    }
+  });
+  await stopServer(server, failure);
+  const growth = rss.peak() - baseline;
+  const figure = `chat room: ${count(lines)} lines (${options.mebibytes} MiB) relayed in ${
+    seconds(tookMs)
+  } s, all in order to the reader; the member who never read was dropped (${sleeperEnd}, ${
+    mib(sleeperGot / 1024)
+  } MiB had reached it); server RSS growth ${mib(growth)} MiB (limit ${options.rssLimitMiB})`;
+  if (growth > options.rssLimitMiB * 1024) throw new Error(`memory grew too much: ${figure}`);
+  return figure;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Garbage datagrams
+
+/** Whether udp_server.ts exists yet. */
+export function hasUdpServer(): boolean {
+  try {
+    return Deno.statSync(`${ROOT}udp_server.ts`).isFile;
+  } catch {
+    return false;
+  }
+}
+
+const MAX_DATAGRAM = 65_507;
+
+/**
+ * `datagrams` garbage datagrams (empty, the largest there is, random sizes and bytes) at
+ * udp_server.ts from two sockets, each waiting for its echo before sending the next (on loopback
+ * nothing is then dropped, so every echo must come back, unchanged); then a normal client.
+ */
+export async function udpGarbage(options: { datagrams: number; seed: number; timeLimitMs: number }): Promise<string> {
+  const random = prng(options.seed);
+  const server = await startServer(["--quiet"], {
+    script: "udp_server.ts",
+    denoFlags: [...SERVER_FLAGS, "--unstable-net"],
+  });
+  const sockets = [0, 1].map(() => Deno.listenDatagram({ transport: "udp", hostname: HOST, port: 0 }));
+  const target: Deno.NetAddr = { transport: "udp", hostname: HOST, port: server.port };
+  const sizes = { empty: 0, largest: 0, random: 0 };
+  let bytes = 0, echoed = 0;
+  const started = performance.now();
+  const timer = setTimeout(() => sockets.forEach((s) => s.close()), options.timeLimitMs);
+  const failure = await attempt(async () => {
+    try {
+      const next = () => {
+        const r = random.int(10);
+        const size = r === 0
+          ? 0
+          : r === 1
+          ? MAX_DATAGRAM
+          : random.chance(0.5)
+          ? random.int(513)
+          : random.int(MAX_DATAGRAM + 1);
+        sizes[size === 0 ? "empty" : size === MAX_DATAGRAM ? "largest" : "random"]++;
+        return random.bytes(size);
+      };
+      let sent = 0;
+      await settleAll(sockets.map(async (socket) => {
+        while (sent < options.datagrams) {
+          const datagram = next();
+          const n = sent++;
+          await socket.send(datagram, target);
+          bytes += datagram.length;
+          const [back] = await orTimeout(
+            socket.receive(),
+            2000,
+            `datagram ${n} (${datagram.length} bytes) got no echo`,
+          );
+          if (firstDifference(back, datagram) !== -1) {
+            throw new Error(`datagram ${n} came back changed: ${describeMismatch(back, datagram)}`);
+          }
+          echoed++;
+          if (n % 1000 === 0 && !server.running()) throw new Error(`udp_server.ts exited: ${server.stderr()}`);
+        }
+      }));
+      // A normal client afterwards.
+      await sockets[0].send(encode("hola\n"), target);
+      const [reply] = await orTimeout(sockets[0].receive(), 2000, "the normal client got no answer");
+      if (new TextDecoder().decode(reply) !== "hola\n") throw new Error("the normal client got a wrong answer");
+    } finally {
+      clearTimeout(timer);
+      for (const socket of sockets) {
+        try {
+          socket.close();
+        } catch { /* closed by the timer */ }
+      }
+    }
+  });
+  await stopServer(server, failure, "udp_server.ts");
+  return `${count(options.datagrams)} garbage datagrams (${count(sizes.empty)} empty, ${
+    count(sizes.largest)
+  } of the largest size 65,507 B, ${count(sizes.random)} random; ${mib(bytes / 1024)} MiB) in ${
+    seconds(performance.now() - started)
+  } s: ${count(echoed)} echoed unchanged, none lost; udp_server.ts never exited and answered a normal client`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Out of file descriptors
+
+/**
+ * server.ts under `ulimit -n fileLimit`, `attempts` connections held open at once: it accepts what
+ * it can, survives, keeps serving the clients it has, says so once, and serves again once we let go.
+ */
+export async function outOfFiles(
+  options: { fileLimit: number; attempts: number; timeLimitMs: number },
+): Promise<string> {
+  const server = await startServer([], { denoFlags: SERVER_FLAGS, fileLimit: options.fileLimit });
+  const connections = new Connections();
+  const cannot = () => (server.stderr().match(/cannot accept/g) ?? []).length;
+  const accepted = () => (server.stdout().match(/^connection from/gm) ?? []).length;
+  let acceptedWhileFull = 0, complaintsWhileFull = 0, fresh = "";
+  const failure = await attempt(async () => {
+    try {
+      await within("out of files", options.timeLimitMs, connections, async () => {
+        // The kernel completes every handshake (the backlog is 511): all of them connect.
+        const held = await inPool(options.attempts, 50, () => connections.connect(server.port));
+        // Wait until the server has taken all it can and has hit the limit.
+        const deadline = Date.now() + 10_000;
+        while (cannot() === 0 && Date.now() < deadline) await delay(20);
+        if (cannot() === 0) throw new Error(`server.ts never ran out of descriptors (accepted ${accepted()})`);
+        await delay(1000); // ten retries' worth: the complaint must not repeat
+        acceptedWhileFull = accepted();
+        complaintsWhileFull = cannot();
+        if (!server.running()) throw new Error(`server.ts exited: ${server.stderr()}`);
+        // A client it did accept is still served while the others wait.
+        const first = held[0];
+        if (await readLine(first) !== GREETING) throw new Error("the first client got no greeting");
+        await writeAll(first, encode("still served\n"));
+        if (await orTimeout(readLine(first), 5000, "no echo while out of descriptors") !== "still served\n") {
+          throw new Error("a held client was not echoed while the server was out of descriptors");
+        }
+        // Let go of all of them: every attempt still queued is accepted (and finds us gone).
+        for (const conn of held) connections.close(conn);
+        const end = Date.now() + 15_000;
+        while (accepted() < options.attempts && Date.now() < end) await delay(50);
+        if (accepted() < options.attempts) {
+          throw new Error(`after descriptors were freed, only ${accepted()} of ${options.attempts} were accepted`);
+        }
+        await delay(1200); // quiet for a while: the next accept says "accepting again"
+        fresh = await freshClient(server.port);
+      });
+    } finally {
+      connections.closeAll();
+    }
+  });
+  await stopServer(server, failure);
+  const complaints = cannot();
+  const figure =
+    `under ulimit -n ${options.fileLimit}, ${options.attempts} connections at once: ${acceptedWhileFull} ` +
+    `accepted before descriptors ran out, "cannot accept" logged ${complaintsWhileFull} time(s) while out and ` +
+    `${complaints} time(s) in all; all ${options.attempts} accepted once freed; server never exited; ${fresh}`;
+  if (complaints !== 1) throw new Error(`the failure was logged ${complaints} times, not once: ${figure}`);
+  if (!/accepting again/.test(server.stderr())) throw new Error(`no "accepting again" line: ${figure}`);
+  return figure;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Ctrl-C under full load
+
+interface CtrlCOptions {
+  /** Connections streaming lines both ways as fast as they can. */
+  clients: number;
+  /** client.ts processes, fed from their standard input. */
+  processes: number;
+  /** Connectors opening new connections without pause (each held until the server ends it). */
+  connectors: number;
+  loadMs: number;
+  exitLimitMs: number;
+}
+
+/** One round: the load, then Ctrl-C (SIGINT); everything must end by itself. */
+async function ctrlCRound(options: CtrlCOptions, timeLimitMs: number) {
+  const server = await startServer([], { denoFlags: SERVER_FLAGS });
+  const connections = new Connections();
+  const clientProcesses: Deno.ChildProcess[] = [];
+  let storm: Deno.ChildProcess | undefined;
+  let stormOutput: Promise<Deno.CommandOutput> | undefined;
+  const result = { echoed: 0, exitMs: 0, code: -1, churned: 0, processesEnded: 0 };
+  try {
+    await within("Ctrl-C under load", timeLimitMs, connections, async () => {
+      const block = encode("load line, over and over\n".repeat(160)); // 4 KiB
+      let stopping = false;
+      const conns = await inPool(options.clients, 200, () => connections.connect(server.port));
+      const loads = conns.map(async (conn) => {
+        const buffer = new Uint8Array(16 * 1024);
+        const reading = (async () => {
+          while (true) {
+            const n = await conn.read(buffer).catch(() => null); // a reset counts as the end
+            if (n === null) return;
+            result.echoed += n;
+          }
+        })();
+        try {
+          while (!stopping) await writeAll(conn, block);
+        } catch { /* the server has closed us: expected after Ctrl-C */ }
+        await reading;
+      });
+      for (let i = 0; i < options.processes; i++) {
+        clientProcesses.push(
+          new Deno.Command(Deno.execPath(), {
+            args: ["run", `--allow-net=127.0.0.1:${server.port}`, "client.ts", "--port", `${server.port}`],
+            cwd: ROOT,
+            env: { NO_COLOR: "1" },
+            stdin: "piped",
+            stdout: "null",
+            stderr: "null",
+          }).spawn(),
+        );
+      }
+      const feeds = clientProcesses.map(async (child) => {
+        const writer = child.stdin.getWriter();
+        try {
+          while (!stopping) await writer.write(block);
+        } catch { /* the client has exited */ }
+        await writer.close().catch(() => {});
+      });
+      // New connections all the time, each one held until the server ends it: one that arrives
+      // just as Ctrl-C does must be closed too, or the server would wait for it. In a process of its
+      // own, so that this one's load does not slow it down.
+      storm = new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-net=127.0.0.1", "stress/connect_storm.ts", `${server.port}`, `${options.connectors}`],
+        cwd: ROOT,
+        env: { NO_COLOR: "1" },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      stormOutput = storm.output();
+      stormOutput.catch(() => {});
+      await delay(options.loadMs);
+      if (result.echoed === 0) throw new Error("no load: nothing was echoed");
+      const signalled = performance.now();
+      server.child.kill("SIGINT");
+      const status = await orTimeout(server.child.status, 5000, "server.ts was still running 5 s after Ctrl-C");
+      result.exitMs = performance.now() - signalled;
+      result.code = status.code;
+      stopping = true;
+      // Everything ends by itself now: our connections see their end, client.ts processes exit.
+      await orTimeout(settleAll(loads), 5000, "a connection was left open after the server exited");
+      const stormed = await orTimeout(stormOutput, 5000, "a new connection was left open after the server exited");
+      const opened = new TextDecoder().decode(stormed.stdout).match(/^opened (\d+)$/m);
+      if (stormed.code !== 0 || !opened) {
+        throw new Error(`the connect storm failed: ${new TextDecoder().decode(stormed.stderr)}`);
+      }
+      result.churned = Number(opened[1]);
+      await orTimeout(
+        Promise.all(clientProcesses.map((child) => child.status.then(() => result.processesEnded++))),
+        5000,
+        "a client.ts process was still running",
+      );
+      await Promise.all(feeds);
+      const after = await Deno.connect({ hostname: HOST, port: server.port }).then((c) => c.close(), (e) => e);
+      if (!(after instanceof Deno.errors.ConnectionRefused)) throw new Error("the port still accepts connections");
+    });
+  } finally {
+    connections.closeAll();
+    for (const child of clientProcesses) {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* exited */ }
+      await child.status;
+    }
+    if (storm) {
+      try {
+        storm.kill("SIGKILL");
+      } catch { /* exited */ }
+      await stormOutput?.catch(() => {});
+    }
+    await server.stop("SIGKILL"); // it has exited already, unless this round failed
+  }
+  return result;
+}
+
+/**
+ * Ctrl-C during full load, `rounds` times (a connection accepted just as Ctrl-C arrives is a matter
+ * of timing, so one round is not enough): each time, exit 0 within `exitLimitMs`, every connection
+ * ended, nothing left running.
+ */
+export async function ctrlCUnderLoad(options: CtrlCOptions & { rounds: number; timeLimitMs: number }): Promise<string> {
+  const deadline = Date.now() + options.timeLimitMs;
+  const rounds: Awaited<ReturnType<typeof ctrlCRound>>[] = [];
+  for (let round = 1; round <= options.rounds; round++) {
+    const result = await ctrlCRound(options, Math.max(1000, deadline - Date.now())).catch((error) => {
+      throw new Error(`round ${round} of ${options.rounds}: ${(error as Error).message}`, { cause: error });
+    });
+    if (result.code !== 0 || result.exitMs > options.exitLimitMs) {
+      throw new Error(
+        `round ${round}: exit ${result.code} after ${result.exitMs.toFixed(0)} ms (limit ${options.exitLimitMs})`,
+      );
+    }
+    rounds.push(result);
+  }
+  const sum = (key: "echoed" | "churned" | "processesEnded") => rounds.reduce((total, r) => total + r[key], 0);
+  const slowest = Math.max(...rounds.map((r) => r.exitMs));
+  return `${options.rounds} rounds of Ctrl-C with ${count(options.clients)} connections streaming (${
+    mib(sum("echoed") / 1024 / options.rounds)
+  } MiB echoed per round in ${seconds(options.loadMs)} s), ${options.processes} client.ts processes and ${
+    count(Math.round(sum("churned") / options.rounds))
+  } new connections per round from ${options.connectors} connectors: exit 0 every time, the slowest in ${
+    slowest.toFixed(0)
+  } ms (limit ${options.exitLimitMs}); every connection ended, all ${sum("processesEnded")} client.ts exited, ` +
+    `the port refused connections after`;
+}

@@ -1,0 +1,178 @@
+// deno task stress: the kit under heavy and hostile traffic (issue 6), with figures.
+//
+//   deno task stress                          all scenarios, full size, a random seed (printed)
+//   deno task stress --only fuzz --seed 42    replay one scenario with a given seed
+//
+// Run through stress/run.sh, which raises `ulimit -n` first. Loopback only: this driver has
+// --allow-net=127.0.0.1, and so has every server it starts. Every scenario has a count and a time
+// limit, and the whole run stops at 5 minutes whatever happens. Exit 0 only if all passed.
+import { parseArgs } from "node:util";
+import {
+  bigStream,
+  chatNeverReads,
+  ctrlCUnderLoad,
+  fuzz,
+  hasChat,
+  hasUdpServer,
+  manyClients,
+  neverReads,
+  outOfFiles,
+  subSeed,
+  udpGarbage,
+} from "./scenarios.ts";
+import { shell } from "../tests/helpers.ts";
+
+const TOTAL_LIMIT_MS = 290_000; // under the 5 minutes promised, whatever the scenarios do
+const { values } = parseArgs({
+  options: { only: { type: "string" }, seed: { type: "string" } },
+});
+const seed = values.seed === undefined ? crypto.getRandomValues(new Uint32Array(1))[0] : Number(values.seed);
+if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) {
+  console.error("stress: --seed must be a whole number from 0 to 4294967295");
+  Deno.exit(2);
+}
+const only = values.only?.split(",");
+
+interface Scenario {
+  name: string;
+  title: string;
+  limitMs: number;
+  /** A reason to skip, or undefined to run. */
+  skip?: () => Promise<string | undefined>;
+  run: (limitMs: number) => Promise<string>;
+}
+
+const fileLimit = Number((await shell("ulimit -n")).trim());
+const scenarios: Scenario[] = [
+  {
+    name: "clients",
+    title: "1. 10,000 concurrent clients × 100 lines",
+    limitMs: 120_000,
+    skip: () =>
+      Promise.resolve(
+        fileLimit < 10_200
+          ? `needs ulimit -n of 10,200 or more in this process and the server, but it is ${fileLimit}: ` +
+            `run it with deno task stress (stress/run.sh raises the limit), or raise the hard limit`
+          : undefined,
+      ),
+    run: (limitMs) => manyClients({ clients: 10_000, lines: 100, seed: subSeed(seed, 1), timeLimitMs: limitMs }),
+  },
+  {
+    name: "stream",
+    title: "2. 100 MiB through one connection, RSS sampled",
+    limitMs: 60_000,
+    run: (limitMs) => bigStream({ mebibytes: 100, seed: subSeed(seed, 2), rssLimitMiB: 32, timeLimitMs: limitMs }),
+  },
+  {
+    name: "fuzz",
+    title: "3. fuzz: 1,000 hostile sessions",
+    limitMs: 60_000,
+    run: (limitMs) => fuzz({ sessions: 1000, seed, width: 16, timeLimitMs: limitMs }),
+  },
+  {
+    name: "never-reads",
+    title: "4. a client that sends and never reads",
+    limitMs: 30_000,
+    run: (limitMs) => neverReads({ stallMs: 2000, maxMiB: 512, rssLimitMiB: 32, timeLimitMs: limitMs }),
+  },
+  {
+    name: "chat-never-reads",
+    title: "4b. a chat-room member who never reads",
+    limitMs: 40_000,
+    skip: async () =>
+      await hasChat() ? undefined : "server.ts has no --chat yet (it is being written): scenario written, not run",
+    run: (limitMs) => chatNeverReads({ mebibytes: 64, rssLimitMiB: 32, timeLimitMs: limitMs }),
+  },
+  {
+    name: "udp",
+    title: "5. 10,000 garbage datagrams at udp_server.ts",
+    limitMs: 30_000,
+    skip: () =>
+      Promise.resolve(
+        hasUdpServer()
+          ? undefined
+          : "udp_server.ts does not exist yet (it is being written): scenario written, not run",
+      ),
+    run: (limitMs) => udpGarbage({ datagrams: 10_000, seed: subSeed(seed, 5), timeLimitMs: limitMs }),
+  },
+  {
+    name: "files",
+    title: "6. out of file descriptors (ulimit -n 64, 200 attempts)",
+    limitMs: 40_000,
+    run: (limitMs) => outOfFiles({ fileLimit: 64, attempts: 200, timeLimitMs: limitMs }),
+  },
+  {
+    name: "ctrl-c",
+    title: "7. Ctrl-C during full load, 10 times",
+    limitMs: 60_000,
+    run: (limitMs) =>
+      ctrlCUnderLoad({
+        rounds: 10,
+        clients: 1000,
+        processes: 10,
+        connectors: 8,
+        loadMs: 1500,
+        exitLimitMs: 2000,
+        timeLimitMs: limitMs,
+      }),
+  },
+];
+
+const unknown = only?.filter((name) => !scenarios.some((s) => s.name === name)) ?? [];
+if (unknown.length > 0) {
+  console.error(`stress: no scenario ${unknown.join(", ")}; there are: ${scenarios.map((s) => s.name).join(", ")}`);
+  Deno.exit(2);
+}
+
+// The backstop, for a hang in the driver itself: each scenario already has its own time limit, and
+// stops (or kills) the processes it started.
+const backstop = setTimeout(() => {
+  console.error(`stress: FAILED: the whole run passed ${TOTAL_LIMIT_MS / 1000} s; stopping`);
+  Deno.exit(1);
+}, TOTAL_LIMIT_MS + 5_000);
+
+const started = performance.now();
+console.log(
+  `stress run of ${
+    new Date().toISOString().slice(0, 10)
+  }, Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores, ulimit -n ${fileLimit}`,
+);
+console.log(`seed ${seed} (replay: deno task stress --only fuzz --seed ${seed})\n`);
+const results: { title: string; outcome: "PASS" | "FAIL" | "SKIP"; text: string }[] = [];
+for (const scenario of scenarios) {
+  if (only && !only.includes(scenario.name)) continue;
+  const reason = await scenario.skip?.();
+  if (reason) {
+    results.push({ title: scenario.title, outcome: "SKIP", text: reason });
+    console.log(`SKIP  ${scenario.title}: ${reason}\n`);
+    continue;
+  }
+  const left = TOTAL_LIMIT_MS - (performance.now() - started);
+  if (left < 5_000) {
+    results.push({ title: scenario.title, outcome: "FAIL", text: "not run: the 5-minute budget is spent" });
+    console.log(`FAIL  ${scenario.title}: not run, the 5-minute budget is spent\n`);
+    continue;
+  }
+  console.log(`...   ${scenario.title}`);
+  const scenarioStarted = performance.now();
+  try {
+    const figure = await scenario.run(Math.min(scenario.limitMs, left));
+    results.push({ title: scenario.title, outcome: "PASS", text: figure });
+    console.log(
+      `PASS  ${scenario.title} (${((performance.now() - scenarioStarted) / 1000).toFixed(1)} s)\n      ${figure}\n`,
+    );
+  } catch (error) {
+    const text = (error as Error).stack ?? String(error);
+    results.push({ title: scenario.title, outcome: "FAIL", text });
+    console.log(`FAIL  ${scenario.title}\n!!!!! ${text}\n`);
+  }
+}
+clearTimeout(backstop);
+
+const tally = (outcome: string) => results.filter((r) => r.outcome === outcome).length;
+console.log(
+  `${tally("PASS")} passed, ${tally("FAIL")} failed, ${tally("SKIP")} skipped in ${
+    ((performance.now() - started) / 1000).toFixed(1)
+  } s (seed ${seed})`,
+);
+Deno.exit(tally("FAIL") === 0 ? 0 : 1);
