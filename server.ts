@@ -176,7 +176,11 @@ async function serve(conn: Deno.Conn) {
           await writeAll(conn, finished); // send(): the rest
         }
         unfinished = received.slice(lastEnd + 1); // a copy: the next read reuses buffer
-        for (let at = firstEnd; at !== -1; at = received.indexOf(NEWLINE, at + 1)) lines++;
+        // Counting lines costs a search per line, as much as the echo itself on a busy connection,
+        // and the count is only for the log line: with --quiet, skip it.
+        if (!options.quiet) {
+          for (let at = firstEnd; at !== -1; at = received.indexOf(NEWLINE, at + 1)) lines++;
+        }
       }
       if (count === buffer.length && buffer.length < 64 * 1024) buffer = new Uint8Array(buffer.length * 2);
     }
