@@ -140,53 +140,59 @@ async function serve(conn: Deno.Conn) {
   const member = options.chat ? joinChat(conn, peer) : undefined;
   let lines = 0, bytes = 0, ending = "closed";
   // The read buffer starts small, so that idle clients cost little memory, and doubles while the
-  // client keeps it full, up to 64 KiB.
+  // client keeps it full, up to 64 KiB (128 KiB while it holds a 64 KiB line waiting for its "\n").
   let buffer = new Uint8Array(1024);
-  let unfinished: Uint8Array = new Uint8Array(0); // start of a line whose "\n" has not arrived yet
+  let kept = 0; // buffer[0, kept) is the start of a line whose "\n" has not arrived yet
   try {
     if (!member) await writeAll(conn, encoder.encode("welcome: every line you send comes back to you\n")); // step 8
     while (true) {
-      const count = await conn.read(buffer); // recv(): null means the client closed its side
+      // New bytes are read in after the unfinished line, so that it never has to be copied: a fresh
+      // copy per read is garbage that V8 frees late (it counts such buffers outside its heap), and
+      // the server's memory grew by about 60 MiB under one fast client sending long lines.
+      const count = await conn.read(buffer.subarray(kept)); // recv(): null means the client closed its side
       explain?.(
         "step 8, recv",
-        `python: conn.recv(${buffer.length})  deno: conn.read(buffer) -> ${count ?? "null: end of stream"}`,
+        `python: conn.recv(${buffer.length - kept})  deno: conn.read(buffer) -> ${count ?? "null: end of stream"}`,
       );
       if (count === null) break;
       bytes += count;
-      const received = buffer.subarray(0, count);
+      const received = buffer.subarray(kept, kept + count);
       const firstEnd = received.indexOf(NEWLINE);
-      if (unfinished.length + (firstEnd === -1 ? count : firstEnd) > MAX_LINE) {
+      if (kept + (firstEnd === -1 ? count : firstEnd) > MAX_LINE) {
         await refuseLongLine(conn, buffer);
         ending = "closed (line too long)";
-        unfinished = new Uint8Array(0);
+        kept = 0;
         break;
       }
+      const full = kept + count === buffer.length;
       const lastEnd = received.lastIndexOf(NEWLINE);
       if (lastEnd === -1) {
-        unfinished = concat(unfinished, received);
+        kept += count;
       } else {
-        const finished = received.subarray(0, lastEnd + 1); // the complete lines
+        const end = kept + lastEnd + 1; // buffer[0, end) holds complete lines
         if (member) {
-          sayToOthers(member, concat(unfinished, finished));
+          sayToOthers(member, buffer.subarray(0, end));
         } else {
-          // Two writes, not one joined copy: a fresh copy of up to 64 KiB per read is garbage that
-          // V8 frees late (it counts such buffers outside its heap), and the server's memory grew by
-          // about 60 MiB under one fast client sending long lines.
-          await writeAll(conn, unfinished); // send(): the start of the first line, from earlier reads
-          await writeAll(conn, finished); // send(): the rest
+          await writeAll(conn, buffer.subarray(0, end)); // send()
         }
-        unfinished = received.slice(lastEnd + 1); // a copy: the next read reuses buffer
         // Counting lines costs a search per line, as much as the echo itself on a busy connection,
         // and the count is only for the log line: with --quiet, skip it.
         if (!options.quiet) {
           for (let at = firstEnd; at !== -1; at = received.indexOf(NEWLINE, at + 1)) lines++;
         }
+        buffer.copyWithin(0, end, kept + count); // the unfinished rest moves to the front
+        kept = kept + count - end;
       }
-      if (count === buffer.length && buffer.length < 64 * 1024) buffer = new Uint8Array(buffer.length * 2);
+      // A full buffer doubles while it is under 64 KiB, or when one unfinished line fills it.
+      if (full && (buffer.length < 64 * 1024 || kept === buffer.length)) {
+        const bigger = new Uint8Array(buffer.length * 2);
+        bigger.set(buffer.subarray(0, kept));
+        buffer = bigger;
+      }
     }
     // A last piece without "\n" counts too.
-    if (member && unfinished.length > 0) sayToOthers(member, unfinished);
-    if (!member) await writeAll(conn, unfinished);
+    if (member && kept > 0) sayToOthers(member, buffer.subarray(0, kept));
+    if (!member) await writeAll(conn, buffer.subarray(0, kept));
   } catch (error) {
     ending = `closed after an error (${(error as Error).name})`;
   } finally {
@@ -207,13 +213,6 @@ async function refuseLongLine(conn: Deno.Conn, buffer: Uint8Array) {
     if (count === null) break;
     discarded += count;
   }
-}
-
-function concat(first: Uint8Array, second: Uint8Array): Uint8Array {
-  const joined = new Uint8Array(first.length + second.length);
-  joined.set(first);
-  joined.set(second, first.length);
-  return joined;
 }
 
 // The chat room. Each member has an outbox: what others said that we have not yet written to it.
