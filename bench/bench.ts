@@ -138,7 +138,7 @@ const ALL_MEASURES: Measure[] = [
     kind: "tcp",
     unit: "msg/s",
     higherIsBetter: true,
-    args: ["pingpong", "--conns", "1", "--size", "64", "--warmup", tiny("0.2", "0.05"), "--duration", tiny("1", "0.1")],
+    args: ["pingpong", "--conns", "1", "--size", "64", "--warmup", tiny("0.2", "0.05"), "--duration", tiny("1", "0.2")],
     value: (r) => r.msgs_per_s,
     detail: latency,
     limitMs: 15_000,
@@ -170,7 +170,7 @@ const ALL_MEASURES: Measure[] = [
     kind: "tcp",
     unit: "conn/s",
     higherIsBetter: true,
-    args: ["connrate", "--conc", "8", "--size", "64", "--duration", tiny("1", "0.1"), "--max", "30000"],
+    args: ["connrate", "--conc", "8", "--size", "64", "--duration", tiny("1", "0.2"), "--max", "30000"],
     value: (r) => r.per_s,
     detail: latency,
     limitMs: 15_000,
@@ -192,7 +192,7 @@ const ALL_MEASURES: Measure[] = [
     kind: "udp",
     unit: "dgram/s",
     higherIsBetter: true,
-    args: ["udp", "--clients", "1", "--size", "64", "--warmup", tiny("0.2", "0.05"), "--duration", tiny("1", "0.1")],
+    args: ["udp", "--clients", "1", "--size", "64", "--warmup", tiny("0.2", "0.05"), "--duration", tiny("1", "0.2")],
     value: (r) => r.per_s,
     detail: latency,
     limitMs: 15_000,
@@ -203,7 +203,7 @@ const ALL_MEASURES: Measure[] = [
     kind: "udp",
     unit: "dgram/s",
     higherIsBetter: true,
-    args: ["udp", "--clients", "8", "--size", "64", "--warmup", tiny("0.2", "0.05"), "--duration", tiny("1", "0.1")],
+    args: ["udp", "--clients", "8", "--size", "64", "--warmup", tiny("0.2", "0.05"), "--duration", tiny("1", "0.2")],
     value: (r) => r.per_s,
     detail: latency,
     limitMs: 15_000,
@@ -648,6 +648,35 @@ for (const t of targets) {
       t.met === undefined ? "not measured" : t.met ? "yes" : "**no**"
     } |`,
   );
+}
+md.push("");
+// One table for all: the median of each measure, and its ratio to C from the same runs.
+const COLUMNS = [
+  { title: "C (ceiling)", ids: ["c", "c-udp"] },
+  { title: "Deno: the kit", ids: ["deno", "deno-udp"] },
+  { title: "Node", ids: ["node", "node-dgram"] },
+  { title: "Python, lesson style", ids: ["py-threads", "py-udp"] },
+  { title: "Python asyncio", ids: ["py-asyncio", "py-asyncio-udp"] },
+];
+md.push("## Overview: median (× C in the same runs)");
+md.push("");
+md.push(`| measure | ${COLUMNS.map((c) => c.title).join(" | ")} |`);
+md.push(`| --- |${COLUMNS.map(() => " --- |").join("")}`);
+for (const measure of measures) {
+  const rows = summary[measure.id];
+  if (!rows) continue;
+  const better = measure.higherIsBetter ? "higher is better" : "lower is better";
+  const cells = COLUMNS.map((column) => {
+    const id = column.ids.find((id) => rows[id]);
+    if (!id) return "–";
+    const row = rows[id];
+    const ratio = row.ratio && !id.startsWith("c") ? ` (${fmt(row.ratio.median)}×)` : "";
+    const name = measure.id === "startup" && column.ids.length > 1 && rows[column.ids[1]]
+      ? ` · UDP ${fmt(rows[column.ids[1]].median)}`
+      : "";
+    return `${fmt(row.median)}${ratio}${name}`;
+  });
+  md.push(`| ${measure.id}, ${measure.unit} (${better}) | ${cells.join(" | ")} |`);
 }
 md.push("");
 for (const measure of measures) {
