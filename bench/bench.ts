@@ -516,7 +516,10 @@ for (let run = 1; run <= runs; run++) {
           const running = await startServer(server);
           try {
             await delay(100); // let it settle after start-up
-            const args = [...measure.args, "--host", HOST, "--port", `${running.port}`, "--pid", `${running.pid}`];
+            const args = [
+              ...measure.args,
+              ...["--host", HOST, "--port", `${running.port}`, "--pid", `${running.pid}`, "--server-cpu", SERVER_CPU],
+            ];
             const result = await loadgen(args, measure.limitMs, rawLog);
             list.push({ run, value: measure.value(result), result });
           } finally {
@@ -554,20 +557,26 @@ interface Summary {
   detail?: string;
   serverCpu?: number; // median share of one core used by the server (1 = all of CPU 0)
   genCpu?: number; // the same for the load generator on CPU 1
+  othersCpu?: number; // the share of CPU 0 that other processes took meanwhile
+  perCpuRatio?: { median: number; min: number; max: number }; // work per CPU-second, to C's
 }
 
-// Ratio of two servers' values, run by run (only runs where both have a value).
-function ratios(measure: string, server: string, against: string): number[] {
+// Ratio of two servers' values, run by run (only runs where both have a value). With perCpu, each
+// value is first divided by the share of CPU 0 its server got: work per CPU-second, which other
+// processes on the machine disturb much less than work per second.
+function ratios(measure: string, server: string, against: string, perCpu = false): number[] {
   const a = samples[measure]?.[server] ?? [], b = samples[measure]?.[against] ?? [];
+  const cost = (s: Sample) => (perCpu ? s.result?.server_cpu ?? 0 : 1);
   const out: number[] = [];
   for (const sample of a) {
     const other = b.find((x) => x.run === sample.run);
-    if (sample.value !== undefined && other?.value !== undefined && other.value > 0) {
-      out.push(sample.value / other.value);
-    }
+    if (sample.value === undefined || other?.value === undefined || !(other.value > 0)) continue;
+    if (cost(sample) < 0.05 || cost(other) < 0.05) continue; // no CPU figure (or too small to trust)
+    out.push((sample.value / cost(sample)) / (other.value / cost(other)));
   }
   return out;
 }
+const spread = (r: number[]) => r.length ? { median: median(r), min: Math.min(...r), max: Math.max(...r) } : undefined;
 
 // The median CPU share over the runs, when the load generator measured it (not for idle or start-up).
 function cpuShare(list: Sample[], key: string): number | undefined {
@@ -578,6 +587,8 @@ function cpuShare(list: Sample[], key: string): number | undefined {
   return shares.length ? median(shares) : undefined;
 }
 
+// Measures where the server is busy all the time, so that work per CPU-second means something.
+const PER_CPU = ["bulk", "pp100", "connrate", "udp8"];
 const summary: Record<string, Record<string, Summary>> = {};
 for (const measure of measures) {
   for (const [serverId, list] of Object.entries(samples[measure.id] ?? {})) {
@@ -597,6 +608,8 @@ for (const measure of measures) {
       detail: measure.detail && mid?.result ? measure.detail(mid.result) : undefined,
       serverCpu: cpuShare(list, "server_cpu"),
       genCpu: cpuShare(list, "gen_cpu"),
+      othersCpu: cpuShare(list, "others_cpu"),
+      perCpuRatio: PER_CPU.includes(measure.id) ? spread(ratios(measure.id, serverId, ceiling, true)) : undefined,
     };
   }
 }
@@ -611,6 +624,7 @@ const targets = TARGETS.filter((t) => samples[t.measure]).map((t) => {
     max: r.length ? Math.max(...r) : NaN,
     runs: r.length,
     met: r.length ? (t.atLeast ? med >= t.goal : med <= t.goal) : undefined,
+    perCpu: PER_CPU.includes(t.measure) ? spread(ratios(t.measure, t.server, t.against, true)) : undefined,
   };
 });
 
@@ -640,15 +654,20 @@ for (const note of notes) md.push(`- Note: ${note}`);
 if (notes.length) md.push("");
 md.push("## Targets (issue 5)");
 md.push("");
-md.push("| target | median ratio | min–max | runs | met? |");
-md.push("| --- | --- | --- | --- | --- |");
+md.push("| target | median ratio | min–max | runs | met? | per CPU-second: median (min–max) |");
+md.push("| --- | --- | --- | --- | --- | --- |");
 for (const t of targets) {
   md.push(
     `| ${t.text} | ${fmt(t.ratio)}× | ${range(t.min, t.max)} | ${t.runs} | ${
       t.met === undefined ? "not measured" : t.met ? "yes" : "**no**"
-    } |`,
+    } | ${t.perCpu ? `${fmt(t.perCpu.median)}× (${range(t.perCpu.min, t.perCpu.max)})` : ""} |`,
   );
 }
+md.push("");
+md.push(
+  "The ratio is the issue's: the two servers' figures from the same run. Work per CPU-second divides each figure by " +
+    "the share of CPU 0 its server actually got, which corrects for other processes taking turns on that CPU.",
+);
 md.push("");
 // One table for all: the median of each measure, and its ratio to C from the same runs.
 const COLUMNS = [
@@ -685,22 +704,30 @@ for (const measure of measures) {
   md.push(`## ${measure.title}`);
   md.push("");
   const cpu = Object.values(rows).some((row) => row.serverCpu !== undefined);
+  const perCpu = PER_CPU.includes(measure.id);
   md.push(
-    `| server | ${measure.unit} (median) | min–max | × C (median) | × C min–max |${cpu ? " CPU server / gen |" : ""}${
-      measure.detail ? " detail (median run) |" : ""
-    }`,
+    `| server | ${measure.unit} (median) | min–max | × C (median) | × C min–max |${
+      perCpu ? " × C per CPU-second |" : ""
+    }${cpu ? " CPU: server / gen / others on CPU 0 |" : ""}${measure.detail ? " detail (median run) |" : ""}`,
   );
-  md.push(`| --- | --- | --- | --- | --- |${cpu ? " --- |" : ""}${measure.detail ? " --- |" : ""}`);
+  md.push(
+    `| --- | --- | --- | --- | --- |${perCpu ? " --- |" : ""}${cpu ? " --- |" : ""}${measure.detail ? " --- |" : ""}`,
+  );
   const order = ALL_SERVERS.filter((s) => rows[s.id]);
   order.sort((a, b) => (measure.higherIsBetter ? -1 : 1) * (rows[a.id].median - rows[b.id].median));
   for (const server of order) {
     const s = rows[server.id];
     const failed = s.failed ? ` (${s.failed} failed)` : "";
-    const shares = cpu ? ` ${fmt(s.serverCpu ?? NaN)} / ${fmt(s.genCpu ?? NaN)} |` : "";
+    const shares = cpu ? ` ${fmt(s.serverCpu ?? NaN)} / ${fmt(s.genCpu ?? NaN)} / ${fmt(s.othersCpu ?? NaN)} |` : "";
+    const efficiency = perCpu
+      ? ` ${s.perCpuRatio ? `${fmt(s.perCpuRatio.median)} (${range(s.perCpuRatio.min, s.perCpuRatio.max)})` : "–"} |`
+      : "";
     md.push(
       `| ${server.name}${failed} | ${fmt(s.median)} | ${range(s.min, s.max)} | ${
         s.ratio ? fmt(s.ratio.median) : "–"
-      } | ${s.ratio ? range(s.ratio.min, s.ratio.max) : "–"} |${shares}${measure.detail ? ` ${s.detail ?? ""} |` : ""}`,
+      } | ${s.ratio ? range(s.ratio.min, s.ratio.max) : "–"} |${efficiency}${shares}${
+        measure.detail ? ` ${s.detail ?? ""} |` : ""
+      }`,
     );
   }
   for (const server of servers) {

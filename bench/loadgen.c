@@ -12,6 +12,9 @@
 //   loadgen udp      --port P [--clients K] [--size B] [--warmup S] [--duration S]
 //       K UDP clients, each with one B-byte datagram in flight; datagrams/s and latency
 //
+// With --pid PID (the server) and --server-cpu N (the CPU it is pinned to), the output also says
+// what share of a core the server and the generator used, and what other processes took of CPU N.
+//
 // Every TCP server is expected to send one welcome line ending in "\n" first. Every echoed byte is
 // checked against what was sent: a server that corrupts, loses or reorders data fails the run.
 #define _GNU_SOURCE
@@ -76,17 +79,45 @@ static double server_cpu_seconds(void) {
   return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
-// The share of one core each side used over `seconds` (printed as "gen_cpu" and "server_cpu").
-static char cpu_json[128];
-static double gen_cpu0, server_cpu0;
+// CPU time spent so far on one CPU by processes, and taken by the VM's host ("steal"), from
+// /proc/stat, in seconds; -1 if unknown.
+static int server_cpu_number = 0;
+static double cpu_busy_seconds(int cpu) {
+  FILE *f = fopen("/proc/stat", "r");
+  if (!f) return -1;
+  char line[512], name[16];
+  snprintf(name, sizeof name, "cpu%d ", cpu);
+  double busy = -1;
+  while (fgets(line, sizeof line, f)) {
+    unsigned long long user, nice, system, idle, iowait, irq, softirq, steal;
+    if (strncmp(line, name, strlen(name)) == 0 &&
+        sscanf(line + strlen(name), "%llu %llu %llu %llu %llu %llu %llu %llu", &user, &nice, &system, &idle, &iowait,
+               &irq, &softirq, &steal) == 8) {
+      (void)irq, (void)softirq; // interrupt work is mostly our own traffic: not counted as others'
+      busy = (double)(user + nice + system + steal) / (double)sysconf(_SC_CLK_TCK);
+      break;
+    }
+  }
+  fclose(f);
+  return busy;
+}
+
+// The share of one core each side used over `seconds` ("gen_cpu", "server_cpu"), and the share of
+// the server's CPU that other processes took meanwhile ("others_cpu"): the machine is shared.
+static char cpu_json[160];
+static double gen_cpu0, server_cpu0, busy0;
 static void cpu_start(void) {
   gen_cpu0 = cpu_seconds();
   server_cpu0 = server_cpu_seconds();
+  busy0 = cpu_busy_seconds(server_cpu_number);
 }
 static const char *cpu_end(double seconds) {
   double server = server_cpu0 < 0 ? -1 : (server_cpu_seconds() - server_cpu0) / seconds;
-  snprintf(cpu_json, sizeof cpu_json, "\"gen_cpu\": %.3f, \"server_cpu\": %.3f", (cpu_seconds() - gen_cpu0) / seconds,
-           server);
+  double busy = busy0 < 0 ? -1 : (cpu_busy_seconds(server_cpu_number) - busy0) / seconds;
+  double others = server < 0 || busy < 0 ? -1 : busy - server;
+  if (others > 1) others = 1; // /proc counts in ticks of 10 ms: short windows are rough
+  snprintf(cpu_json, sizeof cpu_json, "\"gen_cpu\": %.3f, \"server_cpu\": %.3f, \"others_cpu\": %.3f",
+           (cpu_seconds() - gen_cpu0) / seconds, server, others < 0 ? 0 : others);
   return cpu_json;
 }
 
@@ -602,6 +633,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(k, "--timeout")) timeout = atof(v);
     else if (!strcmp(k, "--max")) max = atoll(v);
     else if (!strcmp(k, "--pid")) pid = server_pid = atoi(v);
+    else if (!strcmp(k, "--server-cpu")) server_cpu_number = atoi(v);
     else if (!strcmp(k, "--hold")) hold = atof(v);
     else if (!strcmp(k, "--batch")) batch = atoi(v);
     else {
