@@ -87,7 +87,7 @@ const ALL_SERVERS: Server[] = [
     cmd: ["python3", "bench/servers/py_threads.py", HOST, "0"],
   },
   { id: "py-asyncio", name: "Python asyncio", kind: "tcp", cmd: ["python3", "bench/servers/py_asyncio.py", HOST, "0"] },
-  { id: "c-udp", name: "C (ceiling)", kind: "udp", cmd: [`${BIN}echo_epoll`, "udp", HOST, "0"] },
+  { id: "c-udp", name: "C, UDP (ceiling)", kind: "udp", cmd: [`${BIN}echo_epoll`, "udp", HOST, "0"] },
   {
     id: "deno-udp",
     name: "udp_server.ts (Deno)",
@@ -95,10 +95,10 @@ const ALL_SERVERS: Server[] = [
     cmd: [deno, "run", "--allow-net", "--unstable-net", "udp_server.ts", "--host", HOST, "--port", "0", "--quiet"],
   },
   { id: "node-dgram", name: "Node dgram", kind: "udp", cmd: ["node", "bench/servers/node_dgram.mjs", HOST, "0"] },
-  { id: "py-udp", name: "Python (lesson)", kind: "udp", cmd: ["python3", "bench/servers/py_udp.py", HOST, "0"] },
+  { id: "py-udp", name: "Python UDP (lesson)", kind: "udp", cmd: ["python3", "bench/servers/py_udp.py", HOST, "0"] },
   {
     id: "py-asyncio-udp",
-    name: "Python asyncio",
+    name: "Python asyncio UDP",
     kind: "udp",
     cmd: ["python3", "bench/servers/py_asyncio_udp.py", HOST, "0"],
   },
@@ -644,10 +644,9 @@ md.push(
 md.push("");
 md.push(
   `Machine: ${machine.cores} cores (${machine.cpu}), Linux ${machine.kernel}; Deno ${machine.deno}, Node ${machine.node}, ` +
-    `${machine.python}, ${machine.cc}. Load average before ${
-      machine.loadavgBefore.split(" ").slice(0, 3).join(" ")
-    }, ` +
-    `after ${machine.loadavgAfter.split(" ").slice(0, 3).join(" ")}. Server pinned to CPU ${SERVER_CPU}, ` +
+    `${machine.python}, ${machine.cc}. Load average before the run: ` +
+    `${machine.loadavgBefore.split(" ").slice(0, 3).join(" ")} (the idle phase's 10,000 Python threads inflate ` +
+    `it afterwards). Server pinned to CPU ${SERVER_CPU}, ` +
     `load generator to CPU ${GEN_CPU}. The machine is shared with other work: read the ratios (same run), ` +
     `and the min–max spread, rather than the absolute numbers.`,
 );
@@ -741,7 +740,8 @@ for (const measure of measures) {
 md.push(
   `Every figure is the median of the runs, with the lowest and highest run. "× C" is the ratio to the C epoll server ` +
     `measured in the same run (for RSS and start-up, lower is better, so a ratio above 1 is worse than C). ` +
-    `The load generator's and each server's CPU use (share of one core) are in latest.json.`,
+    `"CPU" is the share of one core the server and the load generator used while measuring, and what other ` +
+    `processes took of the server's CPU meanwhile (above 0, that cell was disturbed).`,
 );
 md.push("");
 
