@@ -560,6 +560,7 @@ interface Summary {
   serverCpu?: number; // median share of one core used by the server (1 = all of CPU 0)
   genCpu?: number; // the same for the load generator on CPU 1
   othersCpu?: number; // the share of CPU 0 that other processes took meanwhile
+  othersGenCpu?: number; // the same for CPU 1, the load generator's
   perCpuRatio?: { median: number; min: number; max: number }; // work per CPU-second, to C's
 }
 
@@ -611,6 +612,7 @@ for (const measure of measures) {
       serverCpu: cpuShare(list, "server_cpu"),
       genCpu: cpuShare(list, "gen_cpu"),
       othersCpu: cpuShare(list, "others_cpu"),
+      othersGenCpu: cpuShare(list, "others_gen_cpu"),
       perCpuRatio: PER_CPU.includes(measure.id) ? spread(ratios(measure.id, serverId, ceiling, true)) : undefined,
     };
   }
@@ -709,7 +711,9 @@ for (const measure of measures) {
   md.push(
     `| server | ${measure.unit} (median) | min–max | × C (median) | × C min–max |${
       perCpu ? " × C per CPU-second |" : ""
-    }${cpu ? " CPU: server / gen / others on CPU 0 |" : ""}${measure.detail ? " detail (median run) |" : ""}`,
+    }${cpu ? " CPU: server / gen / others on CPU 0 / on CPU 1 |" : ""}${
+      measure.detail ? " detail (median run) |" : ""
+    }`,
   );
   md.push(
     `| --- | --- | --- | --- | --- |${perCpu ? " --- |" : ""}${cpu ? " --- |" : ""}${measure.detail ? " --- |" : ""}`,
@@ -719,7 +723,9 @@ for (const measure of measures) {
   for (const server of order) {
     const s = rows[server.id];
     const failed = s.failed ? ` (${s.failed} failed)` : "";
-    const shares = cpu ? ` ${fmt(s.serverCpu ?? NaN)} / ${fmt(s.genCpu ?? NaN)} / ${fmt(s.othersCpu ?? NaN)} |` : "";
+    const shares = cpu
+      ? ` ${[s.serverCpu, s.genCpu, s.othersCpu, s.othersGenCpu].map((x) => fmt(x ?? NaN)).join(" / ")} |`
+      : "";
     const efficiency = perCpu
       ? ` ${s.perCpuRatio ? `${fmt(s.perCpuRatio.median)} (${range(s.perCpuRatio.min, s.perCpuRatio.max)})` : "–"} |`
       : "";
@@ -741,7 +747,7 @@ md.push(
   `Every figure is the median of the runs, with the lowest and highest run. "× C" is the ratio to the C epoll server ` +
     `measured in the same run (for RSS and start-up, lower is better, so a ratio above 1 is worse than C). ` +
     `"CPU" is the share of one core the server and the load generator used while measuring, and what other ` +
-    `processes took of the server's CPU meanwhile (above 0, that cell was disturbed).`,
+    `processes took of each one's CPU meanwhile (above 0, that cell was disturbed).`,
 );
 md.push("");
 

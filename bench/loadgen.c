@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -103,21 +104,31 @@ static double cpu_busy_seconds(int cpu) {
 }
 
 // The share of one core each side used over `seconds` ("gen_cpu", "server_cpu"), and the share of
-// the server's CPU that other processes took meanwhile ("others_cpu"): the machine is shared.
-static char cpu_json[160];
-static double gen_cpu0, server_cpu0, busy0;
+// the server's CPU and of ours that other processes took meanwhile ("others_cpu", "others_gen_cpu"):
+// the machine is shared.
+static char cpu_json[200];
+static double gen_cpu0, server_cpu0, busy0, gen_busy0;
+static int gen_cpu_number;
 static void cpu_start(void) {
+  gen_cpu_number = sched_getcpu(); // the harness pins us to one CPU
   gen_cpu0 = cpu_seconds();
   server_cpu0 = server_cpu_seconds();
   busy0 = cpu_busy_seconds(server_cpu_number);
+  gen_busy0 = cpu_busy_seconds(gen_cpu_number);
+}
+static double share(double x) { // /proc counts in ticks of 10 ms: short windows are rough
+  return x < 0 ? 0 : x > 1 ? 1 : x;
 }
 static const char *cpu_end(double seconds) {
+  double gen = (cpu_seconds() - gen_cpu0) / seconds;
   double server = server_cpu0 < 0 ? -1 : (server_cpu_seconds() - server_cpu0) / seconds;
   double busy = busy0 < 0 ? -1 : (cpu_busy_seconds(server_cpu_number) - busy0) / seconds;
-  double others = server < 0 || busy < 0 ? -1 : busy - server;
-  if (others > 1) others = 1; // /proc counts in ticks of 10 ms: short windows are rough
-  snprintf(cpu_json, sizeof cpu_json, "\"gen_cpu\": %.3f, \"server_cpu\": %.3f, \"others_cpu\": %.3f",
-           (cpu_seconds() - gen_cpu0) / seconds, server, others < 0 ? 0 : others);
+  double gen_busy = gen_busy0 < 0 ? -1 : (cpu_busy_seconds(gen_cpu_number) - gen_busy0) / seconds;
+  double others = server < 0 || busy < 0 ? 0 : share(busy - server);
+  double gen_others = gen_busy < 0 ? 0 : share(gen_busy - gen);
+  snprintf(cpu_json, sizeof cpu_json,
+           "\"gen_cpu\": %.3f, \"server_cpu\": %.3f, \"others_cpu\": %.3f, \"others_gen_cpu\": %.3f", gen, server,
+           others, gen_others);
   return cpu_json;
 }
 
