@@ -682,6 +682,10 @@ const COLUMNS = [
 ];
 md.push("## Overview: median (× C in the same runs)");
 md.push("");
+md.push(
+  "Each ratio is the median of the per-run ratios to the C server, so it need not equal the ratio of the two medians.",
+);
+md.push("");
 md.push(`| measure | ${COLUMNS.map((c) => c.title).join(" | ")} |`);
 md.push(`| --- |${COLUMNS.map(() => " --- |").join("")}`);
 for (const measure of measures) {
