@@ -697,14 +697,15 @@ md.push(
   "The ratio is the issue's: the two servers' figures from the same run. Work per CPU-second divides each figure by " +
     "the share of CPU 0 its server actually got, which corrects for other processes taking turns on that CPU.",
 );
-const cells = Object.values(samples).flatMap((byServer) => Object.values(byServer).flat());
+const cells = Object.values(samples).flatMap((byServer) => Object.values(byServer).flat())
+  .filter((c) => c.result?.others_cpu !== undefined);
 const retried = cells.filter((c) => c.firstTry).length;
 const stillDisturbed = cells.filter((c) => disturbed(c.result)).length;
 md.push("");
 md.push(
-  `Disturbed cells: ${retried} of ${cells.length} saw other processes take more than ${DISTURBED * 100}% of the ` +
-    `server's or the generator's CPU and were measured a second time; ${stillDisturbed} still were on that try ` +
-    `(their figures count all the same; latest.json keeps both tries).`,
+  `Disturbed cells: of the ${cells.length} cells with CPU figures, ${retried} saw other processes take more than ` +
+    `${DISTURBED * 100}% of the server's or the generator's CPU and were measured a second time, and ` +
+    `${stillDisturbed} count a disturbed measurement in the end (latest.json keeps both tries).`,
 );
 md.push("");
 // One table for all: the median of each measure, and its ratio to C from the same runs.
