@@ -6,14 +6,18 @@
 //                prints the server's greeting, then "hola" and "que tal" as the server sends them back
 //
 // With no messages, it sends what you type, line by line, and prints what comes back; end your
-// input with Ctrl-D (Ctrl-Z then Enter on Windows). Comments give the lesson's step numbers (1-6).
+// input with Ctrl-D (Ctrl-Z then Enter on Windows). Against "server.ts --chat" this is the chat
+// client: what others write appears while you type; --name Ana first sends the line "/name Ana".
+// Comments give the lesson's step numbers (1-6); --explain prints each step on stderr as it happens.
 
 // Step 1, "import socket": Deno's sockets are built in; we import only a flag parser.
 import { parseArgs } from "node:util";
 
-const USAGE = `usage: deno run --allow-net client.ts [--host H] [--port P] [--help] [message ...]
+const USAGE = `usage: deno run --allow-net client.ts [--host H] [--port P] [--name N] [--explain] [--help] [message ...]
   --host H   server to connect to (default 127.0.0.1)
   --port P   server's port (default 21042)
+  --name N   in a chat room (server.ts --chat), the name the others see
+  --explain  print each of the lesson's steps on stderr as it happens
   message    lines to send; with none, send standard input line by line`;
 const CONNECT_TIMEOUT_MS = 5000;
 
@@ -29,6 +33,8 @@ function parseFlags() {
       options: {
         host: { type: "string", default: "127.0.0.1" },
         port: { type: "string", default: "21042" },
+        name: { type: "string" },
+        explain: { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
     });
@@ -47,6 +53,10 @@ if (!/^\d+$/.test(options.port) || Number(options.port) > 65535) {
 }
 const port = Number(options.port);
 const server = options.host.includes(":") ? `[${options.host}]:${port}` : `${options.host}:${port}`;
+// explain?.(...) prints a step when --explain is on; when it is off, explain is undefined and the
+// ?. skips the call without even building its text. On stderr, so stdout is only what the server sent.
+const explain = options.explain ? (step: string, what: string) => console.error(`[${step}] ${what}`) : undefined;
+const encoder = new TextEncoder();
 
 function fail(message: string): never {
   console.error(`client.ts: ${message}`);
@@ -58,6 +68,11 @@ function fail(message: string): never {
 let conn: Deno.Conn;
 try {
   conn = await Deno.connect({ hostname: options.host, port, signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS) });
+  explain?.(
+    "steps 3-4",
+    `python: s = socket.socket(); s.connect(("${options.host}", ${port}))  ` +
+      `deno: Deno.connect({ hostname: "${options.host}", port: ${port} }) fuses both -> connected`,
+  );
 } catch (error) {
   if (error instanceof Deno.errors.ConnectionRefused) {
     fail(`connection refused by ${server}: is server.ts running, and on that port?`);
@@ -76,21 +91,28 @@ async function writeAll(writer: Deno.Conn | typeof Deno.stdout, bytes: Uint8Arra
   while (written < bytes.length) written += await writer.write(bytes.subarray(written));
 }
 
+async function send(bytes: Uint8Array) {
+  await writeAll(conn, bytes);
+  explain?.("step 5", `python: s.sendall(data)  deno: conn.write() until all is sent -> ${bytes.length} bytes`);
+}
+
 // Step 5, send(): each message as one line, or standard input as it comes. Then closeWrite(), the
 // lesson's shutdown(SHUT_WR): the server reads "end of stream" and knows we are done, while we can
 // still receive what it has left to send.
 async function sendMessages() {
+  if (options.name !== undefined) await send(encoder.encode(`/name ${options.name}\n`));
   if (parsed.positionals.length > 0) {
-    for (const message of parsed.positionals) await writeAll(conn, new TextEncoder().encode(message + "\n"));
+    for (const message of parsed.positionals) await send(encoder.encode(message + "\n"));
   } else {
     const buffer = new Uint8Array(16 * 1024);
     while (true) {
       const count = await Deno.stdin.read(buffer); // a line when typed, a chunk when piped
       if (count === null) break;
-      await writeAll(conn, buffer.subarray(0, count));
+      await send(buffer.subarray(0, count));
     }
   }
   conn.closeWrite();
+  explain?.("step 5", "python: s.shutdown(socket.SHUT_WR)  deno: conn.closeWrite() -> the server reads end of stream");
 }
 
 // Step 5, recv(): print what arrives until the server closes (read() gives null). A read holds
@@ -101,10 +123,14 @@ async function printReplies() {
   const decoder = new TextDecoder();
   while (true) {
     const count = await conn.read(buffer);
+    explain?.(
+      "step 5",
+      `python: s.recv(${buffer.length})  deno: conn.read(buffer) -> ${count ?? "null: end of stream"}`,
+    );
     if (count === null) break;
-    await writeAll(Deno.stdout, new TextEncoder().encode(decoder.decode(buffer.subarray(0, count), { stream: true })));
+    await writeAll(Deno.stdout, encoder.encode(decoder.decode(buffer.subarray(0, count), { stream: true })));
   }
-  await writeAll(Deno.stdout, new TextEncoder().encode(decoder.decode()));
+  await writeAll(Deno.stdout, encoder.encode(decoder.decode()));
 }
 
 // Sending and receiving run side by side, so replies appear while we are still sending or typing.
@@ -117,4 +143,5 @@ try {
   fail(`connection to ${server} failed: ${(error as Error).message}`);
 }
 conn.close(); // step 6
+explain?.("step 6", "python: s.close()  deno: conn.close()");
 Deno.exit(0); // also stops reading standard input if the server closed first

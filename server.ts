@@ -6,17 +6,26 @@
 //   terminal 2:  deno run --allow-net client.ts hola   prints the greeting, then "hola" sent back
 //
 // Every line a client sends (bytes up to "\n") comes back to it byte for byte. Comments give the
-// lesson's step numbers (1-9). Add --allow-sys=hostname to also see the machine's name (step 2).
+// lesson's step numbers (1-9); --explain prints each step as it happens. Add --allow-sys=hostname to
+// also see the machine's name (step 2).
+//
+// With --chat it is a chat room instead (the lesson's WhatsApp): each line goes to every other
+// client, after the sender's name. The name is the client's address until it sends a line
+// "/name Ana" (client.ts --name Ana does that for you).
 
 // Step 1, "import socket": Deno's sockets are built in; we import only a flag parser.
 import { parseArgs } from "node:util";
 
-const USAGE = `usage: deno run --allow-net server.ts [--host H] [--port P] [--backlog N] [--quiet] [--help]
+const USAGE =
+  `usage: deno run --allow-net server.ts [--host H] [--port P] [--backlog N] [--chat] [--quiet] [--explain] [--help]
   --host H     address to listen on (default 0.0.0.0: every interface, the lesson's "")
   --port P     port to listen on, 0 picks a free one (default 21042)
   --backlog N  connections the system may queue before we accept them (default 511)
-  --quiet      do not log each connection`;
+  --chat       be a chat room: each line goes to all the other clients
+  --quiet      do not log each connection
+  --explain    print each of the lesson's steps as it happens`;
 const MAX_LINE = 64 * 1024; // longest line we keep in memory while waiting for its "\n"
+const CHAT_MAX_BEHIND = 256 * 1024; // bytes a chat client may have waiting before we drop it
 const NEWLINE = 10; // the byte value of "\n"
 
 function usageError(message: string): never {
@@ -36,7 +45,9 @@ function parseFlags() {
         host: { type: "string", default: "0.0.0.0" },
         port: { type: "string", default: "21042" },
         backlog: { type: "string" },
+        chat: { type: "boolean", default: false },
         quiet: { type: "boolean", default: false },
+        explain: { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
     });
@@ -50,8 +61,12 @@ if (options.help) {
   Deno.exit(0);
 }
 const port = parseWholeNumber(options.port, "--port", 65535); // step 3: a port above 1024
-const backlog = options.backlog === undefined ? undefined : parseWholeNumber(options.backlog, "--backlog", 65535);
+const backlog = options.backlog === undefined ? 511 : parseWholeNumber(options.backlog, "--backlog", 65535);
 const log = options.quiet ? () => {} : console.log;
+// explain?.(`...`) prints a step when --explain is on; when it is off, explain is undefined and
+// the ?. skips the call without even building its text, so the echo pays nothing for it.
+const explain = options.explain ? (step: string, what: string) => console.log(`[${step}] ${what}`) : undefined;
+const encoder = new TextEncoder();
 
 function showAddress(addr: Deno.NetAddr): string {
   return addr.hostname.includes(":") ? `[${addr.hostname}]:${addr.port}` : `${addr.hostname}:${addr.port}`;
@@ -77,9 +92,17 @@ try {
   Deno.exit(1);
 }
 console.log(`listening on ${showAddress(listener.addr as Deno.NetAddr)}`);
+explain?.(
+  "steps 4-6",
+  `python: s = socket.socket(); s.bind(("${options.host}", ${port})); s.listen(${backlog})  ` +
+    `deno: Deno.listen({ hostname: "${options.host}", port: ${port}, tcpBacklog: ${backlog} }) fuses all three -> ${
+      showAddress(listener.addr as Deno.NetAddr)
+    }`,
+);
 // Step 2 (optional): the machine's name, only if --allow-sys=hostname was given (never prompts).
 if (Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state === "granted") {
   console.log(`this machine is ${Deno.hostname()}`);
+  explain?.("step 2", `python: socket.gethostname()  deno: Deno.hostname() -> "${Deno.hostname()}"`);
 }
 
 const openConnections = new Set<Deno.Conn>();
@@ -87,32 +110,47 @@ let stopping = false;
 function stop() {
   stopping = true;
   listener.close(); // no more accept()
-  for (const conn of openConnections) conn.close(); // step 9 for everyone still connected
+  for (const conn of openConnections) closeOnce(conn); // step 9 for everyone still connected
 }
 Deno.addSignalListener("SIGINT", stop); // Ctrl-C
 if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop); // Windows has no SIGTERM
 
+// A connection can be closed from several places (its own end, Ctrl-C, the chat dropping a slow
+// client); closing it a second time would throw, so every close goes through here.
+function closeOnce(conn: Deno.Conn) {
+  if (!openConnections.delete(conn)) return;
+  conn.close(); // step 9
+  explain?.("step 9", `python: conn.close()  deno: conn.close() -> ${showAddress(conn.remoteAddr as Deno.NetAddr)}`);
+}
+
 // conn.write() may send only part of the buffer (like Python's send()), so loop until all of it
 // is written: this is Python's sendall().
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array) {
+  if (bytes.length === 0) return;
   let written = 0;
   while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+  explain?.("step 8", `python: conn.sendall(data)  deno: conn.write() until all is sent -> ${bytes.length} bytes`);
 }
 
 // TCP is a stream of bytes, not of messages: one read may hold half a line, or several lines. So we
-// send back everything up to the last "\n" we have, and keep the unfinished line for the next read.
+// pass on everything up to the last "\n" we have, and keep the unfinished line for the next read.
 async function serve(conn: Deno.Conn) {
   const peer = showAddress(conn.remoteAddr as Deno.NetAddr);
   log(`connection from ${peer}`);
+  const member = options.chat ? joinChat(conn, peer) : undefined;
   let lines = 0, bytes = 0, ending = "closed";
   // The read buffer starts small, so that idle clients cost little memory, and doubles while the
   // client keeps it full, up to 64 KiB.
   let buffer = new Uint8Array(1024);
   let unfinished: Uint8Array = new Uint8Array(0); // start of a line whose "\n" has not arrived yet
   try {
-    await writeAll(conn, new TextEncoder().encode("welcome: every line you send comes back to you\n")); // step 8
+    if (!member) await writeAll(conn, encoder.encode("welcome: every line you send comes back to you\n")); // step 8
     while (true) {
       const count = await conn.read(buffer); // recv(): null means the client closed its side
+      explain?.(
+        "step 8, recv",
+        `python: conn.recv(${buffer.length})  deno: conn.read(buffer) -> ${count ?? "null: end of stream"}`,
+      );
       if (count === null) break;
       bytes += count;
       const received = buffer.subarray(0, count);
@@ -128,32 +166,36 @@ async function serve(conn: Deno.Conn) {
         unfinished = concat(unfinished, received);
       } else {
         const finished = received.subarray(0, lastEnd + 1); // the complete lines
-        // Two writes, not one joined copy: a fresh copy of up to 64 KiB per read is garbage that
-        // V8 frees late (it counts such buffers outside its heap), and the server's memory grew by
-        // about 60 MiB under one fast client sending long lines.
-        await writeAll(conn, unfinished); // send(): the start of the first line, from earlier reads
-        await writeAll(conn, finished); // send(): the rest
+        if (member) {
+          sayToOthers(member, concat(unfinished, finished));
+        } else {
+          // Two writes, not one joined copy: a fresh copy of up to 64 KiB per read is garbage that
+          // V8 frees late (it counts such buffers outside its heap), and the server's memory grew by
+          // about 60 MiB under one fast client sending long lines.
+          await writeAll(conn, unfinished); // send(): the start of the first line, from earlier reads
+          await writeAll(conn, finished); // send(): the rest
+        }
         unfinished = received.slice(lastEnd + 1); // a copy: the next read reuses buffer
         for (let at = firstEnd; at !== -1; at = received.indexOf(NEWLINE, at + 1)) lines++;
       }
       if (count === buffer.length && buffer.length < 64 * 1024) buffer = new Uint8Array(buffer.length * 2);
     }
-    await writeAll(conn, unfinished); // a last piece without "\n" comes back too
+    // A last piece without "\n" counts too.
+    if (member && unfinished.length > 0) sayToOthers(member, unfinished);
+    if (!member) await writeAll(conn, unfinished);
   } catch (error) {
     ending = `closed after an error (${(error as Error).name})`;
   } finally {
-    openConnections.delete(conn);
-    if (!stopping) {
-      conn.close(); // step 9
-      log(`${ending} ${peer}: ${lines} lines, ${bytes} bytes`);
-    }
+    if (member) leaveChat(member, "left");
+    if (!stopping) log(`${ending} ${peer}: ${lines} lines, ${bytes} bytes`);
+    closeOnce(conn);
   }
 }
 
 // Say why we close, then let the client finish sending before we close: closing a socket with
 // unread data resets the connection, and the client could lose our error line.
 async function refuseLongLine(conn: Deno.Conn, buffer: Uint8Array) {
-  await writeAll(conn, new TextEncoder().encode(`error: line longer than ${MAX_LINE} bytes, closing\n`));
+  await writeAll(conn, encoder.encode(`error: line longer than ${MAX_LINE} bytes, closing\n`));
   conn.closeWrite();
   let discarded = 0;
   while (discarded < 1024 * 1024) {
@@ -168,6 +210,88 @@ function concat(first: Uint8Array, second: Uint8Array): Uint8Array {
   joined.set(first);
   joined.set(second, first.length);
   return joined;
+}
+
+// The chat room. Each member has an outbox: what others said that we have not yet written to it.
+// One slow reader must not stall the room, so we never wait for a member's socket while relaying:
+// we add to its outbox, and its own delivery loop writes it out. A member whose outbox grows past
+// CHAT_MAX_BEHIND is not reading: we drop it rather than keep its messages without limit.
+interface ChatMember {
+  conn: Deno.Conn;
+  name: string;
+  outbox: Uint8Array[];
+  waiting: number; // bytes in the outbox
+  wakeUp?: () => void; // set while the delivery loop waits for something to send
+  gone: boolean;
+}
+const room = new Set<ChatMember>();
+
+function joinChat(conn: Deno.Conn, peer: string): ChatMember {
+  const member: ChatMember = { conn, name: peer, outbox: [], waiting: 0, gone: false };
+  room.add(member);
+  post(member, `welcome to the chat, ${peer}: ${room.size} online; send "/name NAME" to pick a name\n`);
+  announce(member, `* ${peer} joined (${room.size} online)\n`);
+  deliver(member);
+  return member;
+}
+
+function leaveChat(member: ChatMember, why: string) {
+  if (member.gone) return;
+  member.gone = true;
+  room.delete(member);
+  member.wakeUp?.();
+  closeOnce(member.conn);
+  if (!stopping) announce(member, `* ${member.name} ${why} (${room.size} online)\n`);
+}
+
+function announce(from: ChatMember, text: string | Uint8Array) {
+  const bytes = typeof text === "string" ? encoder.encode(text) : text;
+  for (const other of room) if (other !== from) post(other, bytes);
+}
+
+function post(member: ChatMember, text: string | Uint8Array) {
+  const bytes = typeof text === "string" ? encoder.encode(text) : text;
+  if (member.waiting + bytes.length > CHAT_MAX_BEHIND) {
+    log(`dropping ${member.name}: it has not read ${member.waiting} bytes`);
+    return leaveChat(member, "was disconnected: too far behind");
+  }
+  member.outbox.push(bytes);
+  member.waiting += bytes.length;
+  member.wakeUp?.();
+}
+
+async function deliver(member: ChatMember) {
+  try {
+    while (!member.gone) {
+      const next = member.outbox.shift();
+      if (next === undefined) {
+        await new Promise<void>((resolve) => member.wakeUp = resolve);
+        member.wakeUp = undefined;
+        continue;
+      }
+      member.waiting -= next.length;
+      await writeAll(member.conn, next);
+    }
+  } catch {
+    leaveChat(member, "left"); // its connection broke: the read loop ends too
+  }
+}
+
+// Relay each line to the others as "NAME: line"; a line "/name NAME" renames the sender.
+const decoder = new TextDecoder();
+function sayToOthers(member: ChatMember, lines: Uint8Array) {
+  for (let start = 0, end = 0; start < lines.length; start = end) {
+    const newline = lines.indexOf(NEWLINE, start);
+    end = newline === -1 ? lines.length : newline + 1;
+    const line = decoder.decode(lines.subarray(start, end)).replace(/\r?\n$/, "");
+    if (/^\/name \S/.test(line)) {
+      const newName = line.slice("/name ".length).trim().slice(0, 32);
+      announce(member, `* ${member.name} is now ${newName}\n`);
+      member.name = newName;
+    } else {
+      announce(member, `${member.name}: ${line}\n`);
+    }
+  }
 }
 
 // Step 7, accept(): take each client as it comes and serve it without waiting for the others.
@@ -200,5 +324,9 @@ while (!stopping) {
   if (acceptFailing) console.error("server.ts: accepting again");
   acceptFailing = false;
   openConnections.add(conn);
+  explain?.(
+    "step 7",
+    `python: conn, addr = s.accept()  deno: await listener.accept() -> ${showAddress(conn.remoteAddr as Deno.NetAddr)}`,
+  );
   serve(conn);
 }

@@ -228,3 +228,28 @@ export async function readLine(conn: Deno.Conn): Promise<string> {
   }
   return new TextDecoder().decode(new Uint8Array(bytes));
 }
+
+/** Reads "\n"-ended lines from a connection, a chunk at a time (for long or many lines). */
+export class LineReader {
+  #buffer = new Uint8Array(64 * 1024);
+  #pending = "";
+  #decoder = new TextDecoder();
+  constructor(private conn: Deno.Conn) {}
+
+  /** The next line with its "\n", or "" once the peer has closed. */
+  async next(): Promise<string> {
+    while (!this.#pending.includes("\n")) {
+      const count = await this.conn.read(this.#buffer);
+      if (count === null) {
+        const rest = this.#pending;
+        this.#pending = "";
+        return rest;
+      }
+      this.#pending += this.#decoder.decode(this.#buffer.subarray(0, count), { stream: true });
+    }
+    const end = this.#pending.indexOf("\n") + 1;
+    const line = this.#pending.slice(0, end);
+    this.#pending = this.#pending.slice(end);
+    return line;
+  }
+}
