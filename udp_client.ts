@@ -71,7 +71,7 @@ const ipv6 = options.host.includes(":");
 const server = ipv6 ? `[${options.host}]:${port}` : `${options.host}:${port}`;
 const plural = (count: number) => `${count} ${count === 1 ? "try" : "tries"}`;
 // When off, `explain?.(...)` skips the call without even building its text.
-const explain = options.explain ? (line: string) => console.log(`explain: ${line}`) : undefined;
+const explain = options.explain ? (line: string) => console.log(line) : undefined;
 
 // A datagram holds at most 65,507 bytes: 65,535, less 8 for the UDP header and 20 for the IPv4 header.
 function encode(text: string, which: string): Uint8Array {
@@ -97,8 +97,8 @@ try {
   fail(`cannot open a UDP socket on ${local}: ${(error as Error).message}`);
 }
 const call = `Deno.listenDatagram({ transport: "udp", hostname: "${local}", port: 0 })`;
-explain?.(`[step 3] python: socket(${ipv6 ? "AF_INET6" : "AF_INET"}, SOCK_DGRAM)  deno: ${call}  bound`);
-explain?.(`[step 4] python: (no connect)  deno: (no connect)  UDP has no connection: each sendto() names ${server}`);
+explain?.(`[step 3] python: socket(${ipv6 ? "AF_INET6" : "AF_INET"}, SOCK_DGRAM)  deno: ${call} -> bound`);
+explain?.(`[step 4] python: (no connect)  deno: (no connect) -> UDP has no connection: each sendto() names ${server}`);
 
 // receive() cannot be cancelled, so at most one is pending, kept from one wait to the next: a reply
 // that arrives after a timeout is not lost, the next wait reads it. Gives undefined when time is up.
@@ -130,19 +130,19 @@ async function exchange(message: Uint8Array) {
   const started = performance.now();
   for (let tried = 1; tried <= tries; tried++) {
     await socket.send(message, { transport: "udp", hostname: options.host, port }); // sendto()
-    explain?.(`[step 5] python: sendto(data, addr)  deno: socket.send(data, addr)  try ${tried} of ${tries}`);
+    explain?.(`[step 5] python: sendto(data, addr)  deno: socket.send(data, addr) -> try ${tried} of ${tries}`);
     const deadline = performance.now() + timeout;
     while (true) {
       const reply = await receiveBefore(deadline); // recvfrom(), until the deadline
       if (reply === undefined) break; // time is up: send again
       const text = new TextDecoder().decode(reply);
-      explain?.(`[step 5] python: recvfrom(65507)  deno: socket.receive()  got ${reply.length} bytes`);
+      explain?.(`[step 5] python: recvfrom(65507)  deno: socket.receive() -> got ${reply.length} bytes`);
       if (reply.length === message.length && reply.every((byte, at) => byte === message[at])) {
         return console.log(`${text}  (reply in ${(performance.now() - started).toFixed(1)} ms, ${plural(tried)})`);
       }
       console.log(`stale reply ${++stale} ignored: ${JSON.stringify(text.slice(0, 40))}`);
     }
-    explain?.(`[step 5] python: recvfrom() timed out  deno: Promise.race() with a timer  no reply in ${timeout} ms`);
+    explain?.(`[step 5] python: recvfrom() timed out  deno: Promise.race() with a timer -> no reply in ${timeout} ms`);
   }
   fail(`no reply from ${server} after ${plural(tries)}: is udp_server.ts running? UDP itself never tells you`);
 }
@@ -163,5 +163,5 @@ try {
   fail(`cannot talk to ${server}: ${(error as Error).message}`);
 }
 socket.close(); // step 6
-explain?.(`[step 6] python: close()  deno: socket.close()  done`);
+explain?.(`[step 6] python: close()  deno: socket.close() -> done`);
 Deno.exit(0); // also ends a receive() still pending for a reply that never came

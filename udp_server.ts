@@ -60,7 +60,7 @@ if (!/^(\d+\.?\d*|\.\d+)$/.test(options.drop) || drop > 1) usageError("--drop mu
 const seed = options.seed === undefined ? undefined : parseWholeNumber(options.seed, "--seed", 2 ** 32 - 1);
 // When off, `log?.(...)` and `explain?.(...)` skip the call without even building its text.
 const log = options.quiet ? undefined : console.log;
-const explain = options.explain ? (line: string) => console.log(`explain: ${line}`) : undefined;
+const explain = options.explain ? (line: string) => console.log(line) : undefined;
 
 // --seed: Math.random cannot be seeded, so use the classic "linear congruential" generator instead.
 let state = seed ?? 0;
@@ -103,7 +103,7 @@ const address = showAddress(socket.addr as Deno.NetAddr);
 console.log(`listening on ${address}`);
 const family = options.host.includes(":") ? "AF_INET6" : "AF_INET";
 explain?.(
-  `[steps 4-5] python: socket(${family}, SOCK_DGRAM) + bind(("${options.host}", ${port}))  deno: Deno.listenDatagram({ transport: "udp", hostname: "${options.host}", port: ${port} })  bound to ${address}, and no listen() (step 6): UDP has no connections to wait for`,
+  `[steps 4-5] python: socket(${family}, SOCK_DGRAM) + bind(("${options.host}", ${port}))  deno: Deno.listenDatagram({ transport: "udp", hostname: "${options.host}", port: ${port} }) -> bound to ${address}, and no listen() (step 6): UDP has no connections to wait for`,
 );
 
 let stopping = false;
@@ -111,7 +111,7 @@ function stop() {
   if (stopping) return;
   stopping = true;
   socket.close(); // step 9, once: a pending receive() ends with an error, and the loop below ends
-  explain?.(`[step 9] python: close()  deno: socket.close()  closed the one socket that served every client`);
+  explain?.(`[step 9] python: close()  deno: socket.close() -> closed the one socket that served every client`);
 }
 Deno.addSignalListener("SIGINT", stop); // Ctrl-C
 if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop); // Windows has no SIGTERM
@@ -132,17 +132,17 @@ while (!stopping) {
   }
   const sender = showAddress(from);
   explain?.(
-    `[step 7] python: data, addr = recvfrom(65507)  deno: socket.receive()  got ${data.length} bytes from ${sender}`,
+    `[step 7] python: data, addr = recvfrom(65507)  deno: socket.receive() -> got ${data.length} bytes from ${sender}`,
   );
   if (drop > 0 && random() < drop) {
     log?.(`dropped ${data.length} bytes from ${sender}: ${preview(data)} (--drop ${options.drop})`);
-    explain?.(`[step 8] python: (no sendto)  deno: (no socket.send)  dropped on purpose: ${sender} is never told`);
+    explain?.(`[step 8] python: (no sendto)  deno: (no socket.send) -> dropped on purpose: ${sender} is never told`);
     continue;
   }
   try {
     await socket.send(data, from); // step 8, sendto(): the same bytes, back to where they came from
     log?.(`echoed ${data.length} bytes to ${sender}: ${preview(data)}`);
-    explain?.(`[step 8] python: sendto(data, addr)  deno: socket.send(data, addr)  sent ${data.length} bytes back`);
+    explain?.(`[step 8] python: sendto(data, addr)  deno: socket.send(data, addr) -> sent ${data.length} bytes back`);
   } catch (error) {
     if (stopping) break;
     // Deno checks permission for each address we send to: --allow-net=0.0.0.0:21042 cannot reply.
