@@ -108,6 +108,7 @@ if (Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state === "gra
 const openConnections = new Set<Deno.Conn>();
 let stopping = false;
 function stop() {
+  if (stopping) return; // a second Ctrl-C: already stopping
   stopping = true;
   listener.close(); // no more accept()
   for (const conn of openConnections) closeOnce(conn); // step 9 for everyone still connected
