@@ -792,7 +792,8 @@ const MAX_DATAGRAM = 65_507;
  */
 export async function udpGarbage(options: { datagrams: number; seed: number; timeLimitMs: number }): Promise<string> {
   const random = prng(options.seed);
-  const server = await start(["--quiet"], {
+  // Logging on: each datagram's printable preview is made from the garbage too.
+  const server = await start([], {
     script: "udp_server.ts",
     denoFlags: [...SERVER_FLAGS, "--unstable-net"],
   });
@@ -835,10 +836,19 @@ export async function udpGarbage(options: { datagrams: number; seed: number; tim
           if (n % 1000 === 0 && !server.running()) throw new Error(`udp_server.ts exited: ${server.stderr()}`);
         }
       }));
-      // A normal client afterwards.
-      await sockets[0].send(encode("hola\n"), target);
-      const [reply] = await orTimeout(sockets[0].receive(), 2000, "the normal client got no answer");
-      if (new TextDecoder().decode(reply) !== "hola\n") throw new Error("the normal client got a wrong answer");
+      // A normal client afterwards: udp_client.ts as a user runs it, with the narrowest permission.
+      const client = await run([
+        "run",
+        "--unstable-net",
+        `--allow-net=127.0.0.1:0,127.0.0.1:${server.port}`,
+        "udp_client.ts",
+        "--port",
+        `${server.port}`,
+        "hola after the garbage",
+      ]);
+      if (client.code !== 0 || !/^hola after the garbage {2}\(reply in .*, 1 try\)\n$/.test(client.stdout)) {
+        throw new Error(`udp_client.ts was not answered normally: exit ${client.code}, ${JSON.stringify(client)}`);
+      }
     } finally {
       clearTimeout(timer);
       for (const socket of sockets) {
@@ -848,12 +858,18 @@ export async function udpGarbage(options: { datagrams: number; seed: number; tim
       }
     }
   });
-  await stopServer(server, failure, "udp_server.ts");
+  const finished = await stopServer(server, failure, "udp_server.ts");
+  const logged = (finished.stdout.match(/^echoed \d+ bytes to /gm) ?? []).length;
+  if (logged !== options.datagrams + 1) {
+    throw new Error(`udp_server.ts logged ${logged} echoes, not ${options.datagrams} and the client's one`);
+  }
   return `${count(options.datagrams)} garbage datagrams (${count(sizes.empty)} empty, ${
     count(sizes.largest)
   } of the largest size 65,507 B, ${count(sizes.random)} random; ${mib(bytes / 1024)} MiB) in ${
     seconds(performance.now() - started)
-  } s: ${count(echoed)} echoed unchanged, none lost; udp_server.ts never exited and answered a normal client`;
+  } s: ${
+    count(echoed)
+  } echoed unchanged, none lost; udp_server.ts never exited, then answered udp_client.ts at the first try`;
 }
 
 // ---------------------------------------------------------------------------------------------
