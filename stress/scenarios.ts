@@ -261,6 +261,19 @@ async function attempt(work: () => Promise<void>): Promise<unknown> {
   }
 }
 
+/** The child's exit status if it exits within `ms`, else undefined (the timer is always cleared). */
+async function exitWithin(child: Deno.ChildProcess, ms: number): Promise<Deno.CommandStatus | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      child.status,
+      new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), ms)),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Stop a server with SIGTERM (SIGKILL 5 s later if need be). Throw `failure` if the scenario had
  * failed, and say so too if the server had exited by itself, did not exit 0, or wrote on stderr.
@@ -1008,8 +1021,32 @@ async function ctrlCRound(options: CtrlCOptions, timeLimitMs: number) {
       await delay(options.loadMs);
       if (result.echoed === 0) throw new Error("no load: nothing was echoed");
       const signalled = performance.now();
+      const printedBefore = server.stdout().length;
       server.child.kill("SIGINT");
-      const status = await orTimeout(server.child.status, 5000, "server.ts was still running 5 s after Ctrl-C");
+      const status = await exitWithin(server.child, 5000);
+      if (!status) {
+        // Say what happened: did the server act on Ctrl-C at all? Then take the load away (no new
+        // signal) and see whether it ends by itself.
+        const acceptedSince = (server.stdout().slice(printedBefore).match(/^connection from/gm) ?? []).length;
+        stopping = true;
+        connections.closeAll();
+        for (const child of [...clientProcesses, ...(storm ? [storm] : [])]) {
+          try {
+            child.kill("SIGKILL");
+          } catch { /* exited */ }
+        }
+        const unloaded = performance.now();
+        const late = await exitWithin(server.child, 5000);
+        throw new Error(
+          `server.ts was still running 5 s after Ctrl-C (it logged ${acceptedSince} new connections meanwhile); ` +
+            `once the load was taken away, with no new signal, it ${
+              late
+                ? `exited (code ${late.code}) ${(performance.now() - unloaded).toFixed(0)} ms later`
+                : "was still running 5 s later"
+            }. Deno 2.9 can hold a signal listener back while its event loop stays busy: see the README, ` +
+            `"What it survives".`,
+        );
+      }
       result.exitMs = performance.now() - signalled;
       result.code = status.code;
       stopping = true;
