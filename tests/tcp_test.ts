@@ -299,3 +299,50 @@ Deno.test("client.ts talks to a Python server written as the lesson teaches", as
     await python.status;
   }
 });
+
+Deno.test("the lesson's empty host means every interface; client.ts refuses port 0", async () => {
+  const server = await startServer(["--quiet"], { host: "" });
+  try {
+    assert.match(server.stdout(), /^listening on 0\.0\.0\.0:\d+\n/);
+    const client = await run(["run", "--allow-net", "client.ts", "--port", `${server.port}`, "hola"]);
+    assert.equal(client.stdout, GREETING + "hola\n");
+  } finally {
+    await server.stop();
+  }
+  const zero = await run(["run", "--allow-net", "client.ts", "--port", "0", "hola"]);
+  assert.equal(zero.code, 2);
+  assert.match(zero.stderr, /^client\.ts: --port must be a whole number from 1 to 65535\n/);
+});
+
+Deno.test("client.ts says so when the server closes first, while it still waits for input", async () => {
+  const server = await startServer(["--quiet"]);
+  const client = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "client.ts", "--port", `${server.port}`],
+    cwd: ROOT,
+    stdin: "piped", // left open: the user has not finished typing
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(20_000),
+  }).spawn();
+  const writer = client.stdin.getWriter();
+  try {
+    await writer.write(encode("hola\n"));
+    const stdout = client.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let seen = "";
+    while (!seen.includes("hola\n")) {
+      const { value, done } = await stdout.read();
+      if (done) break;
+      seen += value;
+    }
+    await server.stop("SIGINT");
+    seen += (await stdout.read()).value ?? ""; // the end of the stream once the client exits
+    await stdout.cancel();
+    const { code } = await client.status;
+    const stderr = await new Response(client.stderr).text();
+    assert.equal(code, 0);
+    assert.equal(seen, GREETING + "hola\n");
+    assert.equal(stderr, `client.ts: 127.0.0.1:${server.port} closed the connection\n`);
+  } finally {
+    await writer.close().catch(() => {});
+  }
+});
