@@ -100,6 +100,9 @@ let socket: Deno.DatagramConn;
 try {
   socket = Deno.listenDatagram({ transport: "udp", hostname: local, port: 0 });
 } catch (error) {
+  if (error instanceof Deno.errors.NotCapable) {
+    fail(`no permission to use ${local}:0: run with --allow-net=${local}:0,${server}`);
+  }
   fail(`cannot open a UDP socket on ${local}: ${(error as Error).message}`);
 }
 const call = `Deno.listenDatagram({ transport: "udp", hostname: "${local}", port: 0 })`;
@@ -166,6 +169,9 @@ try {
     if (rest !== "") await exchange(encode(rest, "the last line"));
   }
 } catch (error) {
+  if (error instanceof Deno.errors.NotCapable) {
+    fail(`no permission to send to ${server}: run with --allow-net=${local}:0,${server}`);
+  }
   fail(`cannot talk to ${server}: ${(error as Error).message}`);
 }
 socket.close(); // step 6

@@ -5,8 +5,8 @@
 //   terminal 2:  deno run --unstable-net --allow-net udp_client.ts hola  prints "hola  (reply in 0.4 ms, 1 try)"
 //
 // Every datagram that arrives is logged and goes back, byte for byte, to the address it came from.
-// UDP has no connections: no listen() (step 6), no accept() (step 7), no close() per client (step 9):
-// one socket serves everyone. TCP and UDP ports are separate: server.ts can use 21042 at the same time.
+// UDP has no connections: no listen() (step 6), no close() per client (step 9), and in place of
+// accept() (step 7) each recvfrom() says who sent the datagram. One socket serves everyone. TCP and UDP ports are separate: server.ts can use 21042 at the same time.
 // --drop ignores datagrams on purpose, to show that UDP may lose them and never says so.
 // Comments give the lesson's step numbers (1-9); --explain prints each step as it happens.
 
@@ -120,7 +120,7 @@ function stop() {
 Deno.addSignalListener("SIGINT", stop); // Ctrl-C
 if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop); // Windows has no SIGTERM
 
-// No accept() (step 7): recvfrom() gives the bytes and who sent them, all we know of a "client".
+// Step 7, in place of accept(): recvfrom() gives the bytes and who sent them, all we know of a "client".
 // Nothing one sender does (empty, 65,507 or random bytes, vanishing) stops us serving the others.
 while (!stopping) {
   let data: Uint8Array, from: Deno.NetAddr;
