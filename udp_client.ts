@@ -74,7 +74,8 @@ const ipv6 = host.includes(":");
 const server = ipv6 ? `[${host}]:${port}` : `${host}:${port}`;
 const plural = (count: number) => `${count} ${count === 1 ? "try" : "tries"}`;
 // When off, `explain?.(...)` skips the call without even building its text.
-const explain = options.explain ? (step: string, what: string) => console.log(`[${step}] ${what}`) : undefined;
+// The trace goes to stderr, as in client.ts, so that stdout holds only the replies.
+const explain = options.explain ? (step: string, what: string) => console.error(`[${step}] ${what}`) : undefined;
 
 // A datagram holds at most 65,507 bytes: 65,535, less 8 for the UDP header and 20 for the IPv4 header.
 function encode(text: string, which: string): Uint8Array {
