@@ -145,62 +145,72 @@ async function serve(conn: Deno.Conn) {
   const member = options.chat ? joinChat(conn, peer) : undefined;
   try {
     if (member) {
-      ending = await readLines(conn, counts, (start, rest) => sayToOthers(member, concat(start, rest)));
+      ending = await readLines(conn, counts, (lines) => sayToOthers(member, lines));
     } else {
       await writeAll(conn, encoder.encode("welcome: every line you send comes back to you\n")); // step 8
-      ending = await readLines(conn, counts, async (start, rest) => {
-        // Two writes, not one joined copy: a fresh copy of up to 64 KiB per read is garbage that V8
-        // frees late (it counts such buffers outside its heap), and the server's memory grew by
-        // about 60 MiB under one fast client sending long lines.
-        await writeAll(conn, start); // send(): the start of the first line, kept from earlier reads
-        await writeAll(conn, rest); // send(): the rest of the lines
-      });
+      ending = await readLines(conn, counts, (lines) => writeAll(conn, lines)); // step 8 again: the echo
     }
   } catch (error) {
     const dropped = member && !room.has(member);
     ending = dropped ? "dropped (too far behind)" : `closed after an error (${(error as Error).name})`;
   } finally {
     if (member) leaveChat(member, "left");
-    if (!stopping) log(`${ending} ${peer}: ${counts.lines} lines, ${counts.bytes} bytes`);
+    const lines = `${counts.lines} ${counts.lines === 1 ? "line" : "lines"}`;
+    if (!stopping) log(`${ending} ${peer}: ${lines}, ${counts.bytes} bytes`);
     closeOnce(conn);
   }
 }
 
 // TCP is a stream of bytes, not of messages: one read may hold half a line, or several lines. So
-// readLines() passes on everything up to the last "\n" it has, as the start of the first line (kept
-// from earlier reads) and the rest, and keeps the unfinished line for the next read. It ends when
-// the client closes its side (or sends a line that is too long) and says how it ended.
-type PassOn = (start: Uint8Array, rest: Uint8Array) => unknown;
+// readLines() passes on everything up to the last "\n" it has, and keeps the unfinished line for
+// the next read. It ends when the client closes its side (or sends a line that is too long), and
+// says how it ended.
+type PassOn = (lines: Uint8Array) => unknown;
 async function readLines(conn: Deno.Conn, counts: { lines: number; bytes: number }, passOn: PassOn) {
   // The read buffer starts small, so that idle clients cost little memory, and doubles while the
-  // client keeps it full, up to 64 KiB.
+  // client keeps it full, up to 64 KiB (128 KiB while it holds a 64 KiB line waiting for its "\n").
   let buffer = new Uint8Array(1024);
-  let unfinished: Uint8Array = new Uint8Array(0); // start of a line whose "\n" has not arrived yet
+  let kept = 0; // buffer[0, kept) is the start of a line whose "\n" has not arrived yet
   while (true) {
-    const count = await conn.read(buffer); // recv(): null means the client closed its side
+    // New bytes are read in after the unfinished line, so that it never has to be copied: a fresh
+    // copy per read is garbage that V8 frees late (it counts such buffers outside its heap), and
+    // the server's memory grew by about 60 MiB under one fast client sending long lines.
+    const count = await conn.read(buffer.subarray(kept)); // recv(): null means the client closed its side
     explain?.(
       "recv",
-      `python: conn.recv(${buffer.length})  deno: conn.read(buffer) -> ${count ?? "null: end of stream"}`,
+      `python: conn.recv(${buffer.length - kept})  deno: conn.read(buffer) -> ${count ?? "null: end of stream"}`,
     );
     if (count === null) break;
     counts.bytes += count;
-    const received = buffer.subarray(0, count);
+    const received = buffer.subarray(kept, kept + count);
     const firstEnd = received.indexOf(NEWLINE);
-    if (unfinished.length + (firstEnd === -1 ? count : firstEnd) > MAX_LINE) {
+    if (kept + (firstEnd === -1 ? count : firstEnd) > MAX_LINE) {
       await refuseLongLine(conn, buffer);
       return "closed (line too long)";
     }
+    const full = kept + count === buffer.length;
     const lastEnd = received.lastIndexOf(NEWLINE);
     if (lastEnd === -1) {
-      unfinished = concat(unfinished, received);
+      kept += count;
     } else {
-      await passOn(unfinished, received.subarray(0, lastEnd + 1));
-      unfinished = received.slice(lastEnd + 1); // a copy: the next read reuses buffer
-      for (let at = firstEnd; at !== -1; at = received.indexOf(NEWLINE, at + 1)) counts.lines++; // each "\n"
+      const end = kept + lastEnd + 1; // buffer[0, end) holds complete lines
+      await passOn(buffer.subarray(0, end));
+      // Counting lines costs a search per line, as much as the echo itself on a busy connection,
+      // and the count is only for the log line: with --quiet, skip it.
+      if (!options.quiet) {
+        for (let at = firstEnd; at !== -1; at = received.indexOf(NEWLINE, at + 1)) counts.lines++;
+      }
+      buffer.copyWithin(0, end, kept + count); // the unfinished rest moves to the front
+      kept = kept + count - end;
     }
-    if (count === buffer.length && buffer.length < 64 * 1024) buffer = new Uint8Array(buffer.length * 2);
+    // A full buffer doubles while it is under 64 KiB, or when one unfinished line fills it.
+    if (full && (buffer.length < 64 * 1024 || kept === buffer.length)) {
+      const bigger = new Uint8Array(buffer.length * 2);
+      bigger.set(buffer.subarray(0, kept));
+      buffer = bigger;
+    }
   }
-  if (unfinished.length > 0) await passOn(unfinished, new Uint8Array(0)); // a last piece without "\n"
+  if (kept > 0) await passOn(buffer.subarray(0, kept)); // a last piece without "\n" counts too
   return "closed";
 }
 
@@ -215,13 +225,6 @@ async function refuseLongLine(conn: Deno.Conn, buffer: Uint8Array) {
     if (count === null) break;
     discarded += count;
   }
-}
-
-function concat(first: Uint8Array, second: Uint8Array): Uint8Array {
-  const joined = new Uint8Array(first.length + second.length);
-  joined.set(first);
-  joined.set(second, first.length);
-  return joined;
 }
 
 // The chat room. Each member has an outbox: what others said that is not yet written to it.

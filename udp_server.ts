@@ -122,10 +122,13 @@ if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop); // Win
 
 // Step 7, in place of accept(): recvfrom() gives the bytes and who sent them, all we know of a "client".
 // Nothing one sender does (empty, 65,507 or random bytes, vanishing) stops us serving the others.
+// One buffer for every datagram: receive() without one allocates (and zeroes) a new 65,507-byte
+// buffer per datagram. Reusing it is safe because we send each reply before receiving again.
+const buffer = new Uint8Array(65507);
 while (!stopping) {
   let data: Uint8Array, from: Deno.NetAddr;
   try {
-    [data, from] = (await socket.receive()) as [Uint8Array, Deno.NetAddr]; // at most 65,507 bytes
+    [data, from] = (await socket.receive(buffer)) as [Uint8Array, Deno.NetAddr]; // at most 65,507 bytes
   } catch (error) {
     if (stopping) break;
     // On Windows, a reply sent earlier to a client that has gone can come back here as a
@@ -134,7 +137,8 @@ while (!stopping) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     continue;
   }
-  const sender = showAddress(from);
+  // The sender as text, only when something will print it (it is garbage for every datagram otherwise).
+  const sender = log || explain ? showAddress(from) : "";
   explain?.(
     "step 7",
     `python: data, addr = recvfrom(65507)  deno: socket.receive() -> got ${data.length} bytes from ${sender}`,
@@ -151,6 +155,6 @@ while (!stopping) {
   } catch (error) {
     if (stopping) break;
     // Deno checks permission for each address we send to: --allow-net=0.0.0.0:21042 cannot reply.
-    console.error(`udp_server.ts: cannot reply to ${sender}: ${(error as Error).message}`);
+    console.error(`udp_server.ts: cannot reply to ${showAddress(from)}: ${(error as Error).message}`);
   }
 }

@@ -141,7 +141,7 @@ Deno.test("half-close: the server sends everything back, then closes", async () 
     }
   } finally {
     const finished = await server.stop();
-    assert.match(finished.stdout, /closed 127\.0\.0\.1:\d+: 1 lines, 19 bytes/);
+    assert.match(finished.stdout, /closed 127\.0\.0\.1:\d+: 1 line, 19 bytes/);
   }
 });
 
