@@ -1,6 +1,17 @@
 // server.ts and client.ts, run as real processes and checked the way a user would check them.
 import assert from "node:assert/strict";
-import { delay, encode, readBytes, readLine, readToEnd, ROOT, run, startServer, writeAll } from "./helpers.ts";
+import {
+  delay,
+  encode,
+  readBytes,
+  readLine,
+  readToEnd,
+  ROOT,
+  run,
+  runPython,
+  startServer,
+  writeAll,
+} from "./helpers.ts";
 
 const GREETING = "welcome: every line you send comes back to you\n";
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -270,11 +281,9 @@ Deno.test("the machine's name is shown only with --allow-sys=hostname", async ()
 Deno.test("a Python client written as the lesson teaches talks to server.ts", async () => {
   const server = await startServer();
   try {
-    const python = await new Deno.Command("python3", {
-      args: [`${ROOT}tests/lesson_client.py`, "127.0.0.1", `${server.port}`],
-      signal: AbortSignal.timeout(20_000),
-    }).output();
-    assert.equal(decode(python.stdout), GREETING + "hola desde Python\n");
+    const python = await runPython("lesson_client.py", ["127.0.0.1", `${server.port}`]);
+    assert.equal(python.code, 0, python.stderr);
+    assert.equal(python.stdout, GREETING + "hola desde Python\n");
   } finally {
     await server.stop();
   }

@@ -1,6 +1,6 @@
 // udp_server.ts and udp_client.ts, run as real processes and checked the way a user would check them.
 import assert from "node:assert/strict";
-import { encode, type Finished, freeUdpPort, ROOT, run, startServer, UdpPeer } from "./helpers.ts";
+import { encode, type Finished, freeUdpPort, ROOT, run, runPython, startServer, UdpPeer } from "./helpers.ts";
 
 const NET = ["--unstable-net", "--allow-net"];
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -237,12 +237,9 @@ Deno.test("UDP IPv6: udp_server.ts on [::1] and udp_client.ts --host ::1", async
 Deno.test("UDP: a Python client written as the lesson teaches talks to udp_server.ts", async () => {
   const server = await startUdpServer();
   try {
-    const python = await new Deno.Command("python3", {
-      args: [`${ROOT}tests/lesson_udp_client.py`, "127.0.0.1", `${server.port}`],
-      signal: AbortSignal.timeout(20_000),
-    }).output();
-    assert.equal(python.code, 0, decode(python.stderr));
-    assert.equal(decode(python.stdout), "hola desde Python\n");
+    const python = await runPython("lesson_udp_client.py", ["127.0.0.1", `${server.port}`]);
+    assert.equal(python.code, 0, python.stderr);
+    assert.equal(python.stdout, "hola desde Python\n");
   } finally {
     const finished = await server.stop();
     assert.match(finished.stdout, /\nechoed 17 bytes to 127\.0\.0\.1:\d+: "hola desde Python"\n/);
