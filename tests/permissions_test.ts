@@ -78,7 +78,7 @@ Deno.test("server.ts refuses to start with less than its address: one clear line
     const refused = await run(["run", ...flags, "server.ts", ...args]);
     assert.equal(refused.code, 1, `${flags} ${args}: ${refused.stderr}`);
     assert.equal(refused.stdout, "");
-    assert.equal(refused.stderr, `server.ts: no permission to listen on ${address}: run with --allow-net\n`);
+    assert.equal(refused.stderr, `server.ts: no permission to listen on ${address}: run with --allow-net=${address}\n`);
   }
 });
 
@@ -99,7 +99,10 @@ Deno.test("client.ts works with --allow-net for the server's address only, and r
     for (const flags of [[], [`--allow-net=127.0.0.1:${port + 1}`], [`--allow-net=localhost:${port}`]]) {
       const refused = await run(["run", ...flags, "client.ts", "--port", `${port}`, "hola"]);
       assert.equal(refused.code, 1, `${flags}: ${refused.stderr}`);
-      assert.equal(refused.stderr, `client.ts: no permission to connect to 127.0.0.1:${port}: run with --allow-net\n`);
+      assert.equal(
+        refused.stderr,
+        `client.ts: no permission to connect to 127.0.0.1:${port}: run with --allow-net=127.0.0.1:${port}\n`,
+      );
     }
   } finally {
     await serving;
