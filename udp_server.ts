@@ -96,7 +96,9 @@ try {
   if (error instanceof Deno.errors.AddrInUse) {
     console.error(`udp_server.ts: UDP port ${port} is in use on ${host}: stop the other server, or use --port`);
   } else if (error instanceof Deno.errors.NotCapable) {
-    console.error(`udp_server.ts: no permission to listen on ${host}:${port}: run with --allow-net=${host}:${port}`);
+    console.error(
+      `udp_server.ts: no permission to listen on ${host}:${port}: run with --allow-net (--allow-net=${host}:${port},127.0.0.1 only answers this machine)`,
+    );
   } else {
     console.error(`udp_server.ts: cannot listen on ${host}:${port}: ${(error as Error).message}`);
   }
