@@ -94,6 +94,19 @@ try {
   }
   Deno.exit(1);
 }
+// Ctrl-C and SIGTERM are handled before we say we are listening, so that a signal sent as soon
+// as that line appears already stops the server cleanly.
+const openConnections = new Set<Deno.Conn>();
+let stopping = false;
+function stop() {
+  if (stopping) return; // a second Ctrl-C: already stopping
+  stopping = true;
+  listener.close(); // no more accept()
+  for (const conn of openConnections) closeOnce(conn); // step 9 for everyone still connected
+}
+Deno.addSignalListener("SIGINT", stop); // Ctrl-C
+if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop); // Windows has no SIGTERM
+
 console.log(`listening on ${showAddress(listener.addr as Deno.NetAddr)}`);
 explain?.(
   "steps 4-6",
@@ -107,17 +120,6 @@ if (Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state === "gra
   console.log(`this machine is ${Deno.hostname()}`);
   explain?.("step 2", `python: socket.gethostname()  deno: Deno.hostname() -> "${Deno.hostname()}"`);
 }
-
-const openConnections = new Set<Deno.Conn>();
-let stopping = false;
-function stop() {
-  if (stopping) return; // a second Ctrl-C: already stopping
-  stopping = true;
-  listener.close(); // no more accept()
-  for (const conn of openConnections) closeOnce(conn); // step 9 for everyone still connected
-}
-Deno.addSignalListener("SIGINT", stop); // Ctrl-C
-if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop); // Windows has no SIGTERM
 
 // A connection can be closed from several places (its own end, Ctrl-C, the chat dropping a slow
 // client); closing it a second time would throw, so every close goes through here.

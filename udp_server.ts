@@ -104,14 +104,8 @@ try {
   }
   Deno.exit(1);
 }
-const address = showAddress(socket.addr as Deno.NetAddr);
-console.log(`listening on ${address}`);
-const family = host.includes(":") ? "AF_INET6" : "AF_INET";
-explain?.(
-  "steps 4-5",
-  `python: socket(${family}, SOCK_DGRAM) + bind(("${host}", ${port}))  deno: Deno.listenDatagram({ transport: "udp", hostname: "${host}", port: ${port} }) -> bound to ${address}, and no listen() (step 6): UDP has no connections to wait for`,
-);
-
+// Ctrl-C and SIGTERM are handled before we say we are listening, so that a signal sent as soon
+// as that line appears already stops the server cleanly.
 let stopping = false;
 function stop() {
   if (stopping) return;
@@ -121,6 +115,14 @@ function stop() {
 }
 Deno.addSignalListener("SIGINT", stop); // Ctrl-C
 if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop); // Windows has no SIGTERM
+
+const address = showAddress(socket.addr as Deno.NetAddr);
+console.log(`listening on ${address}`);
+const family = host.includes(":") ? "AF_INET6" : "AF_INET";
+explain?.(
+  "steps 4-5",
+  `python: socket(${family}, SOCK_DGRAM) + bind(("${host}", ${port}))  deno: Deno.listenDatagram({ transport: "udp", hostname: "${host}", port: ${port} }) -> bound to ${address}, and no listen() (step 6): UDP has no connections to wait for`,
+);
 
 // Step 7, in place of accept(): recvfrom() gives the bytes and who sent them, all we know of a "client".
 // Nothing one sender does (empty, 65,507 or random bytes, vanishing) stops us serving the others.

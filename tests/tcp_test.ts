@@ -355,3 +355,24 @@ Deno.test("client.ts says so when the server closes first, while it still waits 
     await writer.close().catch(() => {});
   }
 });
+
+Deno.test("SIGTERM as soon as the listening line appears: both servers exit 0", async () => {
+  for (const script of ["server.ts", "udp_server.ts"]) {
+    for (let round = 0; round < 5; round++) {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-net", "--unstable-net", script, "--host", "127.0.0.1", "--port", "0"],
+        cwd: ROOT,
+        stdout: "piped",
+        stderr: "null",
+        signal: AbortSignal.timeout(20_000),
+      }).spawn();
+      const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      const first = await stdout.read(); // the signal goes the moment the first line arrives
+      child.kill("SIGTERM");
+      await stdout.cancel();
+      const { code } = await child.status;
+      assert.match(first.value ?? "", /^listening on /);
+      assert.equal(code, 0, `${script}, round ${round}`);
+    }
+  }
+});
