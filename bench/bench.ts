@@ -441,7 +441,31 @@ interface Sample {
   value?: number;
   result?: Record<string, number>;
   error?: string;
+  firstTry?: Record<string, number>; // a disturbed first try, measured again
 }
+
+// A fresh server, one run of the load generator against it, and the server stopped again.
+async function measureOnce(server: Server, measure: Measure, leftMs: number) {
+  const running = await startServer(server);
+  try {
+    await delay(50); // let it settle after start-up
+    const args = [
+      ...measure.args,
+      ...["--host", HOST, "--port", `${running.port}`, "--pid", `${running.pid}`, "--server-cpu", SERVER_CPU],
+    ];
+    const result = await loadgen(args, Math.min(measure.limitMs, leftMs), rawLog);
+    return { value: measure.value(result), result } as Omit<Sample, "run">;
+  } finally {
+    await running.stop();
+  }
+}
+
+// Disturbed: other processes took more than 15% of the server's CPU or of the generator's. At most
+// 15 cells per run are measured again (about 30 s), and none when less than 30 s of the budget is left.
+const DISTURBED = 0.15;
+let retriesLeft = 15;
+const disturbed = (r?: Record<string, number>) =>
+  r !== undefined && ((r.others_cpu ?? 0) > DISTURBED || (r.others_gen_cpu ?? 0) > DISTURBED);
 
 const only = (list: string | undefined) => list?.split(",").map((s) => s.trim()).filter(Boolean);
 const wantedServers = only(flags.servers);
@@ -515,18 +539,20 @@ for (let run = 1; run <= runs; run++) {
           }
           list.push({ run, value: median(times), result: { ms: median(times), starts: times.length } });
         } else {
-          const running = await startServer(server);
-          try {
-            await delay(50); // let it settle after start-up
-            const args = [
-              ...measure.args,
-              ...["--host", HOST, "--port", `${running.port}`, "--pid", `${running.pid}`, "--server-cpu", SERVER_CPU],
-            ];
-            const result = await loadgen(args, Math.min(measure.limitMs, leftMs), rawLog);
-            list.push({ run, value: measure.value(result), result });
-          } finally {
-            await running.stop();
+          let sample = await measureOnce(server, measure, leftMs);
+          // Other processes took a real share of a CPU meanwhile: measure once more, and keep the
+          // second try whatever it says (each cell is tried at most twice; both go to latest.json).
+          if (!smoke && disturbed(sample.result) && retriesLeft > 0) {
+            const left = BUDGET_S * 1000 - (performance.now() - benchStarted);
+            if (left > 30_000) {
+              retriesLeft--;
+              const first = sample.result;
+              sample = await measureOnce(server, measure, left);
+              sample.result!.retried = 1;
+              sample.firstTry = first;
+            }
           }
+          list.push({ run, ...sample });
         }
       } catch (error) {
         list.push({ run, error: (error as Error).message });
@@ -671,6 +697,16 @@ md.push(
   "The ratio is the issue's: the two servers' figures from the same run. Work per CPU-second divides each figure by " +
     "the share of CPU 0 its server actually got, which corrects for other processes taking turns on that CPU.",
 );
+const cells = Object.values(samples).flatMap((byServer) => Object.values(byServer).flat())
+  .filter((c) => c.result?.others_cpu !== undefined);
+const retried = cells.filter((c) => c.firstTry).length;
+const stillDisturbed = cells.filter((c) => disturbed(c.result)).length;
+md.push("");
+md.push(
+  `Disturbed cells: of the ${cells.length} cells with CPU figures, ${retried} saw other processes take more than ` +
+    `${DISTURBED * 100}% of the server's or the generator's CPU and were measured a second time, and ` +
+    `${stillDisturbed} count a disturbed measurement in the end (latest.json keeps both tries).`,
+);
 md.push("");
 // One table for all: the median of each measure, and its ratio to C from the same runs.
 const COLUMNS = [
@@ -681,6 +717,10 @@ const COLUMNS = [
   { title: "Python asyncio", ids: ["py-asyncio", "py-asyncio-udp"] },
 ];
 md.push("## Overview: median (× C in the same runs)");
+md.push("");
+md.push(
+  "Each ratio is the median of the per-run ratios to the C server, so it need not equal the ratio of the two medians.",
+);
 md.push("");
 md.push(`| measure | ${COLUMNS.map((c) => c.title).join(" | ")} |`);
 md.push(`| --- |${COLUMNS.map(() => " --- |").join("")}`);
