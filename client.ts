@@ -48,11 +48,14 @@ if (options.help) {
   console.log(USAGE);
   Deno.exit(0);
 }
-if (!/^\d+$/.test(options.port) || Number(options.port) > 65535) {
-  usageError("--port must be a whole number from 0 to 65535");
+if (!/^\d+$/.test(options.port) || Number(options.port) < 1 || Number(options.port) > 65535) {
+  usageError("--port must be a whole number from 1 to 65535");
 }
 const port = Number(options.port);
-const server = options.host.includes(":") ? `[${options.host}]:${port}` : `${options.host}:${port}`;
+// "localhost" may mean ::1 first (macOS, some Linux), where a server on 0.0.0.0 does not listen:
+// take it as 127.0.0.1. An IPv6 address may come as [::1] or ::1.
+const host = options.host === "localhost" ? "127.0.0.1" : options.host.replace(/^\[(.*)\]$/, "$1");
+const server = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 // explain?.(...) prints a step when --explain is on; when it is off, explain is undefined and the
 // ?. skips the call without even building its text. On stderr, so stdout is only what the server sent.
 const explain = options.explain ? (step: string, what: string) => console.error(`[${step}] ${what}`) : undefined;
@@ -67,21 +70,22 @@ function fail(message: string): never {
 // signal gives up on a server that never answers, instead of waiting for the system's timeout.
 let conn: Deno.Conn;
 try {
-  conn = await Deno.connect({ hostname: options.host, port, signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS) });
+  conn = await Deno.connect({ hostname: host, port, signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS) });
   explain?.(
     "steps 3-4",
-    `python: s = socket.socket(); s.connect(("${options.host}", ${port}))  ` +
-      `deno: Deno.connect({ hostname: "${options.host}", port: ${port} }) fuses both -> connected`,
+    `python: s = socket.socket(); s.connect(("${host}", ${port}))  ` +
+      `deno: Deno.connect({ hostname: "${host}", port: ${port} }) fuses both -> connected`,
   );
 } catch (error) {
   if (error instanceof Deno.errors.ConnectionRefused) {
     fail(`connection refused by ${server}: is server.ts running, and on that port?`);
   } else if (error instanceof Deno.errors.NotCapable) {
-    fail(`no permission to connect to ${server}: run with --allow-net`);
-  } else if (error instanceof DOMException && ["TimeoutError", "AbortError"].includes(error.name)) {
+    fail(`no permission to connect to ${server}: run with --allow-net=${server}`);
+  } else if (error instanceof DOMException && error.name === "TimeoutError") {
     fail(`no answer from ${server} within ${CONNECT_TIMEOUT_MS / 1000} s: is the host right, and reachable?`);
+  } else {
+    fail(`cannot connect to ${server} (${(error as Error).message}): is the host name right?`);
   }
-  fail(`cannot connect to ${server} (${(error as Error).message}): is the host name right?`);
 }
 
 // conn.write() may send only part of the buffer (like Python's send()), so loop until all of it
@@ -128,14 +132,24 @@ async function printReplies() {
       `python: s.recv(${buffer.length})  deno: conn.read(buffer) -> ${count ?? "null: end of stream"}`,
     );
     if (count === null) break;
-    await writeAll(Deno.stdout, encoder.encode(decoder.decode(buffer.subarray(0, count), { stream: true })));
+    await show(decoder.decode(buffer.subarray(0, count), { stream: true }));
   }
-  await writeAll(Deno.stdout, encoder.encode(decoder.decode()));
+  await show(decoder.decode());
+}
+
+// Printing fails if our output was closed (for example by "client.ts hola | head -1"): then
+// nobody reads what we print, so we stop quietly.
+async function show(text: string) {
+  try {
+    await writeAll(Deno.stdout, encoder.encode(text));
+  } catch {
+    Deno.exit(0);
+  }
 }
 
 // Sending and receiving run side by side, so replies appear while we are still sending or typing.
-// If sending fails, the server has closed or reset the connection, and printReplies() says how.
-sendMessages().catch(() => {});
+let sendingDone = false, sendFailed = false;
+sendMessages().then(() => sendingDone = true, () => sendFailed = true);
 try {
   await printReplies();
 } catch (error) {
@@ -144,4 +158,7 @@ try {
 }
 conn.close(); // step 6
 explain?.("step 6", "python: s.close()  deno: conn.close()");
+// If the server closed first, say so: it is a failure if some of our messages could not be sent.
+if (sendFailed) fail(`${server} closed the connection before all was sent`);
+if (!sendingDone) console.error(`client.ts: ${server} closed the connection`);
 Deno.exit(0); // also stops reading standard input if the server closed first

@@ -60,7 +60,10 @@ if (options.help) {
   console.log(USAGE);
   Deno.exit(0);
 }
-const port = parseWholeNumber(options.port, "--port", 65535); // step 3: a port above 1024
+// Step 3: the lesson picks a port above 1024, since lower ones need administrator rights.
+const port = parseWholeNumber(options.port, "--port", 65535);
+// The lesson's "" (every interface) is 0.0.0.0 here; an IPv6 address may come as [::1] or ::1.
+const host = options.host === "" ? "0.0.0.0" : options.host.replace(/^\[(.*)\]$/, "$1");
 const backlog = options.backlog === undefined ? 511 : parseWholeNumber(options.backlog, "--backlog", 65535);
 const log = options.quiet ? () => {} : console.log;
 // explain?.(`...`) prints a step when --explain is on; when it is off, explain is undefined and
@@ -78,24 +81,37 @@ function showAddress(addr: Deno.NetAddr): string {
 // Keep it large: with a backlog of 5, a burst of 40 clients waits seconds for SYN retries.
 let listener: Deno.Listener;
 try {
-  listener = Deno.listen({ hostname: options.host, port, tcpBacklog: backlog });
+  listener = Deno.listen({ hostname: host, port, tcpBacklog: backlog });
 } catch (error) {
   if (error instanceof Deno.errors.AddrInUse) {
     console.error(
-      `server.ts: port ${port} is already in use on ${options.host}: stop the other server, or pick another port with --port`,
+      `server.ts: port ${port} is already in use on ${host}: stop the other server, or pick another port with --port`,
     );
   } else if (error instanceof Deno.errors.NotCapable) {
-    console.error(`server.ts: no permission to listen on ${options.host}:${port}: run with --allow-net`);
+    console.error(`server.ts: no permission to listen on ${host}:${port}: run with --allow-net=${host}:${port}`);
   } else {
-    console.error(`server.ts: cannot listen on ${options.host}:${port}: ${(error as Error).message}`);
+    console.error(`server.ts: cannot listen on ${host}:${port}: ${(error as Error).message}`);
   }
   Deno.exit(1);
 }
+// Ctrl-C and SIGTERM are handled before we say we are listening, so that a signal sent as soon
+// as that line appears already stops the server cleanly.
+const openConnections = new Set<Deno.Conn>();
+let stopping = false;
+function stop() {
+  if (stopping) return; // a second Ctrl-C: already stopping
+  stopping = true;
+  listener.close(); // no more accept()
+  for (const conn of openConnections) closeOnce(conn); // step 9 for everyone still connected
+}
+Deno.addSignalListener("SIGINT", stop); // Ctrl-C
+if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop); // Windows has no SIGTERM
+
 console.log(`listening on ${showAddress(listener.addr as Deno.NetAddr)}`);
 explain?.(
   "steps 4-6",
-  `python: s = socket.socket(); s.bind(("${options.host}", ${port})); s.listen(${backlog})  ` +
-    `deno: Deno.listen({ hostname: "${options.host}", port: ${port}, tcpBacklog: ${backlog} }) fuses all three -> ${
+  `python: s = socket.socket(); s.bind(("${host}", ${port})); s.listen(${backlog})  ` +
+    `deno: Deno.listen({ hostname: "${host}", port: ${port}, tcpBacklog: ${backlog} }) fuses all three -> ${
       showAddress(listener.addr as Deno.NetAddr)
     }`,
 );
@@ -104,16 +120,6 @@ if (Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state === "gra
   console.log(`this machine is ${Deno.hostname()}`);
   explain?.("step 2", `python: socket.gethostname()  deno: Deno.hostname() -> "${Deno.hostname()}"`);
 }
-
-const openConnections = new Set<Deno.Conn>();
-let stopping = false;
-function stop() {
-  stopping = true;
-  listener.close(); // no more accept()
-  for (const conn of openConnections) closeOnce(conn); // step 9 for everyone still connected
-}
-Deno.addSignalListener("SIGINT", stop); // Ctrl-C
-if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop); // Windows has no SIGTERM
 
 // A connection can be closed from several places (its own end, Ctrl-C, the chat dropping a slow
 // client); closing it a second time would throw, so every close goes through here.
@@ -132,74 +138,82 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array) {
   explain?.("step 8", `python: conn.sendall(data)  deno: conn.write() until all is sent -> ${bytes.length} bytes`);
 }
 
-// TCP is a stream of bytes, not of messages: one read may hold half a line, or several lines. So we
-// pass on everything up to the last "\n" we have, and keep the unfinished line for the next read.
+// One client, from accept() to close(): echo mode sends its lines back, chat mode passes them on.
 async function serve(conn: Deno.Conn) {
   const peer = showAddress(conn.remoteAddr as Deno.NetAddr);
   log(`connection from ${peer}`);
+  const counts = { lines: 0, bytes: 0 };
+  let ending = "closed";
   const member = options.chat ? joinChat(conn, peer) : undefined;
-  let lines = 0, bytes = 0, ending = "closed";
+  try {
+    if (member) {
+      ending = await readLines(conn, counts, (lines) => sayToOthers(member, lines));
+    } else {
+      await writeAll(conn, encoder.encode("welcome: every line you send comes back to you\n")); // step 8
+      ending = await readLines(conn, counts, (lines) => writeAll(conn, lines)); // step 8 again: the echo
+    }
+  } catch (error) {
+    const dropped = member && !room.has(member);
+    ending = dropped ? "dropped (too far behind)" : `closed after an error (${(error as Error).name})`;
+  } finally {
+    if (member) leaveChat(member, "left");
+    const lines = `${counts.lines} ${counts.lines === 1 ? "line" : "lines"}`;
+    if (!stopping) log(`${ending} ${peer}: ${lines}, ${counts.bytes} bytes`);
+    closeOnce(conn);
+  }
+}
+
+// TCP is a stream of bytes, not of messages: one read may hold half a line, or several lines. So
+// readLines() passes on everything up to the last "\n" it has, and keeps the unfinished line for
+// the next read. It ends when the client closes its side (or sends a line that is too long), and
+// says how it ended.
+type PassOn = (lines: Uint8Array) => unknown;
+async function readLines(conn: Deno.Conn, counts: { lines: number; bytes: number }, passOn: PassOn) {
   // The read buffer starts small, so that idle clients cost little memory, and doubles while the
   // client keeps it full, up to 64 KiB (128 KiB while it holds a 64 KiB line waiting for its "\n").
   let buffer = new Uint8Array(1024);
   let kept = 0; // buffer[0, kept) is the start of a line whose "\n" has not arrived yet
-  try {
-    if (!member) await writeAll(conn, encoder.encode("welcome: every line you send comes back to you\n")); // step 8
-    while (true) {
-      // New bytes are read in after the unfinished line, so that it never has to be copied: a fresh
-      // copy per read is garbage that V8 frees late (it counts such buffers outside its heap), and
-      // the server's memory grew by about 60 MiB under one fast client sending long lines.
-      const count = await conn.read(buffer.subarray(kept)); // recv(): null means the client closed its side
-      explain?.(
-        "step 8, recv",
-        `python: conn.recv(${buffer.length - kept})  deno: conn.read(buffer) -> ${count ?? "null: end of stream"}`,
-      );
-      if (count === null) break;
-      bytes += count;
-      const received = buffer.subarray(kept, kept + count);
-      const firstEnd = received.indexOf(NEWLINE);
-      if (kept + (firstEnd === -1 ? count : firstEnd) > MAX_LINE) {
-        await refuseLongLine(conn, buffer);
-        ending = "closed (line too long)";
-        kept = 0;
-        break;
-      }
-      const full = kept + count === buffer.length;
-      const lastEnd = received.lastIndexOf(NEWLINE);
-      if (lastEnd === -1) {
-        kept += count;
-      } else {
-        const end = kept + lastEnd + 1; // buffer[0, end) holds complete lines
-        if (member) {
-          sayToOthers(member, buffer.subarray(0, end));
-        } else {
-          await writeAll(conn, buffer.subarray(0, end)); // send()
-        }
-        // Counting lines costs a search per line, as much as the echo itself on a busy connection,
-        // and the count is only for the log line: with --quiet, skip it.
-        if (!options.quiet) {
-          for (let at = firstEnd; at !== -1; at = received.indexOf(NEWLINE, at + 1)) lines++;
-        }
-        buffer.copyWithin(0, end, kept + count); // the unfinished rest moves to the front
-        kept = kept + count - end;
-      }
-      // A full buffer doubles while it is under 64 KiB, or when one unfinished line fills it.
-      if (full && (buffer.length < 64 * 1024 || kept === buffer.length)) {
-        const bigger = new Uint8Array(buffer.length * 2);
-        bigger.set(buffer.subarray(0, kept));
-        buffer = bigger;
-      }
+  while (true) {
+    // New bytes are read in after the unfinished line, so that it never has to be copied: a fresh
+    // copy per read is garbage that V8 frees late (it counts such buffers outside its heap), and
+    // the server's memory grew by about 60 MiB under one fast client sending long lines.
+    const count = await conn.read(buffer.subarray(kept)); // recv(): null means the client closed its side
+    explain?.(
+      "recv",
+      `python: conn.recv(${buffer.length - kept})  deno: conn.read(buffer) -> ${count ?? "null: end of stream"}`,
+    );
+    if (count === null) break;
+    counts.bytes += count;
+    const received = buffer.subarray(kept, kept + count);
+    const firstEnd = received.indexOf(NEWLINE);
+    if (kept + (firstEnd === -1 ? count : firstEnd) > MAX_LINE) {
+      await refuseLongLine(conn, buffer);
+      return "closed (line too long)";
     }
-    // A last piece without "\n" counts too.
-    if (member && kept > 0) sayToOthers(member, buffer.subarray(0, kept));
-    if (!member) await writeAll(conn, buffer.subarray(0, kept));
-  } catch (error) {
-    ending = `closed after an error (${(error as Error).name})`;
-  } finally {
-    if (member) leaveChat(member, "left");
-    if (!stopping) log(`${ending} ${peer}: ${lines} lines, ${bytes} bytes`);
-    closeOnce(conn);
+    const full = kept + count === buffer.length;
+    const lastEnd = received.lastIndexOf(NEWLINE);
+    if (lastEnd === -1) {
+      kept += count;
+    } else {
+      const end = kept + lastEnd + 1; // buffer[0, end) holds complete lines
+      await passOn(buffer.subarray(0, end));
+      // Counting lines costs a search per line, as much as the echo itself on a busy connection,
+      // and the count is only for the log line: with --quiet, skip it.
+      if (!options.quiet) {
+        for (let at = firstEnd; at !== -1; at = received.indexOf(NEWLINE, at + 1)) counts.lines++;
+      }
+      buffer.copyWithin(0, end, kept + count); // the unfinished rest moves to the front
+      kept = kept + count - end;
+    }
+    // A full buffer doubles while it is under 64 KiB, or when one unfinished line fills it.
+    if (full && (buffer.length < 64 * 1024 || kept === buffer.length)) {
+      const bigger = new Uint8Array(buffer.length * 2);
+      bigger.set(buffer.subarray(0, kept));
+      buffer = bigger;
+    }
   }
+  if (kept > 0) await passOn(buffer.subarray(0, kept)); // a last piece without "\n" counts too
+  return "closed";
 }
 
 // Say why we close, then let the client finish sending before we close: closing a socket with
@@ -215,84 +229,77 @@ async function refuseLongLine(conn: Deno.Conn, buffer: Uint8Array) {
   }
 }
 
-// The chat room. Each member has an outbox: what others said that we have not yet written to it.
-// One slow reader must not stall the room, so we never wait for a member's socket while relaying:
-// we add to its outbox, and its own delivery loop writes it out. A member whose outbox grows past
+// The chat room. Each member has an outbox: what others said that is not yet written to it.
+// One slow reader must not stall the room, so relaying never waits for a member's socket: it adds
+// to the outbox, and flush() writes the outbox out. A member whose outbox grows past
 // CHAT_MAX_BEHIND is not reading: we drop it rather than keep its messages without limit.
 interface ChatMember {
   conn: Deno.Conn;
   name: string;
   outbox: Uint8Array[];
   waiting: number; // bytes in the outbox
-  wakeUp?: () => void; // set while the delivery loop waits for something to send
-  gone: boolean;
+  flushing: boolean; // flush() is writing the outbox out
 }
 const room = new Set<ChatMember>();
 
 function joinChat(conn: Deno.Conn, peer: string): ChatMember {
-  const member: ChatMember = { conn, name: peer, outbox: [], waiting: 0, gone: false };
+  const member: ChatMember = { conn, name: peer, outbox: [], waiting: 0, flushing: false };
   room.add(member);
-  post(member, `welcome to the chat, ${peer}: ${room.size} online; send "/name NAME" to pick a name\n`);
+  post(member, encoder.encode(`welcome to the chat, ${peer}: ${room.size} online; send "/name NAME" to pick a name\n`));
   announce(member, `* ${peer} joined (${room.size} online)\n`);
-  deliver(member);
   return member;
 }
 
 function leaveChat(member: ChatMember, why: string) {
-  if (member.gone) return;
-  member.gone = true;
-  room.delete(member);
-  member.wakeUp?.();
+  if (!room.delete(member)) return; // already gone
   closeOnce(member.conn);
   if (!stopping) announce(member, `* ${member.name} ${why} (${room.size} online)\n`);
 }
 
-function announce(from: ChatMember, text: string | Uint8Array) {
-  const bytes = typeof text === "string" ? encoder.encode(text) : text;
+function announce(from: ChatMember, text: string) {
+  const bytes = encoder.encode(text);
   for (const other of room) if (other !== from) post(other, bytes);
 }
 
-function post(member: ChatMember, text: string | Uint8Array) {
-  const bytes = typeof text === "string" ? encoder.encode(text) : text;
+function post(member: ChatMember, bytes: Uint8Array) {
   if (member.waiting + bytes.length > CHAT_MAX_BEHIND) {
-    log(`dropping ${member.name}: it has not read ${member.waiting} bytes`);
-    return leaveChat(member, "was disconnected: too far behind");
+    log(`dropping ${member.name}: ${member.waiting} bytes it has not read`);
+    leaveChat(member, "was disconnected: too far behind");
+    return;
   }
   member.outbox.push(bytes);
   member.waiting += bytes.length;
-  member.wakeUp?.();
+  if (!member.flushing) flush(member);
 }
 
-async function deliver(member: ChatMember) {
+async function flush(member: ChatMember) {
+  member.flushing = true;
   try {
-    while (!member.gone) {
-      const next = member.outbox.shift();
-      if (next === undefined) {
-        await new Promise<void>((resolve) => member.wakeUp = resolve);
-        member.wakeUp = undefined;
-        continue;
-      }
-      member.waiting -= next.length;
+    while (member.outbox.length > 0 && room.has(member)) {
+      const next = member.outbox.shift()!;
       await writeAll(member.conn, next);
+      member.waiting -= next.length;
     }
   } catch {
-    leaveChat(member, "left"); // its connection broke: the read loop ends too
+    leaveChat(member, "left"); // its connection broke: its read loop ends too
+  } finally {
+    member.flushing = false;
   }
 }
 
-// Relay each line to the others as "NAME: line"; a line "/name NAME" renames the sender.
+// Relay each line to the others as "NAME: line"; a line "/name NAME" renames the sender. Control
+// characters are taken out, so nobody can send terminal escape codes to the others' screens.
 const decoder = new TextDecoder();
 function sayToOthers(member: ChatMember, lines: Uint8Array) {
-  for (let start = 0, end = 0; start < lines.length; start = end) {
-    const newline = lines.indexOf(NEWLINE, start);
-    end = newline === -1 ? lines.length : newline + 1;
-    const line = decoder.decode(lines.subarray(start, end)).replace(/\r?\n$/, "");
-    if (/^\/name \S/.test(line)) {
-      const newName = line.slice("/name ".length).trim().slice(0, 32);
+  for (const line of decoder.decode(lines).replace(/\n$/, "").split("\n")) {
+    const text = line.replace(/\p{Cc}/gu, "");
+    const rename = text.match(/^\/name\s+(\S.*)$/);
+    if (rename) {
+      const newName = [...rename[1].trim()].slice(0, 32).join(""); // at most 32 characters
       announce(member, `* ${member.name} is now ${newName}\n`);
       member.name = newName;
     } else {
-      announce(member, `${member.name}: ${line}\n`);
+      announce(member, `${member.name}: ${text}\n`);
     }
   }
 }

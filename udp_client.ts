@@ -64,19 +64,26 @@ if (options.help) {
   console.log(USAGE);
   Deno.exit(0);
 }
-const port = parseWholeNumber(options.port, "--port", 0, 65535);
+const port = parseWholeNumber(options.port, "--port", 1, 65535);
 const timeout = parseWholeNumber(options.timeout, "--timeout", 1, 600_000);
 const tries = 1 + parseWholeNumber(options.retries, "--retries", 0, 100);
-const ipv6 = options.host.includes(":");
-const server = ipv6 ? `[${options.host}]:${port}` : `${options.host}:${port}`;
+// "localhost" may mean ::1 first (macOS, some Linux), where a server on 0.0.0.0 does not listen:
+// take it as 127.0.0.1. An IPv6 address may come as [::1] or ::1.
+const host = options.host === "localhost" ? "127.0.0.1" : options.host.replace(/^\[(.*)\]$/, "$1");
+const ipv6 = host.includes(":");
+const server = ipv6 ? `[${host}]:${port}` : `${host}:${port}`;
 const plural = (count: number) => `${count} ${count === 1 ? "try" : "tries"}`;
 // When off, `explain?.(...)` skips the call without even building its text.
-const explain = options.explain ? (line: string) => console.log(`explain: ${line}`) : undefined;
+// The trace goes to stderr, as in client.ts, so that stdout holds only the replies.
+const explain = options.explain ? (step: string, what: string) => console.error(`[${step}] ${what}`) : undefined;
 
 // A datagram holds at most 65,507 bytes: 65,535, less 8 for the UDP header and 20 for the IPv4 header.
 function encode(text: string, which: string): Uint8Array {
   const bytes = new TextEncoder().encode(text);
-  if (bytes.length > 65507) usageError(`${which} is ${bytes.length} bytes: a UDP datagram holds at most 65,507`);
+  if (bytes.length > 65507) {
+    console.error(`udp_client.ts: ${which} is ${bytes.length} bytes: a UDP datagram holds at most 65,507`);
+    Deno.exit(2);
+  }
   return bytes;
 }
 const messages = parsed.positionals.map((text, n) => encode(text, `message ${n + 1}`)); // all, before sending any
@@ -89,16 +96,19 @@ if (typeof Deno.listenDatagram !== "function") {
 // Step 3, socket(): Deno creates and binds a datagram socket in one call, so we bind to port 0 (any
 // free one), as Python does by itself at the first sendto(). It must be of the server's family:
 // IPv6 for an address with ":", IPv4 otherwise; and for this machine, on its loopback address.
-const local = ["127.0.0.1", "::1"].includes(options.host) ? options.host : ipv6 ? "::" : "0.0.0.0";
+const local = ["127.0.0.1", "::1"].includes(host) ? host : ipv6 ? "::" : "0.0.0.0";
 let socket: Deno.DatagramConn;
 try {
   socket = Deno.listenDatagram({ transport: "udp", hostname: local, port: 0 });
 } catch (error) {
+  if (error instanceof Deno.errors.NotCapable) {
+    fail(`no permission to use ${local}:0: run with --allow-net=${local}:0,${server}`);
+  }
   fail(`cannot open a UDP socket on ${local}: ${(error as Error).message}`);
 }
 const call = `Deno.listenDatagram({ transport: "udp", hostname: "${local}", port: 0 })`;
-explain?.(`[step 3] python: socket(${ipv6 ? "AF_INET6" : "AF_INET"}, SOCK_DGRAM)  deno: ${call}  bound`);
-explain?.(`[step 4] python: (no connect)  deno: (no connect)  UDP has no connection: each sendto() names ${server}`);
+explain?.("step 3", `python: socket(${ipv6 ? "AF_INET6" : "AF_INET"}, SOCK_DGRAM)  deno: ${call} -> bound`);
+explain?.("step 4", `python: (no connect)  deno: (no connect) -> UDP has no connection: each sendto() names ${server}`);
 
 // receive() cannot be cancelled, so at most one is pending, kept from one wait to the next: a reply
 // that arrives after a timeout is not lost, the next wait reads it. Gives undefined when time is up.
@@ -129,20 +139,20 @@ let stale = 0;
 async function exchange(message: Uint8Array) {
   const started = performance.now();
   for (let tried = 1; tried <= tries; tried++) {
-    await socket.send(message, { transport: "udp", hostname: options.host, port }); // sendto()
-    explain?.(`[step 5] python: sendto(data, addr)  deno: socket.send(data, addr)  try ${tried} of ${tries}`);
+    await socket.send(message, { transport: "udp", hostname: host, port }); // sendto()
+    explain?.("step 5", `python: sendto(data, addr)  deno: socket.send(data, addr) -> try ${tried} of ${tries}`);
     const deadline = performance.now() + timeout;
     while (true) {
       const reply = await receiveBefore(deadline); // recvfrom(), until the deadline
       if (reply === undefined) break; // time is up: send again
       const text = new TextDecoder().decode(reply);
-      explain?.(`[step 5] python: recvfrom(65507)  deno: socket.receive()  got ${reply.length} bytes`);
+      explain?.("step 5", `python: recvfrom(65507)  deno: socket.receive() -> got ${reply.length} bytes`);
       if (reply.length === message.length && reply.every((byte, at) => byte === message[at])) {
         return console.log(`${text}  (reply in ${(performance.now() - started).toFixed(1)} ms, ${plural(tried)})`);
       }
       console.log(`stale reply ${++stale} ignored: ${JSON.stringify(text.slice(0, 40))}`);
     }
-    explain?.(`[step 5] python: recvfrom() timed out  deno: Promise.race() with a timer  no reply in ${timeout} ms`);
+    explain?.("step 5", `python: recvfrom() timed out  deno: Promise.race() with a timer -> no reply in ${timeout} ms`);
   }
   fail(`no reply from ${server} after ${plural(tries)}: is udp_server.ts running? UDP itself never tells you`);
 }
@@ -160,8 +170,11 @@ try {
     if (rest !== "") await exchange(encode(rest, "the last line"));
   }
 } catch (error) {
+  if (error instanceof Deno.errors.NotCapable) {
+    fail(`no permission to send to ${server}: run with --allow-net=${local}:0,${server}`);
+  }
   fail(`cannot talk to ${server}: ${(error as Error).message}`);
 }
 socket.close(); // step 6
-explain?.(`[step 6] python: close()  deno: socket.close()  done`);
+explain?.("step 6", `python: close()  deno: socket.close() -> done`);
 Deno.exit(0); // also ends a receive() still pending for a reply that never came

@@ -5,8 +5,8 @@
 //   terminal 2:  deno run --unstable-net --allow-net udp_client.ts hola  prints "hola  (reply in 0.4 ms, 1 try)"
 //
 // Every datagram that arrives is logged and goes back, byte for byte, to the address it came from.
-// UDP has no connections: no listen() (step 6), no accept() (step 7), no close() per client (step 9):
-// one socket serves everyone. TCP and UDP ports are separate: server.ts can use 21042 at the same time.
+// UDP has no connections: no listen() (step 6), no close() per client (step 9), and in place of
+// accept() (step 7) each recvfrom() says who sent the datagram. One socket serves everyone. TCP and UDP ports are separate: server.ts can use 21042 at the same time.
 // --drop ignores datagrams on purpose, to show that UDP may lose them and never says so.
 // Comments give the lesson's step numbers (1-9); --explain prints each step as it happens.
 
@@ -54,13 +54,16 @@ if (options.help) {
   console.log(USAGE);
   Deno.exit(0);
 }
-const port = parseWholeNumber(options.port, "--port", 65535); // step 3: a port above 1024
+// Step 3: the lesson picks a port above 1024, since lower ones need administrator rights.
+const port = parseWholeNumber(options.port, "--port", 65535);
+// The lesson's "" (every interface) is 0.0.0.0 here; an IPv6 address may come as [::1] or ::1.
+const host = options.host === "" ? "0.0.0.0" : options.host.replace(/^\[(.*)\]$/, "$1");
 const drop = Number(options.drop);
 if (!/^(\d+\.?\d*|\.\d+)$/.test(options.drop) || drop > 1) usageError("--drop must be a number from 0 to 1, like 0.5");
 const seed = options.seed === undefined ? undefined : parseWholeNumber(options.seed, "--seed", 2 ** 32 - 1);
 // When off, `log?.(...)` and `explain?.(...)` skip the call without even building its text.
 const log = options.quiet ? undefined : console.log;
-const explain = options.explain ? (line: string) => console.log(`explain: ${line}`) : undefined;
+const explain = options.explain ? (step: string, what: string) => console.log(`[${step}] ${what}`) : undefined;
 
 // --seed: Math.random cannot be seeded, so use the classic "linear congruential" generator instead.
 let state = seed ?? 0;
@@ -88,35 +91,40 @@ if (typeof Deno.listenDatagram !== "function") {
 // it to host and port. Always give the hostname: its default changed in 2026.
 let socket: Deno.DatagramConn;
 try {
-  socket = Deno.listenDatagram({ transport: "udp", hostname: options.host, port });
+  socket = Deno.listenDatagram({ transport: "udp", hostname: host, port });
 } catch (error) {
   if (error instanceof Deno.errors.AddrInUse) {
-    console.error(`udp_server.ts: UDP port ${port} is in use on ${options.host}: stop the other server, or use --port`);
+    console.error(`udp_server.ts: UDP port ${port} is in use on ${host}: stop the other server, or use --port`);
   } else if (error instanceof Deno.errors.NotCapable) {
-    console.error(`udp_server.ts: no permission to listen on ${options.host}:${port}: run with --allow-net`);
+    console.error(
+      `udp_server.ts: no permission to listen on ${host}:${port}: run with --allow-net (--allow-net=${host}:${port},127.0.0.1 only answers this machine)`,
+    );
   } else {
-    console.error(`udp_server.ts: cannot listen on ${options.host}:${port}: ${(error as Error).message}`);
+    console.error(`udp_server.ts: cannot listen on ${host}:${port}: ${(error as Error).message}`);
   }
   Deno.exit(1);
 }
-const address = showAddress(socket.addr as Deno.NetAddr);
-console.log(`listening on ${address}`);
-const family = options.host.includes(":") ? "AF_INET6" : "AF_INET";
-explain?.(
-  `[steps 4-5] python: socket(${family}, SOCK_DGRAM) + bind(("${options.host}", ${port}))  deno: Deno.listenDatagram({ transport: "udp", hostname: "${options.host}", port: ${port} })  bound to ${address}, and no listen() (step 6): UDP has no connections to wait for`,
-);
-
+// Ctrl-C and SIGTERM are handled before we say we are listening, so that a signal sent as soon
+// as that line appears already stops the server cleanly.
 let stopping = false;
 function stop() {
   if (stopping) return;
   stopping = true;
   socket.close(); // step 9, once: a pending receive() ends with an error, and the loop below ends
-  explain?.(`[step 9] python: close()  deno: socket.close()  closed the one socket that served every client`);
+  explain?.("step 9", `python: close()  deno: socket.close() -> closed the one socket that served every client`);
 }
 Deno.addSignalListener("SIGINT", stop); // Ctrl-C
 if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop); // Windows has no SIGTERM
 
-// No accept() (step 7): recvfrom() gives the bytes and who sent them, all we know of a "client".
+const address = showAddress(socket.addr as Deno.NetAddr);
+console.log(`listening on ${address}`);
+const family = host.includes(":") ? "AF_INET6" : "AF_INET";
+explain?.(
+  "steps 4-5",
+  `python: socket(${family}, SOCK_DGRAM) + bind(("${host}", ${port}))  deno: Deno.listenDatagram({ transport: "udp", hostname: "${host}", port: ${port} }) -> bound to ${address}, and no listen() (step 6): UDP has no connections to wait for`,
+);
+
+// Step 7, in place of accept(): recvfrom() gives the bytes and who sent them, all we know of a "client".
 // Nothing one sender does (empty, 65,507 or random bytes, vanishing) stops us serving the others.
 // One buffer for every datagram: receive() without one allocates (and zeroes) a new 65,507-byte
 // buffer per datagram. Reusing it is safe because we send each reply before receiving again.
@@ -136,17 +144,18 @@ while (!stopping) {
   // The sender as text, only when something will print it (it is garbage for every datagram otherwise).
   const sender = log || explain ? showAddress(from) : "";
   explain?.(
-    `[step 7] python: data, addr = recvfrom(65507)  deno: socket.receive()  got ${data.length} bytes from ${sender}`,
+    "step 7",
+    `python: data, addr = recvfrom(65507)  deno: socket.receive() -> got ${data.length} bytes from ${sender}`,
   );
   if (drop > 0 && random() < drop) {
     log?.(`dropped ${data.length} bytes from ${sender}: ${preview(data)} (--drop ${options.drop})`);
-    explain?.(`[step 8] python: (no sendto)  deno: (no socket.send)  dropped on purpose: ${sender} is never told`);
+    explain?.("step 8", `python: (no sendto)  deno: (no socket.send) -> dropped on purpose: ${sender} is never told`);
     continue;
   }
   try {
     await socket.send(data, from); // step 8, sendto(): the same bytes, back to where they came from
     log?.(`echoed ${data.length} bytes to ${sender}: ${preview(data)}`);
-    explain?.(`[step 8] python: sendto(data, addr)  deno: socket.send(data, addr)  sent ${data.length} bytes back`);
+    explain?.("step 8", `python: sendto(data, addr)  deno: socket.send(data, addr) -> sent ${data.length} bytes back`);
   } catch (error) {
     if (stopping) break;
     // Deno checks permission for each address we send to: --allow-net=0.0.0.0:21042 cannot reply.

@@ -21,9 +21,11 @@ await Promise.all(Array.from({ length: width }, async () => {
   while (opened < MAX && Date.now() - started < MAX_MS) {
     let conn: Deno.Conn;
     try {
-      conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      // A full backlog drops our SYN and the kernel tries again 1 s, then 2 s later: give up after
+      // 2 s, so that a connect begun just before the server went away cannot outlast the scenario.
+      conn = await Deno.connect({ hostname: "127.0.0.1", port, signal: AbortSignal.timeout(2000) });
     } catch {
-      return; // refused: the server is gone
+      return; // refused (the server is gone), or no answer in 2 s
     }
     opened++;
     held.push(holdUntilEnd(conn));

@@ -14,6 +14,7 @@ import {
   fuzz,
   hasChat,
   hasUdpServer,
+  killEverything,
   manyClients,
   neverReads,
   outOfFiles,
@@ -128,6 +129,7 @@ if (unknown.length > 0) {
 // stops (or kills) the processes it started.
 const backstop = setTimeout(() => {
   console.error(`stress: FAILED: the whole run passed ${TOTAL_LIMIT_MS / 1000} s; stopping`);
+  killEverything(); // Deno.exit() alone would leave the servers running
   Deno.exit(1);
 }, TOTAL_LIMIT_MS + 5_000);
 

@@ -100,3 +100,24 @@ Deno.test("chat: client.ts --name is the chat client, and shows what others writ
     await server.stop();
   }
 });
+
+Deno.test("chat: /name takes extra spaces, keeps 32 characters; control characters never reach others", async () => {
+  const server = await startServer(["--chat", "--quiet"]);
+  const ana = await join(server.port, "Ana");
+  const other = await connect(server.port);
+  try {
+    assert.match(await readLine(other), /^welcome to the chat/);
+    await readUntil(ana, /joined/);
+    await writeAll(other, encode(`/name    ${"ñ".repeat(40)}  \n`));
+    assert.equal(
+      (await readUntil(ana, /is now/)).at(-1),
+      `* 127.0.0.1:${other.localAddr.port} is now ${"ñ".repeat(32)}\n`,
+    );
+    await writeAll(other, encode("\x1b[31mrojo\x07\r\n"));
+    assert.equal(await readLine(ana), `${"ñ".repeat(32)}: [31mrojo\n`);
+  } finally {
+    ana.close();
+    other.close();
+    await server.stop();
+  }
+});

@@ -303,3 +303,13 @@ export function freeUdpPort(): number {
   socket.close();
   return port;
 }
+
+/** Run one of the lesson-style Python peers in tests/ to its end (killed after 20 s). */
+export async function runPython(script: string, args: string[]): Promise<Finished> {
+  const { code, signal, stdout, stderr } = await new Deno.Command("python3", {
+    args: [`${ROOT}tests/${script}`, ...args],
+    signal: AbortSignal.timeout(20_000),
+  }).output();
+  const decoder = new TextDecoder();
+  return { code, signal, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}

@@ -1,6 +1,17 @@
 // server.ts and client.ts, run as real processes and checked the way a user would check them.
 import assert from "node:assert/strict";
-import { delay, encode, readBytes, readLine, readToEnd, ROOT, run, startServer, writeAll } from "./helpers.ts";
+import {
+  delay,
+  encode,
+  readBytes,
+  readLine,
+  readToEnd,
+  ROOT,
+  run,
+  runPython,
+  startServer,
+  writeAll,
+} from "./helpers.ts";
 
 const GREETING = "welcome: every line you send comes back to you\n";
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -141,7 +152,7 @@ Deno.test("half-close: the server sends everything back, then closes", async () 
     }
   } finally {
     const finished = await server.stop();
-    assert.match(finished.stdout, /closed 127\.0\.0\.1:\d+: 1 lines, 19 bytes/);
+    assert.match(finished.stdout, /closed 127\.0\.0\.1:\d+: 1 line, 19 bytes/);
   }
 });
 
@@ -270,11 +281,9 @@ Deno.test("the machine's name is shown only with --allow-sys=hostname", async ()
 Deno.test("a Python client written as the lesson teaches talks to server.ts", async () => {
   const server = await startServer();
   try {
-    const python = await new Deno.Command("python3", {
-      args: [`${ROOT}tests/lesson_client.py`, "127.0.0.1", `${server.port}`],
-      signal: AbortSignal.timeout(20_000),
-    }).output();
-    assert.equal(decode(python.stdout), GREETING + "hola desde Python\n");
+    const python = await runPython("lesson_client.py", ["127.0.0.1", `${server.port}`]);
+    assert.equal(python.code, 0, python.stderr);
+    assert.equal(python.stdout, GREETING + "hola desde Python\n");
   } finally {
     await server.stop();
   }
@@ -297,5 +306,73 @@ Deno.test("client.ts talks to a Python server written as the lesson teaches", as
   } finally {
     await lines.cancel();
     await python.status;
+  }
+});
+
+Deno.test("the lesson's empty host means every interface; client.ts refuses port 0", async () => {
+  const server = await startServer(["--quiet"], { host: "" });
+  try {
+    assert.match(server.stdout(), /^listening on 0\.0\.0\.0:\d+\n/);
+    const client = await run(["run", "--allow-net", "client.ts", "--port", `${server.port}`, "hola"]);
+    assert.equal(client.stdout, GREETING + "hola\n");
+  } finally {
+    await server.stop();
+  }
+  const zero = await run(["run", "--allow-net", "client.ts", "--port", "0", "hola"]);
+  assert.equal(zero.code, 2);
+  assert.match(zero.stderr, /^client\.ts: --port must be a whole number from 1 to 65535\n/);
+});
+
+Deno.test("client.ts says so when the server closes first, while it still waits for input", async () => {
+  const server = await startServer(["--quiet"]);
+  const client = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "client.ts", "--port", `${server.port}`],
+    cwd: ROOT,
+    stdin: "piped", // left open: the user has not finished typing
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(20_000),
+  }).spawn();
+  const writer = client.stdin.getWriter();
+  try {
+    await writer.write(encode("hola\n"));
+    const stdout = client.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let seen = "";
+    while (!seen.includes("hola\n")) {
+      const { value, done } = await stdout.read();
+      if (done) break;
+      seen += value;
+    }
+    await server.stop("SIGINT");
+    seen += (await stdout.read()).value ?? ""; // the end of the stream once the client exits
+    await stdout.cancel();
+    const { code } = await client.status;
+    const stderr = await new Response(client.stderr).text();
+    assert.equal(code, 0);
+    assert.equal(seen, GREETING + "hola\n");
+    assert.equal(stderr, `client.ts: 127.0.0.1:${server.port} closed the connection\n`);
+  } finally {
+    await writer.close().catch(() => {});
+  }
+});
+
+Deno.test("SIGTERM as soon as the listening line appears: both servers exit 0", async () => {
+  for (const script of ["server.ts", "udp_server.ts"]) {
+    for (let round = 0; round < 5; round++) {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-net", "--unstable-net", script, "--host", "127.0.0.1", "--port", "0"],
+        cwd: ROOT,
+        stdout: "piped",
+        stderr: "null",
+        signal: AbortSignal.timeout(20_000),
+      }).spawn();
+      const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      const first = await stdout.read(); // the signal goes the moment the first line arrives
+      child.kill("SIGTERM");
+      await stdout.cancel();
+      const { code } = await child.status;
+      assert.match(first.value ?? "", /^listening on /);
+      assert.equal(code, 0, `${script}, round ${round}`);
+    }
   }
 });

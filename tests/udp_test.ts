@@ -1,6 +1,6 @@
 // udp_server.ts and udp_client.ts, run as real processes and checked the way a user would check them.
 import assert from "node:assert/strict";
-import { encode, type Finished, freeUdpPort, ROOT, run, startServer, UdpPeer } from "./helpers.ts";
+import { encode, type Finished, freeUdpPort, ROOT, run, runPython, startServer, UdpPeer } from "./helpers.ts";
 
 const NET = ["--unstable-net", "--allow-net"];
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -35,14 +35,14 @@ Deno.test("UDP exchange: udp_client.ts prints each reply with its time and tries
     assert.equal(client.code, 0, client.stderr);
     assert.equal(client.stderr, "");
     assert.deepEqual(replies(client.stdout), [["hola", 1], ["qué tal", 1], ["hola", 1]]);
-    assert.doesNotMatch(client.stdout, /explain:/);
+    assert.doesNotMatch(client.stdout, /\[step/);
   } finally {
     const finished = await server.stop();
     assert.equal(finished.code, 0, finished.stderr);
     assert.match(finished.stdout, /^listening on 127\.0\.0\.1:\d+\n/);
     assert.match(finished.stdout, /\nechoed 8 bytes to 127\.0\.0\.1:\d+: "qué tal"\n/);
     assert.equal(finished.stdout.match(/\nechoed 4 bytes to 127\.0\.0\.1:\d+: "hola"\n/g)?.length, 2);
-    assert.doesNotMatch(finished.stdout, /explain:/);
+    assert.doesNotMatch(finished.stdout, /\[step/);
   }
 });
 
@@ -237,12 +237,9 @@ Deno.test("UDP IPv6: udp_server.ts on [::1] and udp_client.ts --host ::1", async
 Deno.test("UDP: a Python client written as the lesson teaches talks to udp_server.ts", async () => {
   const server = await startUdpServer();
   try {
-    const python = await new Deno.Command("python3", {
-      args: [`${ROOT}tests/lesson_udp_client.py`, "127.0.0.1", `${server.port}`],
-      signal: AbortSignal.timeout(20_000),
-    }).output();
-    assert.equal(python.code, 0, decode(python.stderr));
-    assert.equal(decode(python.stdout), "hola desde Python\n");
+    const python = await runPython("lesson_udp_client.py", ["127.0.0.1", `${server.port}`]);
+    assert.equal(python.code, 0, python.stderr);
+    assert.equal(python.stdout, "hola desde Python\n");
   } finally {
     const finished = await server.stop();
     assert.match(finished.stdout, /\nechoed 17 bytes to 127\.0\.0\.1:\d+: "hola desde Python"\n/);
@@ -392,41 +389,41 @@ Deno.test("UDP --explain traces the lesson's steps on both ends, after the liste
     finished = await server.stop();
   }
   assert.equal(client.code, 0, client.stderr);
-  const trace = client.stdout.split("\n");
+  const trace = client.stderr.split("\n"); // the client's trace is on stderr
   assert.deepEqual(trace.slice(0, 7), [
-    'explain: [step 3] python: socket(AF_INET, SOCK_DGRAM)  deno: Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 })  bound',
-    `explain: [step 4] python: (no connect)  deno: (no connect)  UDP has no connection: each sendto() names 127.0.0.1:${server.port}`,
-    "explain: [step 5] python: sendto(data, addr)  deno: socket.send(data, addr)  try 1 of 4",
-    "explain: [step 5] python: recvfrom() timed out  deno: Promise.race() with a timer  no reply in 500 ms",
-    "explain: [step 5] python: sendto(data, addr)  deno: socket.send(data, addr)  try 2 of 4",
-    "explain: [step 5] python: recvfrom() timed out  deno: Promise.race() with a timer  no reply in 500 ms",
-    "explain: [step 5] python: sendto(data, addr)  deno: socket.send(data, addr)  try 3 of 4",
+    '[step 3] python: socket(AF_INET, SOCK_DGRAM)  deno: Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 }) -> bound',
+    `[step 4] python: (no connect)  deno: (no connect) -> UDP has no connection: each sendto() names 127.0.0.1:${server.port}`,
+    "[step 5] python: sendto(data, addr)  deno: socket.send(data, addr) -> try 1 of 4",
+    "[step 5] python: recvfrom() timed out  deno: Promise.race() with a timer -> no reply in 500 ms",
+    "[step 5] python: sendto(data, addr)  deno: socket.send(data, addr) -> try 2 of 4",
+    "[step 5] python: recvfrom() timed out  deno: Promise.race() with a timer -> no reply in 500 ms",
+    "[step 5] python: sendto(data, addr)  deno: socket.send(data, addr) -> try 3 of 4",
   ]);
-  assert.ok(trace.includes("explain: [step 5] python: recvfrom(65507)  deno: socket.receive()  got 4 bytes"));
-  assert.ok(trace.some((line) => /^hola {2}\(reply in \d+\.\d ms, [34] tries\)$/.test(line)), client.stdout);
-  assert.deepEqual(trace.slice(-2), ["explain: [step 6] python: close()  deno: socket.close()  done", ""]);
+  assert.ok(trace.includes("[step 5] python: recvfrom(65507)  deno: socket.receive() -> got 4 bytes"));
+  assert.match(client.stdout, /^hola {2}\(reply in \d+\.\d ms, [34] tries\)\n$/);
+  assert.deepEqual(trace.slice(-2), ["[step 6] python: close()  deno: socket.close() -> done", ""]);
 
   const log = finished.stdout.split("\n");
   const bound = `127.0.0.1:${server.port}`;
   assert.equal(log[0], `listening on ${bound}`);
   assert.equal(
     log[1],
-    `explain: [steps 4-5] python: socket(AF_INET, SOCK_DGRAM) + bind(("127.0.0.1", 0))  deno: Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 })  bound to ${bound}, and no listen() (step 6): UDP has no connections to wait for`,
+    `[steps 4-5] python: socket(AF_INET, SOCK_DGRAM) + bind(("127.0.0.1", 0))  deno: Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 }) -> bound to ${bound}, and no listen() (step 6): UDP has no connections to wait for`,
   );
   assert.match(
     log[2],
-    /^explain: \[step 7\] python: data, addr = recvfrom\(65507\) {2}deno: socket\.receive\(\) {2}got 4 bytes from 127\.0\.0\.1:\d+$/,
+    /^\[step 7\] python: data, addr = recvfrom\(65507\) {2}deno: socket\.receive\(\) -> got 4 bytes from 127\.0\.0\.1:\d+$/,
   );
   assert.match(log[3], /^dropped 4 bytes from /);
   assert.match(
     log[4],
-    /^explain: \[step 8\] python: \(no sendto\) {2}deno: \(no socket\.send\) {2}dropped on purpose: /,
+    /^\[step 8\] python: \(no sendto\) {2}deno: \(no socket\.send\) -> dropped on purpose: /,
   );
   assert.ok(
-    log.includes("explain: [step 8] python: sendto(data, addr)  deno: socket.send(data, addr)  sent 4 bytes back"),
+    log.includes("[step 8] python: sendto(data, addr)  deno: socket.send(data, addr) -> sent 4 bytes back"),
   );
   assert.deepEqual(log.slice(-2), [
-    "explain: [step 9] python: close()  deno: socket.close()  closed the one socket that served every client",
+    "[step 9] python: close()  deno: socket.close() -> closed the one socket that served every client",
     "",
   ]);
 });
