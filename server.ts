@@ -2,7 +2,7 @@
 //
 // Run the two ends in two terminals:
 //   terminal 1:  deno run --allow-net server.ts        prints "listening on 0.0.0.0:21042",
-//                                                       then one line per client that comes and goes
+//                                                       then a line as each client comes and goes
 //   terminal 2:  deno run --allow-net client.ts hola   prints the greeting, then "hola" sent back
 //
 // Every line a client sends (bytes up to "\n") comes back to it byte for byte. Comments give the
