@@ -313,3 +313,23 @@ export async function runPython(script: string, args: string[]): Promise<Finishe
   const decoder = new TextDecoder();
   return { code, signal, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
 }
+
+/** Start one of the lesson-style Python servers in tests/ and read its "listening on" line. */
+export async function startPythonServer(script: string, args: string[]) {
+  const child = new Deno.Command("python3", {
+    args: [`${ROOT}tests/${script}`, ...args],
+    stdout: "piped",
+    signal: AbortSignal.timeout(20_000),
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const first = (await lines.read()).value ?? "";
+  return {
+    first,
+    port: first.match(/^listening on .*:(\d+)/)?.[1] ?? "",
+    /** Stop reading its output and wait for it to end. */
+    finish: async () => {
+      await lines.cancel();
+      return await child.status;
+    },
+  };
+}

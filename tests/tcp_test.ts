@@ -9,6 +9,7 @@ import {
   ROOT,
   run,
   runPython,
+  startPythonServer,
   startServer,
   writeAll,
 } from "./helpers.ts";
@@ -290,22 +291,15 @@ Deno.test("a Python client written as the lesson teaches talks to server.ts", as
 });
 
 Deno.test("client.ts talks to a Python server written as the lesson teaches", async () => {
-  const python = new Deno.Command("python3", {
-    args: [`${ROOT}tests/lesson_server.py`, "0"],
-    stdout: "piped",
-    signal: AbortSignal.timeout(20_000),
-  }).spawn();
-  const lines = python.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const python = await startPythonServer("lesson_server.py", ["0"]);
   try {
-    const first = (await lines.read()).value ?? "";
-    const port = first.match(/listening on 0\.0\.0\.0:(\d+)/)?.[1];
-    assert.ok(port, first);
+    assert.match(python.first, /^listening on 0\.0\.0\.0:\d+/);
+    const port = python.port;
     const client = await run(["run", "--allow-net", "client.ts", "--port", port, "hola", "chau"]);
     assert.equal(client.code, 0, client.stderr);
     assert.equal(client.stdout, "Gracias por conectarte\neco: hola\nchau\n");
   } finally {
-    await lines.cancel();
-    await python.status;
+    await python.finish();
   }
 });
 

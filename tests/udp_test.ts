@@ -1,6 +1,16 @@
 // udp_server.ts and udp_client.ts, run as real processes and checked the way a user would check them.
 import assert from "node:assert/strict";
-import { encode, type Finished, freeUdpPort, ROOT, run, runPython, startServer, UdpPeer } from "./helpers.ts";
+import {
+  encode,
+  type Finished,
+  freeUdpPort,
+  ROOT,
+  run,
+  runPython,
+  startPythonServer,
+  startServer,
+  UdpPeer,
+} from "./helpers.ts";
 
 const NET = ["--unstable-net", "--allow-net"];
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -247,22 +257,15 @@ Deno.test("UDP: a Python client written as the lesson teaches talks to udp_serve
 });
 
 Deno.test("UDP: udp_client.ts talks to a Python server written as the lesson teaches", async () => {
-  const python = new Deno.Command("python3", {
-    args: [`${ROOT}tests/lesson_udp_server.py`, "127.0.0.1", "0", "2"],
-    stdout: "piped",
-    signal: AbortSignal.timeout(20_000),
-  }).spawn();
-  const lines = python.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const python = await startPythonServer("lesson_udp_server.py", ["127.0.0.1", "0", "2"]);
   try {
-    const first = (await lines.read()).value ?? "";
-    const port = first.match(/^listening on 127\.0\.0\.1:(\d+)/)?.[1];
-    assert.ok(port, first);
+    assert.match(python.first, /^listening on 127\.0\.0\.1:\d+/);
+    const port = python.port;
     const client = await udpClient(["--port", port, "hola", "chau"]);
     assert.equal(client.code, 0, client.stderr);
     assert.deepEqual(replies(client.stdout), [["hola", 1], ["chau", 1]]);
   } finally {
-    await lines.cancel();
-    const status = await python.status; // it ends after 2 datagrams (or is stopped after 20 s)
+    const status = await python.finish(); // it ends after 2 datagrams (or is stopped after 20 s)
     assert.equal(status.code, 0);
   }
 });
