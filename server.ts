@@ -98,20 +98,6 @@ try {
 // that a signal sent as soon as that line appears already stops the server cleanly.
 const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"]; // Windows has no SIGTERM
 for (const signal of signals) Deno.addSignalListener(signal, stop);
-// A second ear for the same signals. While every connection keeps the server busy, Deno 2.9 can
-// hold the listeners above back until the load stops (README, "What it survives"). A worker is a
-// thread with an event loop of its own, idle, so it hears a signal at once: it sets a number in
-// memory that we share with it, and a timer here, which does run under load, looks at that number.
-const signalSeen = new Int32Array(new SharedArrayBuffer(4)); // becomes 1 when a signal comes
-const watcherCode = `onmessage = ({ data }) => {
-  for (const signal of data.signals) Deno.addSignalListener(signal, () => Atomics.store(data.seen, 0, 1));
-};`;
-const signalWatcher = new Worker(`data:text/javascript,${encodeURIComponent(watcherCode)}`, { type: "module" });
-signalWatcher.postMessage({ signals, seen: signalSeen });
-const signalCheck = setInterval(() => {
-  if (Atomics.load(signalSeen, 0) === 1) stop();
-}, 50);
-
 // stop() closes the listener and every connection; with nothing left open, the program ends (exit 0).
 const openConnections = new Set<Deno.Conn>();
 let stopping = false;
@@ -137,6 +123,21 @@ if (Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state === "gra
   console.log(`this machine is ${Deno.hostname()}`);
   explain?.("step 2", `python: socket.gethostname()  deno: Deno.hostname() -> "${Deno.hostname()}"`);
 }
+
+// A second ear for the same signals. While every connection keeps the server busy, Deno 2.9 can
+// hold the signal listeners above back until the load stops (README, "What it survives"). A worker
+// is a thread with an event loop of its own, idle, so it hears a signal at once: it sets a number in
+// memory that we share with it, and a timer here, which does run under load, looks at that number.
+// (It starts after the "listening on" line because starting a worker takes Deno about 25 ms.)
+const signalSeen = new Int32Array(new SharedArrayBuffer(4)); // becomes 1 when a signal comes
+const watcherCode = `onmessage = ({ data }) => {
+  for (const signal of data.signals) Deno.addSignalListener(signal, () => Atomics.store(data.seen, 0, 1));
+};`;
+const signalWatcher = new Worker(`data:text/javascript,${encodeURIComponent(watcherCode)}`, { type: "module" });
+signalWatcher.postMessage({ signals, seen: signalSeen });
+const signalCheck = setInterval(() => {
+  if (Atomics.load(signalSeen, 0) === 1) stop();
+}, 50);
 
 // A connection can be closed from several places (its own end, Ctrl-C, the chat dropping a slow
 // client); closing it a second time would throw, so every close goes through here.
