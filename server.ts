@@ -98,7 +98,9 @@ try {
 // that a signal sent as soon as that line appears already stops the server cleanly.
 const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"]; // Windows has no SIGTERM
 for (const signal of signals) Deno.addSignalListener(signal, stop);
-// stop() closes the listener and every connection; with nothing left open, the program ends (exit 0).
+// stop() ends the second ear (below), closes the listener and every connection (step 9); with nothing
+// left open, the program ends (exit 0). It uses signalCheck and signalWatcher from below: no signal can
+// call it before they exist, as nothing between here and there waits (no await).
 const openConnections = new Set<Deno.Conn>();
 let stopping = false;
 function stop() {
@@ -125,15 +127,16 @@ if (Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state === "gra
 }
 
 // A second ear for the same signals. While every connection keeps the server busy, Deno 2.9 can
-// hold the signal listeners above back until the load stops (README, "What it survives"). A worker
-// is a thread with an event loop of its own, idle, so it hears a signal at once: it sets a number in
-// memory that we share with it, and a timer here, which does run under load, looks at that number.
+// run the signal listeners above only once the load stops (README, "What it survives"). A worker is
+// a thread with its own event loop and nothing else to do, so it hears a signal at once: it sets a
+// number in memory that we share with it, and a timer here, which does run under load, looks at it.
 // (It starts after the "listening on" line because starting a worker takes Deno about 25 ms.)
 const signalSeen = new Int32Array(new SharedArrayBuffer(4)); // becomes 1 when a signal comes
 const watcherCode = `onmessage = ({ data }) => {
   for (const signal of data.signals) Deno.addSignalListener(signal, () => Atomics.store(data.seen, 0, 1));
 };`;
 const signalWatcher = new Worker(`data:text/javascript,${encodeURIComponent(watcherCode)}`, { type: "module" });
+signalWatcher.onerror = (event) => event.preventDefault(); // if it ever fails, the listeners above still work
 signalWatcher.postMessage({ signals, seen: signalSeen });
 const signalCheck = setInterval(() => {
   if (Atomics.load(signalSeen, 0) === 1) stop();
