@@ -1043,8 +1043,8 @@ async function ctrlCRound(options: CtrlCOptions, timeLimitMs: number) {
               late
                 ? `exited (code ${late.code}) ${(performance.now() - unloaded).toFixed(0)} ms later`
                 : "was still running 5 s later"
-            }. Deno 2.9 can hold a signal listener back while its event loop stays busy: see the README, ` +
-            `"What it survives".`,
+            }. Deno 2.9 can hold the main thread's signal listener back while its event loop stays busy, ` +
+            `and server.ts's worker that hears the signal too did not help this time: see the README, "What it survives".`,
         );
       }
       result.exitMs = performance.now() - signalled;
