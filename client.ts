@@ -13,7 +13,8 @@
 // Step 1, "import socket": Deno's sockets are built in; we import only a flag parser.
 import { parseArgs } from "node:util";
 
-const USAGE = `usage: deno run --allow-net client.ts [--host H] [--port P] [--name N] [--explain] [--help] [message ...]
+const USAGE =
+  `usage: deno run --allow-net client.ts [--host H] [--port P] [--name N] [--explain] [--help] [message ...]
   --host H   server to connect to (default 127.0.0.1)
   --port P   server's port (default 21042)
   --name N   in a chat room (server.ts --chat), the name the others see
@@ -58,7 +59,9 @@ const host = options.host === "localhost" ? "127.0.0.1" : options.host.replace(/
 const server = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 // explain?.(...) prints a step when --explain is on; when it is off, explain is undefined and the
 // ?. skips the call without even building its text. On stderr, so stdout is only what the server sent.
-const explain = options.explain ? (step: string, what: string) => console.error(`[${step}] ${what}`) : undefined;
+const explain = options.explain
+  ? (step: string, what: string) => console.error(`[${step}] ${what}`)
+  : undefined;
 const encoder = new TextEncoder();
 
 function fail(message: string): never {
@@ -70,7 +73,11 @@ function fail(message: string): never {
 // signal gives up on a server that never answers, instead of waiting for the system's timeout.
 let conn: Deno.Conn;
 try {
-  conn = await Deno.connect({ hostname: host, port, signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS) });
+  conn = await Deno.connect({
+    hostname: host,
+    port,
+    signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS),
+  });
   explain?.(
     "steps 3-4",
     `python: s = socket.socket(); s.connect(("${host}", ${port}))  ` +
@@ -82,7 +89,11 @@ try {
   } else if (error instanceof Deno.errors.NotCapable) {
     fail(`no permission to connect to ${server}: run with --allow-net=${server}`);
   } else if (error instanceof DOMException && error.name === "TimeoutError") {
-    fail(`no answer from ${server} within ${CONNECT_TIMEOUT_MS / 1000} s: is the host right, and reachable?`);
+    fail(
+      `no answer from ${server} within ${
+        CONNECT_TIMEOUT_MS / 1000
+      } s: is the host right, and reachable?`,
+    );
   } else {
     fail(`cannot connect to ${server} (${(error as Error).message}): is the host name right?`);
   }
@@ -97,7 +108,10 @@ async function writeAll(writer: Deno.Conn | typeof Deno.stdout, bytes: Uint8Arra
 
 async function send(bytes: Uint8Array) {
   await writeAll(conn, bytes);
-  explain?.("step 5", `python: s.sendall(data)  deno: conn.write() until all is sent -> ${bytes.length} bytes`);
+  explain?.(
+    "step 5",
+    `python: s.sendall(data)  deno: conn.write() until all is sent -> ${bytes.length} bytes`,
+  );
 }
 
 // Step 5, send(): each message as one line, or standard input as it comes. Then closeWrite(), the
@@ -116,7 +130,10 @@ async function sendMessages() {
     }
   }
   conn.closeWrite();
-  explain?.("step 5", "python: s.shutdown(socket.SHUT_WR)  deno: conn.closeWrite() -> the server reads end of stream");
+  explain?.(
+    "step 5",
+    "python: s.shutdown(socket.SHUT_WR)  deno: conn.closeWrite() -> the server reads end of stream",
+  );
 }
 
 // Step 5, recv(): print what arrives until the server closes (read() gives null). A read holds
@@ -129,7 +146,9 @@ async function printReplies() {
     const count = await conn.read(buffer);
     explain?.(
       "step 5",
-      `python: s.recv(${buffer.length})  deno: conn.read(buffer) -> ${count ?? "null: end of stream"}`,
+      `python: s.recv(${buffer.length})  deno: conn.read(buffer) -> ${
+        count ?? "null: end of stream"
+      }`,
     );
     if (count === null) break;
     await show(decoder.decode(buffer.subarray(0, count), { stream: true }));

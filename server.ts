@@ -34,7 +34,9 @@ function usageError(message: string): never {
 }
 
 function parseWholeNumber(text: string, flag: string, max: number): number {
-  if (!/^\d+$/.test(text) || Number(text) > max) usageError(`${flag} must be a whole number from 0 to ${max}`);
+  if (!/^\d+$/.test(text) || Number(text) > max) {
+    usageError(`${flag} must be a whole number from 0 to ${max}`);
+  }
   return Number(text);
 }
 
@@ -64,15 +66,21 @@ if (options.help) {
 const port = parseWholeNumber(options.port, "--port", 65535);
 // The lesson's "" (every interface) is 0.0.0.0 here; an IPv6 address may come as [::1] or ::1.
 const host = options.host === "" ? "0.0.0.0" : options.host.replace(/^\[(.*)\]$/, "$1");
-const backlog = options.backlog === undefined ? 511 : parseWholeNumber(options.backlog, "--backlog", 65535);
+const backlog = options.backlog === undefined
+  ? 511
+  : parseWholeNumber(options.backlog, "--backlog", 65535);
 const log = options.quiet ? () => {} : console.log;
 // explain?.(`...`) prints a step when --explain is on; when it is off, explain is undefined and
 // the ?. skips the call without even building its text, so the echo pays nothing for it.
-const explain = options.explain ? (step: string, what: string) => console.log(`[${step}] ${what}`) : undefined;
+const explain = options.explain
+  ? (step: string, what: string) => console.log(`[${step}] ${what}`)
+  : undefined;
 const encoder = new TextEncoder();
 
 function showAddress(addr: Deno.NetAddr): string {
-  return addr.hostname.includes(":") ? `[${addr.hostname}]:${addr.port}` : `${addr.hostname}:${addr.port}`;
+  return addr.hostname.includes(":")
+    ? `[${addr.hostname}]:${addr.port}`
+    : `${addr.hostname}:${addr.port}`;
 }
 
 // Steps 4, 5 and 6 in one call: Deno.listen creates the socket, binds it to host and port, and
@@ -88,7 +96,9 @@ try {
       `server.ts: port ${port} is already in use on ${host}: stop the other server, or pick another port with --port`,
     );
   } else if (error instanceof Deno.errors.NotCapable) {
-    console.error(`server.ts: no permission to listen on ${host}:${port}: run with --allow-net=${host}:${port}`);
+    console.error(
+      `server.ts: no permission to listen on ${host}:${port}: run with --allow-net=${host}:${port}`,
+    );
   } else {
     console.error(`server.ts: cannot listen on ${host}:${port}: ${(error as Error).message}`);
   }
@@ -123,7 +133,10 @@ explain?.(
 // Step 2 (optional): the machine's name, only if --allow-sys=hostname was given (never prompts).
 if (Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state === "granted") {
   console.log(`this machine is ${Deno.hostname()}`);
-  explain?.("step 2", `python: socket.gethostname()  deno: Deno.hostname() -> "${Deno.hostname()}"`);
+  explain?.(
+    "step 2",
+    `python: socket.gethostname()  deno: Deno.hostname() -> "${Deno.hostname()}"`,
+  );
 }
 
 // A second ear for the same signals. While every connection keeps the server busy, Deno 2.9 can
@@ -135,7 +148,9 @@ const signalSeen = new Int32Array(new SharedArrayBuffer(4)); // becomes 1 when a
 const watcherCode = `onmessage = ({ data }) => {
   for (const signal of data.signals) Deno.addSignalListener(signal, () => Atomics.store(data.seen, 0, 1));
 };`;
-const signalWatcher = new Worker(`data:text/javascript,${encodeURIComponent(watcherCode)}`, { type: "module" });
+const signalWatcher = new Worker(`data:text/javascript,${encodeURIComponent(watcherCode)}`, {
+  type: "module",
+});
 signalWatcher.onerror = (event) => event.preventDefault(); // if it ever fails, the listeners above still work
 signalWatcher.postMessage({ signals, seen: signalSeen });
 const signalCheck = setInterval(() => {
@@ -147,7 +162,10 @@ const signalCheck = setInterval(() => {
 function closeOnce(conn: Deno.Conn) {
   if (!openConnections.delete(conn)) return;
   conn.close(); // step 9
-  explain?.("step 9", `python: conn.close()  deno: conn.close() -> ${showAddress(conn.remoteAddr as Deno.NetAddr)}`);
+  explain?.(
+    "step 9",
+    `python: conn.close()  deno: conn.close() -> ${showAddress(conn.remoteAddr as Deno.NetAddr)}`,
+  );
 }
 
 // conn.write() may send only part of the buffer (like Python's send()), so loop until all of it
@@ -156,7 +174,10 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array) {
   if (bytes.length === 0) return;
   let written = 0;
   while (written < bytes.length) written += await conn.write(bytes.subarray(written));
-  explain?.("step 8", `python: conn.sendall(data)  deno: conn.write() until all is sent -> ${bytes.length} bytes`);
+  explain?.(
+    "step 8",
+    `python: conn.sendall(data)  deno: conn.write() until all is sent -> ${bytes.length} bytes`,
+  );
 }
 
 // One client, from accept() to close(): echo mode sends its lines back, chat mode passes them on.
@@ -175,7 +196,9 @@ async function serve(conn: Deno.Conn) {
     }
   } catch (error) {
     const dropped = member && !room.has(member);
-    ending = dropped ? "dropped (too far behind)" : `closed after an error (${(error as Error).name})`;
+    ending = dropped
+      ? "dropped (too far behind)"
+      : `closed after an error (${(error as Error).name})`;
   } finally {
     if (member) leaveChat(member, "left");
     const lines = `${counts.lines} ${counts.lines === 1 ? "line" : "lines"}`;
@@ -189,7 +212,11 @@ async function serve(conn: Deno.Conn) {
 // the next read. It ends when the client closes its side (or sends a line that is too long), and
 // says how it ended.
 type PassOn = (lines: Uint8Array) => unknown;
-async function readLines(conn: Deno.Conn, counts: { lines: number; bytes: number }, passOn: PassOn) {
+async function readLines(
+  conn: Deno.Conn,
+  counts: { lines: number; bytes: number },
+  passOn: PassOn,
+) {
   // The read buffer starts small, so that idle clients cost little memory, and doubles while the
   // client keeps it full, up to 64 KiB (128 KiB while it holds a 64 KiB line waiting for its "\n").
   let buffer = new Uint8Array(1024);
@@ -201,7 +228,9 @@ async function readLines(conn: Deno.Conn, counts: { lines: number; bytes: number
     const count = await conn.read(buffer.subarray(kept)); // recv(): null means the client closed its side
     explain?.(
       "recv",
-      `python: conn.recv(${buffer.length - kept})  deno: conn.read(buffer) -> ${count ?? "null: end of stream"}`,
+      `python: conn.recv(${buffer.length - kept})  deno: conn.read(buffer) -> ${
+        count ?? "null: end of stream"
+      }`,
     );
     if (count === null) break;
     counts.bytes += count;
@@ -266,7 +295,12 @@ const room = new Set<ChatMember>();
 function joinChat(conn: Deno.Conn, peer: string): ChatMember {
   const member: ChatMember = { conn, name: peer, outbox: [], waiting: 0, flushing: false };
   room.add(member);
-  post(member, encoder.encode(`welcome to the chat, ${peer}: ${room.size} online; send "/name NAME" to pick a name\n`));
+  post(
+    member,
+    encoder.encode(
+      `welcome to the chat, ${peer}: ${room.size} online; send "/name NAME" to pick a name\n`,
+    ),
+  );
   announce(member, `* ${peer} joined (${room.size} online)\n`);
   return member;
 }
@@ -357,7 +391,9 @@ while (!stopping) {
   openConnections.add(conn);
   explain?.(
     "step 7",
-    `python: conn, addr = s.accept()  deno: await listener.accept() -> ${showAddress(conn.remoteAddr as Deno.NetAddr)}`,
+    `python: conn, addr = s.accept()  deno: await listener.accept() -> ${
+      showAddress(conn.remoteAddr as Deno.NetAddr)
+    }`,
   );
   serve(conn);
 }

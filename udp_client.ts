@@ -15,7 +15,8 @@
 // Step 1, "import socket": Deno's sockets are built in; we import only a flag parser.
 import { parseArgs } from "node:util";
 
-const USAGE = `usage: deno run --unstable-net --allow-net udp_client.ts [--host H] [--port P] [--timeout MS]
+const USAGE =
+  `usage: deno run --unstable-net --allow-net udp_client.ts [--host H] [--port P] [--timeout MS]
                                                            [--retries N] [--explain] [--help] [message ...]
   --host H       server to send to (default 127.0.0.1; for IPv6, an address such as ::1)
   --port P       server's port (default 21042)
@@ -75,13 +76,17 @@ const server = ipv6 ? `[${host}]:${port}` : `${host}:${port}`;
 const plural = (count: number) => `${count} ${count === 1 ? "try" : "tries"}`;
 // When off, `explain?.(...)` skips the call without even building its text.
 // The trace goes to stderr, as in client.ts, so that stdout holds only the replies.
-const explain = options.explain ? (step: string, what: string) => console.error(`[${step}] ${what}`) : undefined;
+const explain = options.explain
+  ? (step: string, what: string) => console.error(`[${step}] ${what}`)
+  : undefined;
 
 // A datagram holds at most 65,507 bytes: 65,535, less 8 for the UDP header and 20 for the IPv4 header.
 function encode(text: string, which: string): Uint8Array {
   const bytes = new TextEncoder().encode(text);
   if (bytes.length > 65507) {
-    console.error(`udp_client.ts: ${which} is ${bytes.length} bytes: a UDP datagram holds at most 65,507`);
+    console.error(
+      `udp_client.ts: ${which} is ${bytes.length} bytes: a UDP datagram holds at most 65,507`,
+    );
     Deno.exit(2);
   }
   return bytes;
@@ -107,8 +112,14 @@ try {
   fail(`cannot open a UDP socket on ${local}: ${(error as Error).message}`);
 }
 const call = `Deno.listenDatagram({ transport: "udp", hostname: "${local}", port: 0 })`;
-explain?.("step 3", `python: socket(${ipv6 ? "AF_INET6" : "AF_INET"}, SOCK_DGRAM)  deno: ${call} -> bound`);
-explain?.("step 4", `python: (no connect)  deno: (no connect) -> UDP has no connection: each sendto() names ${server}`);
+explain?.(
+  "step 3",
+  `python: socket(${ipv6 ? "AF_INET6" : "AF_INET"}, SOCK_DGRAM)  deno: ${call} -> bound`,
+);
+explain?.(
+  "step 4",
+  `python: (no connect)  deno: (no connect) -> UDP has no connection: each sendto() names ${server}`,
+);
 
 // receive() cannot be cancelled, so at most one is pending, kept from one wait to the next: a reply
 // that arrives after a timeout is not lost, the next wait reads it. Gives undefined when time is up.
@@ -140,21 +151,36 @@ async function exchange(message: Uint8Array) {
   const started = performance.now();
   for (let tried = 1; tried <= tries; tried++) {
     await socket.send(message, { transport: "udp", hostname: host, port }); // sendto()
-    explain?.("step 5", `python: sendto(data, addr)  deno: socket.send(data, addr) -> try ${tried} of ${tries}`);
+    explain?.(
+      "step 5",
+      `python: sendto(data, addr)  deno: socket.send(data, addr) -> try ${tried} of ${tries}`,
+    );
     const deadline = performance.now() + timeout;
     while (true) {
       const reply = await receiveBefore(deadline); // recvfrom(), until the deadline
       if (reply === undefined) break; // time is up: send again
       const text = new TextDecoder().decode(reply);
-      explain?.("step 5", `python: recvfrom(65507)  deno: socket.receive() -> got ${reply.length} bytes`);
+      explain?.(
+        "step 5",
+        `python: recvfrom(65507)  deno: socket.receive() -> got ${reply.length} bytes`,
+      );
       if (reply.length === message.length && reply.every((byte, at) => byte === message[at])) {
-        return console.log(`${text}  (reply in ${(performance.now() - started).toFixed(1)} ms, ${plural(tried)})`);
+        return console.log(
+          `${text}  (reply in ${(performance.now() - started).toFixed(1)} ms, ${plural(tried)})`,
+        );
       }
       console.log(`stale reply ${++stale} ignored: ${JSON.stringify(text.slice(0, 40))}`);
     }
-    explain?.("step 5", `python: recvfrom() timed out  deno: Promise.race() with a timer -> no reply in ${timeout} ms`);
+    explain?.(
+      "step 5",
+      `python: recvfrom() timed out  deno: Promise.race() with a timer -> no reply in ${timeout} ms`,
+    );
   }
-  fail(`no reply from ${server} after ${plural(tries)}: is udp_server.ts running? UDP itself never tells you`);
+  fail(
+    `no reply from ${server} after ${
+      plural(tries)
+    }: is udp_server.ts running? UDP itself never tells you`,
+  );
 }
 
 // The messages given, or else standard input line by line as it comes, without "\n" or "\r\n".

@@ -13,7 +13,8 @@
 // Step 1, "import socket": Deno's sockets are built in; we import only a flag parser.
 import { parseArgs } from "node:util";
 
-const USAGE = `usage: deno run --unstable-net --allow-net udp_server.ts [--host H] [--port P] [--drop P] [--seed N]
+const USAGE =
+  `usage: deno run --unstable-net --allow-net udp_server.ts [--host H] [--port P] [--drop P] [--seed N]
                                                            [--quiet] [--explain] [--help]
   --host H     address to listen on (default 0.0.0.0: every interface, the lesson's "")
   --port P     port to listen on, 0 picks a free one (default 21042)
@@ -28,7 +29,9 @@ function usageError(message: string): never {
 }
 
 function parseWholeNumber(text: string, flag: string, max: number): number {
-  if (!/^\d+$/.test(text) || Number(text) > max) usageError(`${flag} must be a whole number from 0 to ${max}`);
+  if (!/^\d+$/.test(text) || Number(text) > max) {
+    usageError(`${flag} must be a whole number from 0 to ${max}`);
+  }
   return Number(text);
 }
 
@@ -59,11 +62,17 @@ const port = parseWholeNumber(options.port, "--port", 65535);
 // The lesson's "" (every interface) is 0.0.0.0 here; an IPv6 address may come as [::1] or ::1.
 const host = options.host === "" ? "0.0.0.0" : options.host.replace(/^\[(.*)\]$/, "$1");
 const drop = Number(options.drop);
-if (!/^(\d+\.?\d*|\.\d+)$/.test(options.drop) || drop > 1) usageError("--drop must be a number from 0 to 1, like 0.5");
-const seed = options.seed === undefined ? undefined : parseWholeNumber(options.seed, "--seed", 2 ** 32 - 1);
+if (!/^(\d+\.?\d*|\.\d+)$/.test(options.drop) || drop > 1) {
+  usageError("--drop must be a number from 0 to 1, like 0.5");
+}
+const seed = options.seed === undefined
+  ? undefined
+  : parseWholeNumber(options.seed, "--seed", 2 ** 32 - 1);
 // When off, `log?.(...)` and `explain?.(...)` skip the call without even building its text.
 const log = options.quiet ? undefined : console.log;
-const explain = options.explain ? (step: string, what: string) => console.log(`[${step}] ${what}`) : undefined;
+const explain = options.explain
+  ? (step: string, what: string) => console.log(`[${step}] ${what}`)
+  : undefined;
 
 // --seed: Math.random cannot be seeded, so use the classic "linear congruential" generator instead.
 let state = seed ?? 0;
@@ -71,19 +80,26 @@ const seeded = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 
 const random = seed === undefined ? Math.random : seeded;
 
 function showAddress(addr: Deno.NetAddr): string {
-  return addr.hostname.includes(":") ? `[${addr.hostname}]:${addr.port}` : `${addr.hostname}:${addr.port}`;
+  return addr.hostname.includes(":")
+    ? `[${addr.hostname}]:${addr.port}`
+    : `${addr.hostname}:${addr.port}`;
 }
 
 // A short printable view of a datagram: its first 40 bytes as text, where anything but letters,
 // digits, punctuation, symbols and spaces (control characters, bytes that are not UTF-8) shows as ".".
 function preview(data: Uint8Array): string {
-  const text = new TextDecoder().decode(data.subarray(0, 40)).replace(/[^\p{L}\p{N}\p{P}\p{S} ]|\uFFFD/gu, ".");
+  const text = new TextDecoder().decode(data.subarray(0, 40)).replace(
+    /[^\p{L}\p{N}\p{P}\p{S} ]|\uFFFD/gu,
+    ".",
+  );
   return `"${text}"${data.length > 40 ? "..." : ""}`;
 }
 
 // Deno 2.9 has Deno.listenDatagram only with --unstable-net (or "unstable": ["net"] in deno.json).
 if (typeof Deno.listenDatagram !== "function") {
-  console.error("udp_server.ts: UDP needs --unstable-net: run deno run --unstable-net --allow-net udp_server.ts");
+  console.error(
+    "udp_server.ts: UDP needs --unstable-net: run deno run --unstable-net --allow-net udp_server.ts",
+  );
   Deno.exit(1);
 }
 
@@ -94,7 +110,9 @@ try {
   socket = Deno.listenDatagram({ transport: "udp", hostname: host, port });
 } catch (error) {
   if (error instanceof Deno.errors.AddrInUse) {
-    console.error(`udp_server.ts: UDP port ${port} is in use on ${host}: stop the other server, or use --port`);
+    console.error(
+      `udp_server.ts: UDP port ${port} is in use on ${host}: stop the other server, or use --port`,
+    );
   } else if (error instanceof Deno.errors.NotCapable) {
     console.error(
       `udp_server.ts: no permission to listen on ${host}:${port}: run with --allow-net (--allow-net=${host}:${port},127.0.0.1 only answers this machine)`,
@@ -111,7 +129,10 @@ function stop() {
   if (stopping) return;
   stopping = true;
   socket.close(); // step 9, once: a pending receive() ends with an error, and the loop below ends
-  explain?.("step 9", `python: close()  deno: socket.close() -> closed the one socket that served every client`);
+  explain?.(
+    "step 9",
+    `python: close()  deno: socket.close() -> closed the one socket that served every client`,
+  );
 }
 Deno.addSignalListener("SIGINT", stop); // Ctrl-C
 if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop); // Windows has no SIGTERM
@@ -149,16 +170,24 @@ while (!stopping) {
   );
   if (drop > 0 && random() < drop) {
     log?.(`dropped ${data.length} bytes from ${sender}: ${preview(data)} (--drop ${options.drop})`);
-    explain?.("step 8", `python: (no sendto)  deno: (no socket.send) -> dropped on purpose: ${sender} is never told`);
+    explain?.(
+      "step 8",
+      `python: (no sendto)  deno: (no socket.send) -> dropped on purpose: ${sender} is never told`,
+    );
     continue;
   }
   try {
     await socket.send(data, from); // step 8, sendto(): the same bytes, back to where they came from
     log?.(`echoed ${data.length} bytes to ${sender}: ${preview(data)}`);
-    explain?.("step 8", `python: sendto(data, addr)  deno: socket.send(data, addr) -> sent ${data.length} bytes back`);
+    explain?.(
+      "step 8",
+      `python: sendto(data, addr)  deno: socket.send(data, addr) -> sent ${data.length} bytes back`,
+    );
   } catch (error) {
     if (stopping) break;
     // Deno checks permission for each address we send to: --allow-net=0.0.0.0:21042 cannot reply.
-    console.error(`udp_server.ts: cannot reply to ${showAddress(from)}: ${(error as Error).message}`);
+    console.error(
+      `udp_server.ts: cannot reply to ${showAddress(from)}: ${(error as Error).message}`,
+    );
   }
 }

@@ -20,7 +20,8 @@ const GEN_CPU = "1";
 const NOFILE = 20_000; // descriptors for 10,000 idle connections, raised for the server and the generator
 const LISTENING = /^listening on (?:\[.*\]|[^\s:]+):(\d+)$/m;
 
-const USAGE = `usage: deno task bench [--runs N] [--smoke] [--servers a,b] [--measures a,b] [--out DIR]
+const USAGE =
+  `usage: deno task bench [--runs N] [--smoke] [--servers a,b] [--measures a,b] [--out DIR]
   --runs N       interleaved runs of every measure (default 3)
   --smoke        tiny counts and one run, to check that the harness works (a few seconds)
   --servers L    only these servers (ids: ${"deno,c,node,py-threads,py-asyncio,deno-udp,c-udp,node-dgram,py-udp,py-asyncio-udp"})
@@ -79,23 +80,59 @@ const ALL_SERVERS: Server[] = [
     kind: "tcp",
     cmd: [deno, "run", "--allow-net", "server.ts", "--host", HOST, "--port", "0", "--quiet"],
   },
-  { id: "node", name: "Node net", kind: "tcp", cmd: ["node", "bench/servers/node_net.mjs", HOST, "0"] },
+  {
+    id: "node",
+    name: "Node net",
+    kind: "tcp",
+    cmd: ["node", "bench/servers/node_net.mjs", HOST, "0"],
+  },
   {
     id: "py-threads",
     name: "Python threads (lesson)",
     kind: "tcp",
     cmd: ["python3", "bench/servers/py_threads.py", HOST, "0"],
   },
-  { id: "py-asyncio", name: "Python asyncio", kind: "tcp", cmd: ["python3", "bench/servers/py_asyncio.py", HOST, "0"] },
-  { id: "c-udp", name: "C, UDP (ceiling)", kind: "udp", cmd: [`${BIN}echo_epoll`, "udp", HOST, "0"] },
+  {
+    id: "py-asyncio",
+    name: "Python asyncio",
+    kind: "tcp",
+    cmd: ["python3", "bench/servers/py_asyncio.py", HOST, "0"],
+  },
+  {
+    id: "c-udp",
+    name: "C, UDP (ceiling)",
+    kind: "udp",
+    cmd: [`${BIN}echo_epoll`, "udp", HOST, "0"],
+  },
   {
     id: "deno-udp",
     name: "udp_server.ts (Deno)",
     kind: "udp",
-    cmd: [deno, "run", "--allow-net", "--unstable-net", "udp_server.ts", "--host", HOST, "--port", "0", "--quiet"],
+    cmd: [
+      deno,
+      "run",
+      "--allow-net",
+      "--unstable-net",
+      "udp_server.ts",
+      "--host",
+      HOST,
+      "--port",
+      "0",
+      "--quiet",
+    ],
   },
-  { id: "node-dgram", name: "Node dgram", kind: "udp", cmd: ["node", "bench/servers/node_dgram.mjs", HOST, "0"] },
-  { id: "py-udp", name: "Python UDP (lesson)", kind: "udp", cmd: ["python3", "bench/servers/py_udp.py", HOST, "0"] },
+  {
+    id: "node-dgram",
+    name: "Node dgram",
+    kind: "udp",
+    cmd: ["node", "bench/servers/node_dgram.mjs", HOST, "0"],
+  },
+  {
+    id: "py-udp",
+    name: "Python UDP (lesson)",
+    kind: "udp",
+    cmd: ["python3", "bench/servers/py_udp.py", HOST, "0"],
+  },
   {
     id: "py-asyncio-udp",
     name: "Python asyncio UDP",
@@ -124,11 +161,20 @@ const latency = (r: Record<string, number>) => `p50 ${fmt(r.p50_us)} µs, p99 ${
 const ALL_MEASURES: Measure[] = [
   {
     id: "bulk",
-    title: "Bulk: one connection streams 1 GiB of 100-byte lines through the echo and reads it back",
+    title:
+      "Bulk: one connection streams 1 GiB of 100-byte lines through the echo and reads it back",
     kind: "tcp",
     unit: "MB/s",
     higherIsBetter: true,
-    args: ["bulk", "--bytes", tiny(`${GiB}`, `${4 * 1024 * 1024}`), "--line", "100", "--timeout", "30"],
+    args: [
+      "bulk",
+      "--bytes",
+      tiny(`${GiB}`, `${4 * 1024 * 1024}`),
+      "--line",
+      "100",
+      "--timeout",
+      "30",
+    ],
     value: (r) => r.mb_per_s,
     limitMs: 40_000,
   },
@@ -138,7 +184,17 @@ const ALL_MEASURES: Measure[] = [
     kind: "tcp",
     unit: "msg/s",
     higherIsBetter: true,
-    args: ["pingpong", "--conns", "1", "--size", "64", "--warmup", tiny("0.2", "0.05"), "--duration", tiny("1", "0.2")],
+    args: [
+      "pingpong",
+      "--conns",
+      "1",
+      "--size",
+      "64",
+      "--warmup",
+      tiny("0.2", "0.05"),
+      "--duration",
+      tiny("1", "0.2"),
+    ],
     value: (r) => r.msgs_per_s,
     detail: latency,
     limitMs: 15_000,
@@ -166,11 +222,22 @@ const ALL_MEASURES: Measure[] = [
   },
   {
     id: "connrate",
-    title: "Connection rate: connect, read the welcome line, one 64-byte line back, close (8 clients at a time)",
+    title:
+      "Connection rate: connect, read the welcome line, one 64-byte line back, close (8 clients at a time)",
     kind: "tcp",
     unit: "conn/s",
     higherIsBetter: true,
-    args: ["connrate", "--conc", "8", "--size", "64", "--duration", tiny("1", "0.2"), "--max", "30000"],
+    args: [
+      "connrate",
+      "--conc",
+      "8",
+      "--size",
+      "64",
+      "--duration",
+      tiny("1", "0.2"),
+      "--max",
+      "30000",
+    ],
     value: (r) => r.per_s,
     detail: latency,
     limitMs: 15_000,
@@ -183,7 +250,8 @@ const ALL_MEASURES: Measure[] = [
     higherIsBetter: false,
     args: ["idle", "--conns", tiny("10000", "200"), "--hold", tiny("1", "0.1"), "--timeout", "30"],
     value: (r) => r.rss_kb / 1024,
-    detail: (r) => `${fmt(r.bytes_per_conn / 1024)} KiB per connection, connected in ${fmt(r.connect_s)} s`,
+    detail: (r) =>
+      `${fmt(r.bytes_per_conn / 1024)} KiB per connection, connected in ${fmt(r.connect_s)} s`,
     limitMs: 45_000,
   },
   {
@@ -192,7 +260,17 @@ const ALL_MEASURES: Measure[] = [
     kind: "udp",
     unit: "dgram/s",
     higherIsBetter: true,
-    args: ["udp", "--clients", "1", "--size", "64", "--warmup", tiny("0.2", "0.05"), "--duration", tiny("1", "0.2")],
+    args: [
+      "udp",
+      "--clients",
+      "1",
+      "--size",
+      "64",
+      "--warmup",
+      tiny("0.2", "0.05"),
+      "--duration",
+      tiny("1", "0.2"),
+    ],
     value: (r) => r.per_s,
     detail: latency,
     limitMs: 15_000,
@@ -203,7 +281,17 @@ const ALL_MEASURES: Measure[] = [
     kind: "udp",
     unit: "dgram/s",
     higherIsBetter: true,
-    args: ["udp", "--clients", "8", "--size", "64", "--warmup", tiny("0.2", "0.05"), "--duration", tiny("1", "0.2")],
+    args: [
+      "udp",
+      "--clients",
+      "8",
+      "--size",
+      "64",
+      "--warmup",
+      tiny("0.2", "0.05"),
+      "--duration",
+      tiny("1", "0.2"),
+    ],
     value: (r) => r.per_s,
     detail: latency,
     limitMs: 15_000,
@@ -234,7 +322,14 @@ interface Target {
   atLeast: boolean; // the ratio must be >= goal (otherwise <=)
 }
 const TARGETS: Target[] = [
-  { text: "bulk ≥ 0.9× C", measure: "bulk", server: "deno", against: "c", goal: 0.9, atLeast: true },
+  {
+    text: "bulk ≥ 0.9× C",
+    measure: "bulk",
+    server: "deno",
+    against: "c",
+    goal: 0.9,
+    atLeast: true,
+  },
   {
     text: "100-connection ping-pong ≥ 0.9× C",
     measure: "pp100",
@@ -282,7 +377,10 @@ const TARGETS: Target[] = [
 function fmt(x: number): string {
   if (!Number.isFinite(x)) return "–";
   const digits = Math.abs(x) >= 100 ? 0 : Math.abs(x) >= 10 ? 1 : 2;
-  return x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  return x.toLocaleString("en-US", {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+  });
 }
 
 function median(values: number[]): number {
@@ -296,14 +394,19 @@ const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function output(cmd: string, args: string[]): Promise<string> {
   try {
     const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
-    return new TextDecoder().decode(out.stdout).trim() || new TextDecoder().decode(out.stderr).trim();
+    return new TextDecoder().decode(out.stdout).trim() ||
+      new TextDecoder().decode(out.stderr).trim();
   } catch {
     return "";
   }
 }
 
 async function have(cmd: string): Promise<boolean> {
-  const out = await new Deno.Command("sh", { args: ["-c", `command -v ${cmd}`], stdout: "null", stderr: "null" })
+  const out = await new Deno.Command("sh", {
+    args: ["-c", `command -v ${cmd}`],
+    stdout: "null",
+    stderr: "null",
+  })
     .output();
   return out.success;
 }
@@ -314,13 +417,16 @@ async function ensure(cmd: string, debianPackages: string[]) {
   if (await have(cmd)) return;
   console.log(`bench: ${cmd} is missing; installing ${debianPackages.join(" ")} with apt-get`);
   const apt = async (args: string[]) => {
-    const out = await new Deno.Command("apt-get", { args, stdout: "inherit", stderr: "inherit" }).output();
+    const out = await new Deno.Command("apt-get", { args, stdout: "inherit", stderr: "inherit" })
+      .output();
     if (!out.success) throw new Error(`apt-get ${args.join(" ")} failed`);
   };
   if (!aptUpdated) await apt(["update"]);
   aptUpdated = true;
   await apt(["install", "-y", "--no-install-recommends", ...debianPackages]);
-  if (!(await have(cmd))) throw new Error(`${cmd} is still missing after installing ${debianPackages.join(" ")}`);
+  if (!(await have(cmd))) {
+    throw new Error(`${cmd} is still missing after installing ${debianPackages.join(" ")}`);
+  }
 }
 
 async function build(source: string, binary: string) {
@@ -408,12 +514,18 @@ async function startServer(server: Server): Promise<Running> {
   const startupMs = performance.now() - started;
   if (outcome !== "ready") {
     await stop();
-    throw new Error(`${server.id} did not start (${outcome}): ${stderr.trim().split("\n").slice(-3).join(" | ")}`);
+    throw new Error(
+      `${server.id} did not start (${outcome}): ${stderr.trim().split("\n").slice(-3).join(" | ")}`,
+    );
   }
   return { pid: child.pid, port: Number(LISTENING.exec(stdout)![1]), startupMs, stop };
 }
 
-async function loadgen(args: string[], limitMs: number, rawLog: string[]): Promise<Record<string, number>> {
+async function loadgen(
+  args: string[],
+  limitMs: number,
+  rawLog: string[],
+): Promise<Record<string, number>> {
   const out = await new Deno.Command("sh", {
     args: pinned(GEN_CPU, [`${BIN}loadgen`, ...args]),
     stdout: "piped",
@@ -451,7 +563,16 @@ async function measureOnce(server: Server, measure: Measure, leftMs: number) {
     await delay(50); // let it settle after start-up
     const args = [
       ...measure.args,
-      ...["--host", HOST, "--port", `${running.port}`, "--pid", `${running.pid}`, "--server-cpu", SERVER_CPU],
+      ...[
+        "--host",
+        HOST,
+        "--port",
+        `${running.port}`,
+        "--pid",
+        `${running.pid}`,
+        "--server-cpu",
+        SERVER_CPU,
+      ],
     ];
     const result = await loadgen(args, Math.min(measure.limitMs, leftMs), rawLog);
     return { value: measure.value(result), result } as Omit<Sample, "run">;
@@ -502,7 +623,9 @@ const machine = {
   loadavgBefore: await output("cat", ["/proc/loadavg"]),
   loadavgAfter: "",
 };
-console.log(`bench: ${runs} run(s) on ${machine.cores} cores (${machine.cpu}), load average ${machine.loadavgBefore}`);
+console.log(
+  `bench: ${runs} run(s) on ${machine.cores} cores (${machine.cpu}), load average ${machine.loadavgBefore}`,
+);
 
 // A first start of each server, not measured: Deno and Python compile and cache the script.
 for (const server of servers) {
@@ -537,7 +660,11 @@ for (let run = 1; run <= runs; run++) {
             times.push(running.startupMs);
             await running.stop();
           }
-          list.push({ run, value: median(times), result: { ms: median(times), starts: times.length } });
+          list.push({
+            run,
+            value: median(times),
+            result: { ms: median(times), starts: times.length },
+          });
         } else {
           let sample = await measureOnce(server, measure, leftMs);
           // Other processes took a real share of a CPU meanwhile: measure once more, and keep the
@@ -605,7 +732,8 @@ function ratios(measure: string, server: string, against: string, perCpu = false
   }
   return out;
 }
-const spread = (r: number[]) => r.length ? { median: median(r), min: Math.min(...r), max: Math.max(...r) } : undefined;
+const spread = (r: number[]) =>
+  r.length ? { median: median(r), min: Math.min(...r), max: Math.max(...r) } : undefined;
 
 // The median CPU share over the runs, when the load generator measured it (not for idle or start-up).
 function cpuShare(list: Sample[], key: string): number | undefined {
@@ -626,7 +754,9 @@ for (const measure of measures) {
     const server = ALL_SERVERS.find((s) => s.id === serverId)!;
     const ceiling = server.kind === "udp" ? "c-udp" : "c";
     const r = ratios(measure.id, serverId, ceiling);
-    const mid = list.filter((s) => s.result).sort((a, b) => a.value! - b.value!)[Math.floor(values.length / 2)];
+    const mid = list.filter((s) =>
+      s.result
+    ).sort((a, b) => a.value! - b.value!)[Math.floor(values.length / 2)];
     (summary[measure.id] ??= {})[serverId] = {
       median: median(values),
       min: Math.min(...values),
@@ -639,7 +769,9 @@ for (const measure of measures) {
       genCpu: cpuShare(list, "gen_cpu"),
       othersCpu: cpuShare(list, "others_cpu"),
       othersGenCpu: cpuShare(list, "others_gen_cpu"),
-      perCpuRatio: PER_CPU.includes(measure.id) ? spread(ratios(measure.id, serverId, ceiling, true)) : undefined,
+      perCpuRatio: PER_CPU.includes(measure.id)
+        ? spread(ratios(measure.id, serverId, ceiling, true))
+        : undefined,
     };
   }
 }
@@ -654,7 +786,9 @@ const targets = TARGETS.filter((t) => samples[t.measure]).map((t) => {
     max: r.length ? Math.max(...r) : NaN,
     runs: r.length,
     met: r.length ? (t.atLeast ? med >= t.goal : med <= t.goal) : undefined,
-    perCpu: PER_CPU.includes(t.measure) ? spread(ratios(t.measure, t.server, t.against, true)) : undefined,
+    perCpu: PER_CPU.includes(t.measure)
+      ? spread(ratios(t.measure, t.server, t.against, true))
+      : undefined,
   };
 });
 
@@ -673,7 +807,9 @@ md.push("");
 md.push(
   `Machine: ${machine.cores} cores (${machine.cpu}), Linux ${machine.kernel}; Deno ${machine.deno}, Node ${machine.node}, ` +
     `${machine.python}, ${machine.cc}. Load average before the run: ` +
-    `${machine.loadavgBefore.split(" ").slice(0, 3).join(" ")} (the idle phase's 10,000 Python threads inflate ` +
+    `${
+      machine.loadavgBefore.split(" ").slice(0, 3).join(" ")
+    } (the idle phase's 10,000 Python threads inflate ` +
     `it afterwards). Server pinned to CPU ${SERVER_CPU}, ` +
     `load generator to CPU ${GEN_CPU}. The machine is shared with other work: read the ratios (same run), ` +
     `and the min–max spread, rather than the absolute numbers.`,
@@ -704,7 +840,9 @@ const stillDisturbed = cells.filter((c) => disturbed(c.result)).length;
 md.push("");
 md.push(
   `Disturbed cells: of the ${cells.length} cells with CPU figures, ${retried} saw other processes take more than ` +
-    `${DISTURBED * 100}% of the server's or the generator's CPU and were measured a second time, and ` +
+    `${
+      DISTURBED * 100
+    }% of the server's or the generator's CPU and were measured a second time, and ` +
     `${stillDisturbed} count a disturbed measurement in the end (latest.json keeps both tries).`,
 );
 md.push("");
@@ -756,7 +894,9 @@ for (const measure of measures) {
     }`,
   );
   md.push(
-    `| --- | --- | --- | --- | --- |${perCpu ? " --- |" : ""}${cpu ? " --- |" : ""}${measure.detail ? " --- |" : ""}`,
+    `| --- | --- | --- | --- | --- |${perCpu ? " --- |" : ""}${cpu ? " --- |" : ""}${
+      measure.detail ? " --- |" : ""
+    }`,
   );
   const order = ALL_SERVERS.filter((s) => rows[s.id]);
   order.sort((a, b) => (measure.higherIsBetter ? -1 : 1) * (rows[a.id].median - rows[b.id].median));
@@ -764,10 +904,16 @@ for (const measure of measures) {
     const s = rows[server.id];
     const failed = s.failed ? ` (${s.failed} failed)` : "";
     const shares = cpu
-      ? ` ${[s.serverCpu, s.genCpu, s.othersCpu, s.othersGenCpu].map((x) => fmt(x ?? NaN)).join(" / ")} |`
+      ? ` ${
+        [s.serverCpu, s.genCpu, s.othersCpu, s.othersGenCpu].map((x) => fmt(x ?? NaN)).join(" / ")
+      } |`
       : "";
     const efficiency = perCpu
-      ? ` ${s.perCpuRatio ? `${fmt(s.perCpuRatio.median)} (${range(s.perCpuRatio.min, s.perCpuRatio.max)})` : "–"} |`
+      ? ` ${
+        s.perCpuRatio
+          ? `${fmt(s.perCpuRatio.median)} (${range(s.perCpuRatio.min, s.perCpuRatio.max)})`
+          : "–"
+      } |`
       : "";
     md.push(
       `| ${server.name}${failed} | ${fmt(s.median)} | ${range(s.min, s.max)} | ${
@@ -811,7 +957,9 @@ await Deno.writeTextFile(
         serverCpu: SERVER_CPU,
         genCpu: GEN_CPU,
         measures: Object.fromEntries(measures.map((m) => [m.id, m.args.join(" ")])),
-        servers: Object.fromEntries(servers.map((s) => [s.id, s.cmd.join(" ").replace(deno, "deno")])),
+        servers: Object.fromEntries(
+          servers.map((s) => [s.id, s.cmd.join(" ").replace(deno, "deno")]),
+        ),
       },
     },
     null,
@@ -819,6 +967,8 @@ await Deno.writeTextFile(
   ) + "\n",
 );
 await Deno.writeTextFile(`${flags.out}/raw/${stamp}.log`, rawLog.join("\n"));
-const firstMeasure = md.findIndex((line, i) => i > 0 && line.startsWith("## ") && !line.startsWith("## Targets"));
+const firstMeasure = md.findIndex((line, i) =>
+  i > 0 && line.startsWith("## ") && !line.startsWith("## Targets")
+);
 console.log(`\n${md.slice(0, firstMeasure).join("\n")}`);
 console.log(`bench: done in ${fmt(totalSeconds)} s; wrote ${flags.out}/latest.md and latest.json`);

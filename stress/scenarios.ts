@@ -87,15 +87,18 @@ function firstDifference(a: Uint8Array, b: Uint8Array): number {
 
 function describeMismatch(got: Uint8Array, wanted: Uint8Array): string {
   const at = firstDifference(got, wanted);
-  const show = (bytes: Uint8Array) => JSON.stringify(new TextDecoder().decode(bytes.subarray(at, at + 40)));
-  return `got ${count(got.length)} bytes, expected ${count(wanted.length)}; first difference at byte ${count(at)}: ${
-    show(got)
-  } instead of ${show(wanted)}`;
+  const show = (bytes: Uint8Array) =>
+    JSON.stringify(new TextDecoder().decode(bytes.subarray(at, at + 40)));
+  return `got ${count(got.length)} bytes, expected ${
+    count(wanted.length)
+  }; first difference at byte ${count(at)}: ${show(got)} instead of ${show(wanted)}`;
 }
 
 /** Cut bytes into `pieces` parts at random points (some parts may be empty and are dropped). */
 function split(bytes: Uint8Array, pieces: number, random: Random): Uint8Array[] {
-  const cuts = Array.from({ length: pieces - 1 }, () => random.int(bytes.length + 1)).sort((a, b) => a - b);
+  const cuts = Array.from({ length: pieces - 1 }, () => random.int(bytes.length + 1)).sort((a, b) =>
+    a - b
+  );
   const parts: Uint8Array[] = [];
   let from = 0;
   for (const cut of [...cuts, bytes.length]) {
@@ -111,15 +114,22 @@ async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
   const failures = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
   if (failures.length > 0) {
     const first = failures[0].reason as Error;
-    throw new Error(`${count(failures.length)} of ${count(results.length)} failed; the first: ${first.message}`, {
-      cause: first,
-    });
+    throw new Error(
+      `${count(failures.length)} of ${count(results.length)} failed; the first: ${first.message}`,
+      {
+        cause: first,
+      },
+    );
   }
   return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
 /** Run task(0..total-1) with at most `width` running at once; stop starting new ones after a failure. */
-async function inPool<T>(total: number, width: number, task: (i: number) => Promise<T>): Promise<T[]> {
+async function inPool<T>(
+  total: number,
+  width: number,
+  task: (i: number) => Promise<T>,
+): Promise<T[]> {
   const results = new Array<T>(total);
   let next = 0, failed = false;
   const worker = async () => {
@@ -171,7 +181,12 @@ class Connections {
  * Run `work`; if it takes longer than `ms`, close every connection (so that all its pending reads
  * and writes fail and it ends) and throw.
  */
-async function within<T>(what: string, ms: number, connections: Connections, work: () => Promise<T>): Promise<T> {
+async function within<T>(
+  what: string,
+  ms: number,
+  connections: Connections,
+  work: () => Promise<T>,
+): Promise<T> {
   let late = false;
   const timer = setTimeout(() => {
     late = true;
@@ -183,7 +198,9 @@ async function within<T>(what: string, ms: number, connections: Connections, wor
     return result;
   } catch (error) {
     if (late) {
-      throw new Error(`${what}: not done within its time limit of ${seconds(ms)} s (${(error as Error).message})`);
+      throw new Error(
+        `${what}: not done within its time limit of ${seconds(ms)} s (${(error as Error).message})`,
+      );
     }
     throw error;
   } finally {
@@ -222,7 +239,9 @@ async function orTimeout<T>(promise: Promise<T>, ms: number, what: string): Prom
   try {
     return await Promise.race([
       promise,
-      new Promise<never>((_, reject) => timer = setTimeout(() => reject(new Error(`${what} (waited ${ms} ms)`)), ms)),
+      new Promise<never>((_, reject) =>
+        timer = setTimeout(() => reject(new Error(`${what} (waited ${ms} ms)`)), ms)
+      ),
     ]);
   } finally {
     clearTimeout(timer);
@@ -262,7 +281,10 @@ async function attempt(work: () => Promise<void>): Promise<unknown> {
 }
 
 /** The child's exit status if it exits within `ms`, else undefined (the timer is always cleared). */
-async function exitWithin(child: Deno.ChildProcess, ms: number): Promise<Deno.CommandStatus | undefined> {
+async function exitWithin(
+  child: Deno.ChildProcess,
+  ms: number,
+): Promise<Deno.CommandStatus | undefined> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     return await Promise.race([
@@ -278,7 +300,11 @@ async function exitWithin(child: Deno.ChildProcess, ms: number): Promise<Deno.Co
  * Stop a server with SIGTERM (SIGKILL 5 s later if need be). Throw `failure` if the scenario had
  * failed, and say so too if the server had exited by itself, did not exit 0, or wrote on stderr.
  */
-async function stopServer(server: RunningServer, failure: unknown, name = "server.ts"): Promise<Finished> {
+async function stopServer(
+  server: RunningServer,
+  failure: unknown,
+  name = "server.ts",
+): Promise<Finished> {
   const alive = server.running();
   const stopping = server.stop();
   const timer = setTimeout(() => {
@@ -288,8 +314,9 @@ async function stopServer(server: RunningServer, failure: unknown, name = "serve
   clearTimeout(timer);
   const problems = [];
   if (!alive) problems.push(`${name} had exited by itself (code ${finished.code})`);
-  else if (finished.signal === "SIGKILL") problems.push(`${name} did not exit within 5 s of SIGTERM: killed`);
-  else if (finished.code !== 0) problems.push(`${name} ended with exit code ${finished.code}`);
+  else if (finished.signal === "SIGKILL") {
+    problems.push(`${name} did not exit within 5 s of SIGTERM: killed`);
+  } else if (finished.code !== 0) problems.push(`${name} ended with exit code ${finished.code}`);
   // Only the out-of-descriptors notices are expected on stderr; anything else is a problem. (Deno
   // itself warns when, out of descriptors, it cannot read the file that NODE_EXTRA_CA_CERTS names,
   // set on some machines: that line is Deno's, not the script's.)
@@ -300,7 +327,9 @@ async function stopServer(server: RunningServer, failure: unknown, name = "serve
   if (stderr !== "") problems.push(`${name} wrote on stderr: ${stderr.trim().slice(0, 2000)}`);
   if (failure !== undefined) {
     if (problems.length === 0) throw failure;
-    throw new Error(`${(failure as Error).message}; and ${problems.join("; ")}`, { cause: failure });
+    throw new Error(`${(failure as Error).message}; and ${problems.join("; ")}`, {
+      cause: failure,
+    });
   }
   if (problems.length > 0) throw new Error(problems.join("; "));
   return finished;
@@ -317,7 +346,9 @@ async function freshClient(port: number): Promise<string> {
     "fresh client after the storm",
   ]);
   if (client.code !== 0 || client.stdout !== GREETING + "fresh client after the storm\n") {
-    throw new Error(`a fresh client.ts was not served normally: exit ${client.code}, ${JSON.stringify(client)}`);
+    throw new Error(
+      `a fresh client.ts was not served normally: exit ${client.code}, ${JSON.stringify(client)}`,
+    );
   }
   return "a fresh client.ts was served normally";
 }
@@ -353,14 +384,17 @@ export async function manyClients(
         connectedMs = performance.now() - started;
         heldFiles = await openFiles(server.child.pid);
         await settleAll(clients.map(async ({ conn, reply }, id) => {
-          const text = Array.from({ length: options.lines }, (_, n) => `client ${id} line ${n}\n`).join("");
+          const text = Array.from({ length: options.lines }, (_, n) => `client ${id} line ${n}\n`)
+            .join("");
           const bytes = encode(text);
           for (const piece of split(bytes, 1 + random.int(8), random)) await writeAll(conn, piece);
           conn.closeWrite();
           const got = await reply.all;
           connections.close(conn);
           const wanted = encode(GREETING + text);
-          if (firstDifference(got, wanted) !== -1) throw new Error(`client ${id}: ${describeMismatch(got, wanted)}`);
+          if (firstDifference(got, wanted) !== -1) {
+            throw new Error(`client ${id}: ${describeMismatch(got, wanted)}`);
+          }
           echoedLines += options.lines;
         }));
       });
@@ -371,9 +405,15 @@ export async function manyClients(
   });
   await stopServer(server, failure);
   const tookMs = performance.now() - started;
-  return `${count(options.clients)} clients connected at once (server held ${count(heldFiles)} descriptors; ` +
-    `all connected in ${seconds(connectedMs)} s) × ${count(options.lines)} lines: ${count(echoedLines)} of ` +
-    `${count(options.clients * options.lines)} lines echoed in order, none lost, in ${seconds(tookMs)} s; ` +
+  return `${count(options.clients)} clients connected at once (server held ${
+    count(heldFiles)
+  } descriptors; ` +
+    `all connected in ${seconds(connectedMs)} s) × ${count(options.lines)} lines: ${
+      count(echoedLines)
+    } of ` +
+    `${count(options.clients * options.lines)} lines echoed in order, none lost, in ${
+      seconds(tookMs)
+    } s; ` +
     `server RSS peak ${mib(rss.peak())} MiB`;
 }
 
@@ -436,11 +476,15 @@ export async function bigStream(
                 block = expected();
                 at = 0;
               }
-              if (buffer[i] !== block[at++]) throw new Error(`byte ${count(received + i)} of the stream differs`);
+              if (buffer[i] !== block[at++]) {
+                throw new Error(`byte ${count(received + i)} of the stream differs`);
+              }
             }
             received += n;
           }
-          if (received !== total) throw new Error(`got ${count(received)} bytes back of ${count(total)}`);
+          if (received !== total) {
+            throw new Error(`got ${count(received)} bytes back of ${count(total)}`);
+          }
         })();
         checking.catch(() => {});
         const started = performance.now();
@@ -460,8 +504,11 @@ export async function bigStream(
   });
   await stopServer(server, failure);
   const growth = rss.peak() - baseline;
-  const figure = `${options.mebibytes} MiB through one connection echoed byte-exact in ${seconds(tookMs)} s ` +
-    `(${(options.mebibytes / (tookMs / 1000)).toFixed(0)} MiB/s); server RSS ${mib(baseline)} MiB before, ` +
+  const figure =
+    `${options.mebibytes} MiB through one connection echoed byte-exact in ${seconds(tookMs)} s ` +
+    `(${(options.mebibytes / (tookMs / 1000)).toFixed(0)} MiB/s); server RSS ${
+      mib(baseline)
+    } MiB before, ` +
     `peak ${mib(rss.peak())} MiB: growth ${mib(growth)} MiB (limit ${options.rssLimitMiB} MiB)`;
   if (growth > options.rssLimitMiB * 1024) throw new Error(`memory grew too much: ${figure}`);
   return figure;
@@ -476,7 +523,11 @@ type SessionKind = "echo" | "long line" | "close" | "reset" | "cut" | "scan" | "
  * One hostile session with its own seeded generator: random bytes, cut at random points, then one
  * of several endings. The two endings that wait for the reply check it exactly.
  */
-async function fuzzSession(port: number, random: Random, connections: Connections): Promise<SessionKind> {
+async function fuzzSession(
+  port: number,
+  random: Random,
+  connections: Connections,
+): Promise<SessionKind> {
   const r = random.int(100);
   const kind: SessionKind = r < 35
     ? "echo"
@@ -503,7 +554,11 @@ async function fuzzSession(port: number, random: Random, connections: Connection
     const before = payload.subarray(0, random.int(Math.min(size, 8192) + 1));
     const long = random.bytes(random.range(65_537, 100_000)).map((b) => b === 10 ? 11 : b);
     payload = concat([before, long, encode("\n"), random.bytes(random.int(4096))]);
-    wanted = concat([encode(GREETING), before.subarray(0, before.lastIndexOf(10) + 1), encode(LONG_LINE_ERROR)]);
+    wanted = concat([
+      encode(GREETING),
+      before.subarray(0, before.lastIndexOf(10) + 1),
+      encode(LONG_LINE_ERROR),
+    ]);
   }
   const pieces = split(payload, 1 + random.int(20), random);
   const pause = random.chance(0.2) ? () => delay(random.int(3)) : () => Promise.resolve();
@@ -522,7 +577,9 @@ async function fuzzSession(port: number, random: Random, connections: Connection
       conn.closeWrite();
       const got = await orTimeout(reply.all, 20_000, "no end of the reply");
       if (kind === "empty") wanted = encode(GREETING);
-      if (firstDifference(got, wanted) !== -1) throw new Error(`${kind}: ${describeMismatch(got, wanted)}`);
+      if (firstDifference(got, wanted) !== -1) {
+        throw new Error(`${kind}: ${describeMismatch(got, wanted)}`);
+      }
       return kind;
     }
     const sent = kind === "cut" ? pieces.slice(0, random.int(pieces.length + 1)) : pieces;
@@ -561,7 +618,9 @@ export async function fuzz(
             throw new Error(`session ${i} (seed ${options.seed}): ${(error as Error).message}`);
           }
           kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-          if (!server.running()) throw new Error(`server.ts exited during session ${i}: ${server.stderr()}`);
+          if (!server.running()) {
+            throw new Error(`server.ts exited during session ${i}: ${server.stderr()}`);
+          }
         });
         // Every session must have been closed by the server too (none left hanging open).
         const closedLines = () => server.stdout().match(/^closed.*$/gm) ?? [];
@@ -583,10 +642,13 @@ export async function fuzz(
     }
   });
   await stopServer(server, failure);
-  const tally = (map: Map<string, number>) => [...map].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n} ${k}`);
-  return `${count(options.sessions)} sessions (seed ${options.seed}) in ${seconds(performance.now() - started)} s: ${
-    tally(kinds).join(", ")
-  }; every reply checked was exact; server-side endings: ${tally(endings).join(", ")}; server never exited; ${fresh}`;
+  const tally = (map: Map<string, number>) =>
+    [...map].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n} ${k}`);
+  return `${count(options.sessions)} sessions (seed ${options.seed}) in ${
+    seconds(performance.now() - started)
+  } s: ${tally(kinds).join(", ")}; every reply checked was exact; server-side endings: ${
+    tally(endings).join(", ")
+  }; server never exited; ${fresh}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -608,7 +670,9 @@ export async function neverReads(
     try {
       await within("never reads", options.timeLimitMs, connections, async () => {
         const steady = await connections.connect(server.port);
-        if (await readLine(steady) !== GREETING) throw new Error("no greeting for the steady client");
+        if (await readLine(steady) !== GREETING) {
+          throw new Error("no greeting for the steady client");
+        }
         baseline = await rssKiB(server.child.pid);
         const hog = await connections.connect(server.port);
         let hogDone = false;
@@ -617,9 +681,15 @@ export async function neverReads(
             const line = `ping ${pings}\n`;
             const sentAt = performance.now();
             await writeAll(steady, encode(line));
-            const back = await orTimeout(readLine(steady), 5000, `the steady client got no echo for ping ${pings}`);
+            const back = await orTimeout(
+              readLine(steady),
+              5000,
+              `the steady client got no echo for ping ${pings}`,
+            );
             if (back !== line) {
-              throw new Error(`the steady client got ${JSON.stringify(back)} for ${JSON.stringify(line)}`);
+              throw new Error(
+                `the steady client got ${JSON.stringify(back)} for ${JSON.stringify(line)}`,
+              );
             }
             slowestPingMs = Math.max(slowestPingMs, performance.now() - sentAt);
             pings++;
@@ -635,7 +705,10 @@ export async function neverReads(
               let at = 0;
               while (at < block.length) {
                 pending = hog.write(block.subarray(at));
-                const written = await Promise.race([pending, delay(options.stallMs).then(() => -1)]);
+                const written = await Promise.race([
+                  pending,
+                  delay(options.stallMs).then(() => -1),
+                ]);
                 if (written === -1) {
                   stalled = true; // the write has waited stallMs: the server has stopped reading from us
                   return;
@@ -655,7 +728,10 @@ export async function neverReads(
         await pending?.catch(() => {});
         // The server lets the hog go and goes on.
         await writeAll(steady, encode("after the hog\n"));
-        if (await orTimeout(readLine(steady), 5000, "no echo after the hog left") !== "after the hog\n") {
+        if (
+          await orTimeout(readLine(steady), 5000, "no echo after the hog left") !==
+            "after the hog\n"
+        ) {
           throw new Error("wrong echo after the hog left");
         }
       });
@@ -669,11 +745,11 @@ export async function neverReads(
   const figure = stalled
     ? `the server stopped reading from a client that never reads after it had sent ${
       mib(accepted / 1024)
-    } MiB (the kernel's socket buffers; its writes then waited ${seconds(options.stallMs)} s); server RSS growth ${
-      mib(growth)
-    } MiB (limit ${options.rssLimitMiB}); another client got ${count(pings)} echoes meanwhile (slowest ${
-      slowestPingMs.toFixed(0)
-    } ms)`
+    } MiB (the kernel's socket buffers; its writes then waited ${
+      seconds(options.stallMs)
+    } s); server RSS growth ${mib(growth)} MiB (limit ${options.rssLimitMiB}); another client got ${
+      count(pings)
+    } echoes meanwhile (slowest ${slowestPingMs.toFixed(0)} ms)`
     : `the server took ${options.maxMiB} MiB from a client that never reads without stopping`;
   if (!stalled) throw new Error(figure);
   if (growth > options.rssLimitMiB * 1024) throw new Error(`memory grew too much: ${figure}`);
@@ -722,7 +798,9 @@ export async function chatNeverReads(
           while (seen < lines) {
             const n = await reader.read(buffer);
             if (n === null) {
-              throw new Error(`the reader was disconnected after ${count(seen)} of ${count(lines)} lines`);
+              throw new Error(
+                `the reader was disconnected after ${count(seen)} of ${count(lines)} lines`,
+              );
             }
             pending += decoder.decode(buffer.subarray(0, n), { stream: true });
             const complete = pending.split("\n");
@@ -730,7 +808,9 @@ export async function chatNeverReads(
             for (const line of complete) {
               const m = line.match(/stress chat (\d+) x/);
               if (!m) continue; // a greeting or a notice from the room
-              if (Number(m[1]) !== seen) throw new Error(`the reader got line ${m[1]} when line ${seen} was due`);
+              if (Number(m[1]) !== seen) {
+                throw new Error(`the reader got line ${m[1]} when line ${seen} was due`);
+              }
               seen++;
             }
           }
@@ -744,7 +824,9 @@ export async function chatNeverReads(
           const filler = "x".repeat(1000);
           for (let n = 0; n < lines; n++) {
             while (n - seen >= 64) {
-              if (readerFailed || connections.closed) throw new Error(`the talker stopped at line ${n}`);
+              if (readerFailed || connections.closed) {
+                throw new Error(`the talker stopped at line ${n}`);
+              }
               await delay(1);
             }
             await writeAll(talker, encode(`stress chat ${n} ${filler}`.slice(0, 1023) + "\n"));
@@ -759,7 +841,9 @@ export async function chatNeverReads(
           sleeperEnd = "closed";
         } catch (error) {
           if ((error as Error).message.startsWith("still connected")) {
-            throw new Error(`the member who never reads was not dropped after ${options.mebibytes} MiB of chat`);
+            throw new Error(
+              `the member who never reads was not dropped after ${options.mebibytes} MiB of chat`,
+            );
           }
           sleeperEnd = `reset (${(error as Error).name})`;
         }
@@ -803,14 +887,18 @@ const MAX_DATAGRAM = 65_507;
  * udp_server.ts from two sockets, each waiting for its echo before sending the next (on loopback
  * nothing is then dropped, so every echo must come back, unchanged); then a normal client.
  */
-export async function udpGarbage(options: { datagrams: number; seed: number; timeLimitMs: number }): Promise<string> {
+export async function udpGarbage(
+  options: { datagrams: number; seed: number; timeLimitMs: number },
+): Promise<string> {
   const random = prng(options.seed);
   // Logging on: each datagram's printable preview is made from the garbage too.
   const server = await start([], {
     script: "udp_server.ts",
     denoFlags: [...SERVER_FLAGS, "--unstable-net"],
   });
-  const sockets = [0, 1].map(() => Deno.listenDatagram({ transport: "udp", hostname: HOST, port: 0 }));
+  const sockets = [0, 1].map(() =>
+    Deno.listenDatagram({ transport: "udp", hostname: HOST, port: 0 })
+  );
   const target: Deno.NetAddr = { transport: "udp", hostname: HOST, port: server.port };
   const sizes = { empty: 0, largest: 0, random: 0 };
   let bytes = 0, echoed = 0;
@@ -846,7 +934,9 @@ export async function udpGarbage(options: { datagrams: number; seed: number; tim
             throw new Error(`datagram ${n} came back changed: ${describeMismatch(back, datagram)}`);
           }
           echoed++;
-          if (n % 1000 === 0 && !server.running()) throw new Error(`udp_server.ts exited: ${server.stderr()}`);
+          if (n % 1000 === 0 && !server.running()) {
+            throw new Error(`udp_server.ts exited: ${server.stderr()}`);
+          }
         }
       }));
       // A normal client afterwards: udp_client.ts as a user runs it, with the narrowest permission.
@@ -859,8 +949,13 @@ export async function udpGarbage(options: { datagrams: number; seed: number; tim
         `${server.port}`,
         "hola after the garbage",
       ]);
-      if (client.code !== 0 || !/^hola after the garbage {2}\(reply in .*, 1 try\)\n$/.test(client.stdout)) {
-        throw new Error(`udp_client.ts was not answered normally: exit ${client.code}, ${JSON.stringify(client)}`);
+      if (
+        client.code !== 0 ||
+        !/^hola after the garbage {2}\(reply in .*, 1 try\)\n$/.test(client.stdout)
+      ) {
+        throw new Error(
+          `udp_client.ts was not answered normally: exit ${client.code}, ${JSON.stringify(client)}`,
+        );
       }
     } finally {
       clearTimeout(timer);
@@ -874,7 +969,9 @@ export async function udpGarbage(options: { datagrams: number; seed: number; tim
   const finished = await stopServer(server, failure, "udp_server.ts");
   const logged = (finished.stdout.match(/^echoed \d+ bytes to /gm) ?? []).length;
   if (logged !== options.datagrams + 1) {
-    throw new Error(`udp_server.ts logged ${logged} echoes, not ${options.datagrams} and the client's one`);
+    throw new Error(
+      `udp_server.ts logged ${logged} echoes, not ${options.datagrams} and the client's one`,
+    );
   }
   return `${count(options.datagrams)} garbage datagrams (${count(sizes.empty)} empty, ${
     count(sizes.largest)
@@ -908,7 +1005,9 @@ export async function outOfFiles(
         // Wait until the server has taken all it can and has hit the limit.
         const deadline = Date.now() + 10_000;
         while (cannot() === 0 && Date.now() < deadline) await delay(20);
-        if (cannot() === 0) throw new Error(`server.ts never ran out of descriptors (accepted ${accepted()})`);
+        if (cannot() === 0) {
+          throw new Error(`server.ts never ran out of descriptors (accepted ${accepted()})`);
+        }
         await delay(1000); // ten retries' worth: the complaint must not repeat
         acceptedWhileFull = accepted();
         complaintsWhileFull = cannot();
@@ -917,7 +1016,10 @@ export async function outOfFiles(
         const first = held[0];
         if (await readLine(first) !== GREETING) throw new Error("the first client got no greeting");
         await writeAll(first, encode("still served\n"));
-        if (await orTimeout(readLine(first), 5000, "no echo while out of descriptors") !== "still served\n") {
+        if (
+          await orTimeout(readLine(first), 5000, "no echo while out of descriptors") !==
+            "still served\n"
+        ) {
           throw new Error("a held client was not echoed while the server was out of descriptors");
         }
         // Let go of all of them: every attempt still queued is accepted (and finds us gone).
@@ -925,7 +1027,9 @@ export async function outOfFiles(
         const end = Date.now() + 15_000;
         while (accepted() < options.attempts && Date.now() < end) await delay(50);
         if (accepted() < options.attempts) {
-          throw new Error(`after descriptors were freed, only ${accepted()} of ${options.attempts} were accepted`);
+          throw new Error(
+            `after descriptors were freed, only ${accepted()} of ${options.attempts} were accepted`,
+          );
         }
         await delay(1200); // quiet for a while: the next accept says "accepting again"
         fresh = await freshClient(server.port);
@@ -940,8 +1044,12 @@ export async function outOfFiles(
     `under ulimit -n ${options.fileLimit}, ${options.attempts} connections at once: ${acceptedWhileFull} ` +
     `accepted before descriptors ran out, "cannot accept" logged ${complaintsWhileFull} time(s) while out and ` +
     `${complaints} time(s) in all; all ${options.attempts} accepted once freed; server never exited; ${fresh}`;
-  if (complaints !== 1) throw new Error(`the failure was logged ${complaints} times, not once: ${figure}`);
-  if (!/accepting again/.test(server.stderr())) throw new Error(`no "accepting again" line: ${figure}`);
+  if (complaints !== 1) {
+    throw new Error(`the failure was logged ${complaints} times, not once: ${figure}`);
+  }
+  if (!/accepting again/.test(server.stderr())) {
+    throw new Error(`no "accepting again" line: ${figure}`);
+  }
   return figure;
 }
 
@@ -989,7 +1097,13 @@ async function ctrlCRound(options: CtrlCOptions, timeLimitMs: number) {
       for (let i = 0; i < options.processes; i++) {
         clientProcesses.push(track(
           new Deno.Command(Deno.execPath(), {
-            args: ["run", `--allow-net=127.0.0.1:${server.port}`, "client.ts", "--port", `${server.port}`],
+            args: [
+              "run",
+              `--allow-net=127.0.0.1:${server.port}`,
+              "client.ts",
+              "--port",
+              `${server.port}`,
+            ],
             cwd: ROOT,
             env: { NO_COLOR: "1" },
             stdin: "piped",
@@ -1009,7 +1123,13 @@ async function ctrlCRound(options: CtrlCOptions, timeLimitMs: number) {
       // just as Ctrl-C does must be closed too, or the server would wait for it. In a process of its
       // own, so that this one's load does not slow it down.
       storm = track(new Deno.Command(Deno.execPath(), {
-        args: ["run", "--allow-net=127.0.0.1", "stress/connect_storm.ts", `${server.port}`, `${options.connectors}`],
+        args: [
+          "run",
+          "--allow-net=127.0.0.1",
+          "stress/connect_storm.ts",
+          `${server.port}`,
+          `${options.connectors}`,
+        ],
         cwd: ROOT,
         env: { NO_COLOR: "1" },
         stdin: "null",
@@ -1027,7 +1147,8 @@ async function ctrlCRound(options: CtrlCOptions, timeLimitMs: number) {
       if (!status) {
         // Say what happened: did the server act on Ctrl-C at all? Then take the load away (no new
         // signal) and see whether it ends by itself.
-        const acceptedSince = (server.stdout().slice(printedBefore).match(/^connection from/gm) ?? []).length;
+        const acceptedSince =
+          (server.stdout().slice(printedBefore).match(/^connection from/gm) ?? []).length;
         stopping = true;
         connections.closeAll();
         for (const child of [...clientProcesses, ...(storm ? [storm] : [])]) {
@@ -1052,20 +1173,31 @@ async function ctrlCRound(options: CtrlCOptions, timeLimitMs: number) {
       stopping = true;
       // Everything ends by itself now: our connections see their end, client.ts processes exit.
       await orTimeout(settleAll(loads), 5000, "a connection was left open after the server exited");
-      const stormed = await orTimeout(stormOutput, 5000, "a new connection was left open after the server exited");
+      const stormed = await orTimeout(
+        stormOutput,
+        5000,
+        "a new connection was left open after the server exited",
+      );
       const opened = new TextDecoder().decode(stormed.stdout).match(/^opened (\d+)$/m);
       if (stormed.code !== 0 || !opened) {
         throw new Error(`the connect storm failed: ${new TextDecoder().decode(stormed.stderr)}`);
       }
       result.churned = Number(opened[1]);
       await orTimeout(
-        Promise.all(clientProcesses.map((child) => child.status.then(() => result.processesEnded++))),
+        Promise.all(
+          clientProcesses.map((child) => child.status.then(() => result.processesEnded++)),
+        ),
         5000,
         "a client.ts process was still running",
       );
       await Promise.all(feeds);
-      const after = await Deno.connect({ hostname: HOST, port: server.port }).then((c) => c.close(), (e) => e);
-      if (!(after instanceof Deno.errors.ConnectionRefused)) throw new Error("the port still accepts connections");
+      const after = await Deno.connect({ hostname: HOST, port: server.port }).then(
+        (c) => c.close(),
+        (e) => e,
+      );
+      if (!(after instanceof Deno.errors.ConnectionRefused)) {
+        throw new Error("the port still accepts connections");
+      }
     });
   } finally {
     connections.closeAll();
@@ -1091,28 +1223,41 @@ async function ctrlCRound(options: CtrlCOptions, timeLimitMs: number) {
  * of timing, so one round is not enough): each time, exit 0 within `exitLimitMs`, every connection
  * ended, nothing left running.
  */
-export async function ctrlCUnderLoad(options: CtrlCOptions & { rounds: number; timeLimitMs: number }): Promise<string> {
+export async function ctrlCUnderLoad(
+  options: CtrlCOptions & { rounds: number; timeLimitMs: number },
+): Promise<string> {
   const deadline = Date.now() + options.timeLimitMs;
   const rounds: Awaited<ReturnType<typeof ctrlCRound>>[] = [];
   for (let round = 1; round <= options.rounds; round++) {
-    const result = await ctrlCRound(options, Math.max(1000, deadline - Date.now())).catch((error) => {
-      throw new Error(`round ${round} of ${options.rounds}: ${(error as Error).message}`, { cause: error });
-    });
+    const result = await ctrlCRound(options, Math.max(1000, deadline - Date.now())).catch(
+      (error) => {
+        throw new Error(`round ${round} of ${options.rounds}: ${(error as Error).message}`, {
+          cause: error,
+        });
+      },
+    );
     if (result.code !== 0 || result.exitMs > options.exitLimitMs) {
       throw new Error(
-        `round ${round}: exit ${result.code} after ${result.exitMs.toFixed(0)} ms (limit ${options.exitLimitMs})`,
+        `round ${round}: exit ${result.code} after ${
+          result.exitMs.toFixed(0)
+        } ms (limit ${options.exitLimitMs})`,
       );
     }
     rounds.push(result);
   }
-  const sum = (key: "echoed" | "churned" | "processesEnded") => rounds.reduce((total, r) => total + r[key], 0);
+  const sum = (key: "echoed" | "churned" | "processesEnded") =>
+    rounds.reduce((total, r) => total + r[key], 0);
   const slowest = Math.max(...rounds.map((r) => r.exitMs));
-  return `${options.rounds} rounds of Ctrl-C with ${count(options.clients)} connections streaming (${
-    mib(sum("echoed") / 1024 / options.rounds)
-  } MiB echoed per round in ${seconds(options.loadMs)} s), ${options.processes} client.ts processes and ${
+  return `${options.rounds} rounds of Ctrl-C with ${
+    count(options.clients)
+  } connections streaming (${mib(sum("echoed") / 1024 / options.rounds)} MiB echoed per round in ${
+    seconds(options.loadMs)
+  } s), ${options.processes} client.ts processes and ${
     count(Math.round(sum("churned") / options.rounds))
   } new connections per round from ${options.connectors} connectors: exit 0 every time, the slowest in ${
     slowest.toFixed(0)
-  } ms (limit ${options.exitLimitMs}); every connection ended, all ${sum("processesEnded")} client.ts exited, ` +
+  } ms (limit ${options.exitLimitMs}); every connection ended, all ${
+    sum("processesEnded")
+  } client.ts exited, ` +
     `the port refused connections after`;
 }

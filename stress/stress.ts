@@ -27,7 +27,9 @@ const TOTAL_LIMIT_MS = 290_000; // under the 5 minutes promised, whatever the sc
 const { values } = parseArgs({
   options: { only: { type: "string" }, seed: { type: "string" } },
 });
-const seed = values.seed === undefined ? crypto.getRandomValues(new Uint32Array(1))[0] : Number(values.seed);
+const seed = values.seed === undefined
+  ? crypto.getRandomValues(new Uint32Array(1))[0]
+  : Number(values.seed);
 if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) {
   console.error("stress: --seed must be a whole number from 0 to 4294967295");
   Deno.exit(2);
@@ -56,13 +58,15 @@ const scenarios: Scenario[] = [
             `run it with deno task stress (stress/run.sh raises the limit), or raise the hard limit`
           : undefined,
       ),
-    run: (limitMs) => manyClients({ clients: 10_000, lines: 100, seed: subSeed(seed, 1), timeLimitMs: limitMs }),
+    run: (limitMs) =>
+      manyClients({ clients: 10_000, lines: 100, seed: subSeed(seed, 1), timeLimitMs: limitMs }),
   },
   {
     name: "stream",
     title: "2. 100 MiB through one connection, RSS sampled",
     limitMs: 60_000,
-    run: (limitMs) => bigStream({ mebibytes: 100, seed: subSeed(seed, 2), rssLimitMiB: 32, timeLimitMs: limitMs }),
+    run: (limitMs) =>
+      bigStream({ mebibytes: 100, seed: subSeed(seed, 2), rssLimitMiB: 32, timeLimitMs: limitMs }),
   },
   {
     name: "fuzz",
@@ -74,14 +78,17 @@ const scenarios: Scenario[] = [
     name: "never-reads",
     title: "4. a client that sends and never reads",
     limitMs: 30_000,
-    run: (limitMs) => neverReads({ stallMs: 2000, maxMiB: 512, rssLimitMiB: 32, timeLimitMs: limitMs }),
+    run: (limitMs) =>
+      neverReads({ stallMs: 2000, maxMiB: 512, rssLimitMiB: 32, timeLimitMs: limitMs }),
   },
   {
     name: "chat-never-reads",
     title: "4b. a chat-room member who never reads",
     limitMs: 40_000,
     skip: async () =>
-      await hasChat() ? undefined : "server.ts has no --chat yet (it is being written): scenario written, not run",
+      await hasChat()
+        ? undefined
+        : "server.ts has no --chat yet (it is being written): scenario written, not run",
     run: (limitMs) => chatNeverReads({ mebibytes: 64, rssLimitMiB: 32, timeLimitMs: limitMs }),
   },
   {
@@ -94,7 +101,8 @@ const scenarios: Scenario[] = [
           ? undefined
           : "udp_server.ts does not exist yet (it is being written): scenario written, not run",
       ),
-    run: (limitMs) => udpGarbage({ datagrams: 10_000, seed: subSeed(seed, 5), timeLimitMs: limitMs }),
+    run: (limitMs) =>
+      udpGarbage({ datagrams: 10_000, seed: subSeed(seed, 5), timeLimitMs: limitMs }),
   },
   {
     name: "files",
@@ -121,7 +129,11 @@ const scenarios: Scenario[] = [
 
 const unknown = only?.filter((name) => !scenarios.some((s) => s.name === name)) ?? [];
 if (unknown.length > 0) {
-  console.error(`stress: no scenario ${unknown.join(", ")}; there are: ${scenarios.map((s) => s.name).join(", ")}`);
+  console.error(
+    `stress: no scenario ${unknown.join(", ")}; there are: ${
+      scenarios.map((s) => s.name).join(", ")
+    }`,
+  );
   Deno.exit(2);
 }
 
@@ -151,7 +163,11 @@ for (const scenario of scenarios) {
   }
   const left = TOTAL_LIMIT_MS - (performance.now() - started);
   if (left < 5_000) {
-    results.push({ title: scenario.title, outcome: "FAIL", text: "not run: the 5-minute budget is spent" });
+    results.push({
+      title: scenario.title,
+      outcome: "FAIL",
+      text: "not run: the 5-minute budget is spent",
+    });
     console.log(`FAIL  ${scenario.title}: not run, the 5-minute budget is spent\n`);
     continue;
   }
@@ -161,7 +177,9 @@ for (const scenario of scenarios) {
     const figure = await scenario.run(Math.min(scenario.limitMs, left));
     results.push({ title: scenario.title, outcome: "PASS", text: figure });
     console.log(
-      `PASS  ${scenario.title} (${((performance.now() - scenarioStarted) / 1000).toFixed(1)} s)\n      ${figure}\n`,
+      `PASS  ${scenario.title} (${
+        ((performance.now() - scenarioStarted) / 1000).toFixed(1)
+      } s)\n      ${figure}\n`,
     );
   } catch (error) {
     const text = (error as Error).stack ?? String(error);

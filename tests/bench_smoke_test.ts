@@ -5,7 +5,11 @@ import { ROOT } from "./helpers.ts";
 
 // The harness compiles C with cc and pins processes with taskset; without them (not Linux, say) skip.
 const haveTools = Deno.build.os === "linux" &&
-  new Deno.Command("sh", { args: ["-c", "command -v cc && command -v taskset"], stdout: "null", stderr: "null" })
+  new Deno.Command("sh", {
+    args: ["-c", "command -v cc && command -v taskset"],
+    stdout: "null",
+    stderr: "null",
+  })
     .outputSync().success;
 
 Deno.test({

@@ -87,7 +87,15 @@ Deno.test("chat: client.ts --name is the chat client, and shows what others writ
   const server = await startServer(["--chat"]);
   const ana = await join(server.port, "Ana");
   try {
-    const client = run(["run", "--allow-net", "client.ts", "--port", `${server.port}`, "--name", "Bo"], {
+    const client = run([
+      "run",
+      "--allow-net",
+      "client.ts",
+      "--port",
+      `${server.port}`,
+      "--name",
+      "Bo",
+    ], {
       stdin: "hola desde client.ts\n",
     });
     assert.equal((await readUntil(ana, /hola desde/)).at(-1), "Bo: hola desde client.ts\n");

@@ -53,7 +53,9 @@ export async function startServer(
   } = {},
 ): Promise<RunningServer> {
   const host = options.host ?? "127.0.0.1";
-  const limit = options.fileLimit === undefined ? [] : ["sh", "-c", `ulimit -n ${options.fileLimit} && exec "$0" "$@"`];
+  const limit = options.fileLimit === undefined
+    ? []
+    : ["sh", "-c", `ulimit -n ${options.fileLimit} && exec "$0" "$@"`];
   const child = new Deno.Command(limit.length ? limit[0] : Deno.execPath(), {
     args: [
       ...limit.slice(1),
@@ -113,7 +115,9 @@ export async function run(
   }).spawn();
   if (options.stdin !== undefined) {
     const writer = child.stdin.getWriter();
-    await writer.write(typeof options.stdin === "string" ? new TextEncoder().encode(options.stdin) : options.stdin);
+    await writer.write(
+      typeof options.stdin === "string" ? new TextEncoder().encode(options.stdin) : options.stdin,
+    );
     await writer.close();
   }
   const { code, signal, stdout, stderr } = await child.output();
@@ -123,7 +127,8 @@ export async function run(
 
 /** Run a shell command line (for /proc, which Deno 2.9 lets a script read only with --allow-all). */
 export async function shell(command: string): Promise<string> {
-  const { stdout } = await new Deno.Command("sh", { args: ["-c", command], stderr: "null" }).output();
+  const { stdout } = await new Deno.Command("sh", { args: ["-c", command], stderr: "null" })
+    .output();
   return new TextDecoder().decode(stdout);
 }
 
@@ -192,7 +197,11 @@ export async function writeAll(conn: Deno.Conn, bytes: Uint8Array) {
 }
 
 /** Read until `wanted` bytes have arrived or the peer closes; gives up after `timeoutMs`. */
-export async function readBytes(conn: Deno.Conn, wanted: number, timeoutMs = 20_000): Promise<Uint8Array> {
+export async function readBytes(
+  conn: Deno.Conn,
+  wanted: number,
+  timeoutMs = 20_000,
+): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   let total = 0;
   const buffer = new Uint8Array(64 * 1024);

@@ -19,7 +19,10 @@ function freePort(): number {
  * exit code is not checked here: a SIGTERM right after "listening on" can come before server.ts
  * has set its signal handlers, and then it ends with 143.)
  */
-async function firstLine(denoFlags: string[], args: string[]): Promise<{ line: string; code: number; stderr: string }> {
+async function firstLine(
+  denoFlags: string[],
+  args: string[],
+): Promise<{ line: string; code: number; stderr: string }> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...denoFlags, "server.ts", ...args],
     cwd: ROOT,
@@ -57,7 +60,12 @@ Deno.test("server.ts starts with --allow-net=HOST:PORT of its own address (the t
   const everywhere = await firstLine([`--allow-net=0.0.0.0:${port}`], ["--port", `${port}`]);
   assert.equal(everywhere.line.split("\n")[0], `listening on 0.0.0.0:${port}`);
   assert.equal(everywhere.stderr, "");
-  const loopback = await firstLine([`--allow-net=127.0.0.1:${port}`], ["--host", "127.0.0.1", "--port", `${port}`]);
+  const loopback = await firstLine([`--allow-net=127.0.0.1:${port}`], [
+    "--host",
+    "127.0.0.1",
+    "--port",
+    `${port}`,
+  ]);
   assert.equal(loopback.line.split("\n")[0], `listening on 127.0.0.1:${port}`);
   assert.equal(loopback.stderr, "");
 });
@@ -66,8 +74,16 @@ Deno.test("server.ts refuses to start with less than its address: one clear line
   const port = freePort();
   const cases = [
     { flags: [], args: ["--port", `${port}`], address: `0.0.0.0:${port}` }, // no permission at all
-    { flags: [`--allow-net=127.0.0.1:${port}`], args: ["--port", `${port}`], address: `0.0.0.0:${port}` }, // host
-    { flags: [`--allow-net=0.0.0.0:${port}`], args: ["--port", `${port + 1}`], address: `0.0.0.0:${port + 1}` }, // port
+    {
+      flags: [`--allow-net=127.0.0.1:${port}`],
+      args: ["--port", `${port}`],
+      address: `0.0.0.0:${port}`,
+    }, // host
+    {
+      flags: [`--allow-net=0.0.0.0:${port}`],
+      args: ["--port", `${port + 1}`],
+      address: `0.0.0.0:${port + 1}`,
+    }, // port
     {
       flags: [`--allow-net=0.0.0.0:${port}`],
       args: ["--host", "127.0.0.1", "--port", `${port}`],
@@ -78,7 +94,10 @@ Deno.test("server.ts refuses to start with less than its address: one clear line
     const refused = await run(["run", ...flags, "server.ts", ...args]);
     assert.equal(refused.code, 1, `${flags} ${args}: ${refused.stderr}`);
     assert.equal(refused.stdout, "");
-    assert.equal(refused.stderr, `server.ts: no permission to listen on ${address}: run with --allow-net=${address}\n`);
+    assert.equal(
+      refused.stderr,
+      `server.ts: no permission to listen on ${address}: run with --allow-net=${address}\n`,
+    );
   }
 });
 
@@ -93,10 +112,19 @@ Deno.test("client.ts works with --allow-net for the server's address only, and r
     conn.close();
   })();
   try {
-    const allowed = await run(["run", `--allow-net=127.0.0.1:${port}`, "client.ts", "--port", `${port}`, "hola"]);
+    const allowed = await run([
+      "run",
+      `--allow-net=127.0.0.1:${port}`,
+      "client.ts",
+      "--port",
+      `${port}`,
+      "hola",
+    ]);
     assert.equal(allowed.code, 0, allowed.stderr);
     assert.equal(allowed.stdout, GREETING);
-    for (const flags of [[], [`--allow-net=127.0.0.1:${port + 1}`], [`--allow-net=localhost:${port}`]]) {
+    for (
+      const flags of [[], [`--allow-net=127.0.0.1:${port + 1}`], [`--allow-net=localhost:${port}`]]
+    ) {
       const refused = await run(["run", ...flags, "client.ts", "--port", `${port}`, "hola"]);
       assert.equal(refused.code, 1, `${flags}: ${refused.stderr}`);
       assert.equal(

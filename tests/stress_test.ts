@@ -46,7 +46,9 @@ Deno.test({
 });
 
 Deno.test({
-  name: `stress, small: 500 garbage datagrams at udp_server.ts${udp ? "" : " (skipped: no udp_server.ts yet)"}`,
+  name: `stress, small: 500 garbage datagrams at udp_server.ts${
+    udp ? "" : " (skipped: no udp_server.ts yet)"
+  }`,
   ignore: !udp,
   fn: async () => {
     await udpGarbage({ datagrams: 500, seed: subSeed(seed, 5), timeLimitMs: 30_000 });

@@ -28,7 +28,15 @@ function freePort(): number {
 Deno.test("the lesson's exchange: client.ts gets the greeting and its messages back", async () => {
   const server = await startServer();
   try {
-    const client = await run(["run", "--allow-net", "client.ts", "--port", `${server.port}`, "hola", "qué tal"]);
+    const client = await run([
+      "run",
+      "--allow-net",
+      "client.ts",
+      "--port",
+      `${server.port}`,
+      "hola",
+      "qué tal",
+    ]);
     assert.equal(client.code, 0, client.stderr);
     assert.equal(client.stdout, GREETING + "hola\nqué tal\n");
   } finally {
@@ -77,7 +85,9 @@ Deno.test("4 MiB of random bytes in lines come back byte for byte", async () => 
   const server = await startServer(["--quiet"]);
   try {
     const data = new Uint8Array(4 * 1024 * 1024);
-    for (let at = 0; at < data.length; at += 65536) crypto.getRandomValues(data.subarray(at, at + 65536));
+    for (let at = 0; at < data.length; at += 65536) {
+      crypto.getRandomValues(data.subarray(at, at + 65536));
+    }
     for (let at = 1000; at < data.length; at += 1000) data[at] = 10; // no line longer than 64 KiB
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
     try {
@@ -131,7 +141,10 @@ Deno.test("client.ts prints a character that arrives split across two reads", as
     conn.close();
   })();
   try {
-    const client = await run(["run", "--allow-net", "client.ts", "--port", `${listener.addr.port}`], { stdin: "" });
+    const client = await run(
+      ["run", "--allow-net", "client.ts", "--port", `${listener.addr.port}`],
+      { stdin: "" },
+    );
     assert.equal(client.code, 0, client.stderr);
     assert.equal(client.stdout, "café\n");
   } finally {
@@ -197,7 +210,14 @@ Deno.test("a client that resets mid-stream does not affect the server or other c
     await writeAll(steady, encode("still here\n"));
     assert.equal(await readLine(steady), "still here\n");
     steady.close();
-    const client = await run(["run", "--allow-net", "client.ts", "--port", `${server.port}`, "after"]);
+    const client = await run([
+      "run",
+      "--allow-net",
+      "client.ts",
+      "--port",
+      `${server.port}`,
+      "after",
+    ]);
     assert.equal(client.stdout, GREETING + "after\n");
   } finally {
     const finished = await server.stop();
@@ -209,7 +229,15 @@ Deno.test("a client that resets mid-stream does not affect the server or other c
 Deno.test("port in use: one clear line on stderr, exit 1", async () => {
   const server = await startServer(["--quiet"]);
   try {
-    const second = await run(["run", "--allow-net", "server.ts", "--host", "127.0.0.1", "--port", `${server.port}`]);
+    const second = await run([
+      "run",
+      "--allow-net",
+      "server.ts",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      `${server.port}`,
+    ]);
     assert.equal(second.code, 1);
     assert.equal(
       second.stderr,
@@ -235,7 +263,10 @@ Deno.test("bad usage exits 2 with the usage on stderr; --help prints it on stdou
     for (const args of [["--bogus"], ["--port", "70000"], ["--port", "abc"], ["--port"]]) {
       const bad = await run(["run", "--allow-net", script, ...args]);
       assert.equal(bad.code, 2, `${script} ${args.join(" ")}`);
-      assert.match(bad.stderr, new RegExp(`^${script}: .*\\nusage: deno run --allow-net ${script}`));
+      assert.match(
+        bad.stderr,
+        new RegExp(`^${script}: .*\\nusage: deno run --allow-net ${script}`),
+      );
       assert.doesNotMatch(bad.stderr, /Stack| {4}at /);
     }
     const help = await run(["run", "--allow-net", script, "--help"]);
@@ -247,7 +278,9 @@ Deno.test("bad usage exits 2 with the usage on stderr; --help prints it on stdou
 
 Deno.test("Ctrl-C with idle clients connected: the server closes them and exits 0", async () => {
   const server = await startServer();
-  const idle = await Promise.all([1, 2, 3].map(() => Deno.connect({ hostname: "127.0.0.1", port: server.port })));
+  const idle = await Promise.all(
+    [1, 2, 3].map(() => Deno.connect({ hostname: "127.0.0.1", port: server.port })),
+  );
   try {
     for (const conn of idle) assert.equal(await readLine(conn), GREETING);
     const finished = await server.stop("SIGINT");
@@ -262,7 +295,16 @@ Deno.test("IPv6: listening on [::1]:PORT and client.ts --host ::1", async () => 
   const server = await startServer(["--quiet"], { host: "::1" });
   try {
     assert.match(server.stdout(), /^listening on \[::1\]:\d+\n/);
-    const client = await run(["run", "--allow-net", "client.ts", "--host", "::1", "--port", `${server.port}`, "seis"]);
+    const client = await run([
+      "run",
+      "--allow-net",
+      "client.ts",
+      "--host",
+      "::1",
+      "--port",
+      `${server.port}`,
+      "seis",
+    ]);
     assert.equal(client.stdout, GREETING + "seis\n");
   } finally {
     await server.stop();
@@ -307,7 +349,14 @@ Deno.test("the lesson's empty host means every interface; client.ts refuses port
   const server = await startServer(["--quiet"], { host: "" });
   try {
     assert.match(server.stdout(), /^listening on 0\.0\.0\.0:\d+\n/);
-    const client = await run(["run", "--allow-net", "client.ts", "--port", `${server.port}`, "hola"]);
+    const client = await run([
+      "run",
+      "--allow-net",
+      "client.ts",
+      "--port",
+      `${server.port}`,
+      "hola",
+    ]);
     assert.equal(client.stdout, GREETING + "hola\n");
   } finally {
     await server.stop();
@@ -354,7 +403,16 @@ Deno.test("SIGTERM as soon as the listening line appears: both servers exit 0", 
   for (const script of ["server.ts", "udp_server.ts"]) {
     for (let round = 0; round < 5; round++) {
       const child = new Deno.Command(Deno.execPath(), {
-        args: ["run", "--allow-net", "--unstable-net", script, "--host", "127.0.0.1", "--port", "0"],
+        args: [
+          "run",
+          "--allow-net",
+          "--unstable-net",
+          script,
+          "--host",
+          "127.0.0.1",
+          "--port",
+          "0",
+        ],
         cwd: ROOT,
         stdout: "piped",
         stderr: "null",

@@ -5,17 +5,30 @@ import { run, startServer } from "./helpers.ts";
 Deno.test("--explain: the server and client.ts print the lesson's steps as they happen", async () => {
   const server = await startServer(["--explain"]);
   try {
-    const client = await run(["run", "--allow-net", "client.ts", "--port", `${server.port}`, "--explain", "hola"]);
+    const client = await run([
+      "run",
+      "--allow-net",
+      "client.ts",
+      "--port",
+      `${server.port}`,
+      "--explain",
+      "hola",
+    ]);
     assert.equal(client.code, 0, client.stderr);
     assert.equal(client.stdout, "welcome: every line you send comes back to you\nhola\n"); // trace is on stderr
-    const steps = client.stderr.split("\n").filter((line) => line).map((line) => line.match(/^\[([^\]]+)\]/)?.[1]);
+    const steps = client.stderr.split("\n").filter((line) => line).map((line) =>
+      line.match(/^\[([^\]]+)\]/)?.[1]
+    );
     assert.deepEqual(steps.slice(0, 2), ["steps 3-4", "step 5"]);
     assert.equal(steps.at(-1), "step 6");
     assert.match(
       client.stderr,
       /\[step 5\] python: s\.sendall\(data\) {2}deno: conn\.write\(\) until all is sent -> 5 bytes/,
     );
-    assert.match(client.stderr, /\[step 5\] python: s\.shutdown\(socket\.SHUT_WR\) {2}deno: conn\.closeWrite\(\)/);
+    assert.match(
+      client.stderr,
+      /\[step 5\] python: s\.shutdown\(socket\.SHUT_WR\) {2}deno: conn\.closeWrite\(\)/,
+    );
   } finally {
     const finished = await server.stop();
     const lines = finished.stdout.split("\n");
@@ -36,7 +49,14 @@ Deno.test("--explain: the server and client.ts print the lesson's steps as they 
 Deno.test("without --explain there is no trace", async () => {
   const server = await startServer();
   try {
-    const client = await run(["run", "--allow-net", "client.ts", "--port", `${server.port}`, "hola"]);
+    const client = await run([
+      "run",
+      "--allow-net",
+      "client.ts",
+      "--port",
+      `${server.port}`,
+      "hola",
+    ]);
     assert.equal(client.stderr, "");
   } finally {
     const finished = await server.stop();
@@ -51,8 +71,14 @@ Deno.test("deno task demo shows both pairs, labelled, and leaves nothing running
   assert.match(demo.stdout, /^client \| \[steps 3-4\] python: s = socket\.socket\(\); s\.connect/m);
   assert.match(demo.stdout, /^client \| qué tal$/m);
   assert.match(demo.stdout, /^server \| \[step 9\] python: conn\.close\(\)/m);
-  assert.match(demo.stdout, /\(client exited with 0, server with 0\)\n[^]*\(client exited with 0, server with 0\)/);
+  assert.match(
+    demo.stdout,
+    /\(client exited with 0, server with 0\)\n[^]*\(client exited with 0, server with 0\)/,
+  );
   // The servers it started are gone: their ports no longer answer.
   const tcpPort = Number(demo.stdout.match(/^server \| listening on 127\.0\.0\.1:(\d+)$/m)![1]);
-  await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port: tcpPort }), Deno.errors.ConnectionRefused);
+  await assert.rejects(
+    Deno.connect({ hostname: "127.0.0.1", port: tcpPort }),
+    Deno.errors.ConnectionRefused,
+  );
 });

@@ -20,7 +20,10 @@ function startUdpServer(args: string[] = [], host?: string) {
   return startServer(args, { script: "udp_server.ts", denoFlags: NET, host });
 }
 
-function udpClient(args: string[], options: { stdin?: string; cwd?: string } = {}): Promise<Finished> {
+function udpClient(
+  args: string[],
+  options: { stdin?: string; cwd?: string } = {},
+): Promise<Finished> {
   return run(["run", ...NET, "udp_client.ts", ...args], options);
 }
 
@@ -51,7 +54,10 @@ Deno.test("UDP exchange: udp_client.ts prints each reply with its time and tries
     assert.equal(finished.code, 0, finished.stderr);
     assert.match(finished.stdout, /^listening on 127\.0\.0\.1:\d+\n/);
     assert.match(finished.stdout, /\nechoed 8 bytes to 127\.0\.0\.1:\d+: "qué tal"\n/);
-    assert.equal(finished.stdout.match(/\nechoed 4 bytes to 127\.0\.0\.1:\d+: "hola"\n/g)?.length, 2);
+    assert.equal(
+      finished.stdout.match(/\nechoed 4 bytes to 127\.0\.0\.1:\d+: "hola"\n/g)?.length,
+      2,
+    );
     assert.doesNotMatch(finished.stdout, /\[step/);
   }
 });
@@ -102,7 +108,10 @@ Deno.test("UDP: empty, 65,507-byte and random datagrams come back unchanged; the
   const peer = new UdpPeer();
   try {
     const largest = crypto.getRandomValues(new Uint8Array(65507));
-    const randomSizes = Array.from({ length: 30 }, () => crypto.getRandomValues(new Uint8Array(Math.random() * 3000)));
+    const randomSizes = Array.from(
+      { length: 30 },
+      () => crypto.getRandomValues(new Uint8Array(Math.random() * 3000)),
+    );
     for (const datagram of [new Uint8Array(0), largest, ...randomSizes]) {
       await peer.send(datagram, server.port);
       const received = await peer.receive();
@@ -129,7 +138,15 @@ Deno.test("UDP --drop 1: the client gives up after timeout × tries, one clear l
   const server = await startUdpServer(["--drop", "1"]);
   try {
     const started = performance.now();
-    const client = await udpClient(["--port", `${server.port}`, "--timeout", "300", "--retries", "2", "hola"]);
+    const client = await udpClient([
+      "--port",
+      `${server.port}`,
+      "--timeout",
+      "300",
+      "--retries",
+      "2",
+      "hola",
+    ]);
     assert.ok(performance.now() - started >= 900, "it waited the timeout for each of the 3 tries");
     assert.equal(client.signal, null, "it ended by itself"); // run() kills it after 30 s
     assert.equal(client.code, 1);
@@ -147,7 +164,15 @@ Deno.test("UDP --drop 1: the client gives up after timeout × tries, one clear l
 
 Deno.test("UDP with no server at all: the client cannot tell, waits, and gives up the same way", async () => {
   const port = freeUdpPort();
-  const client = await udpClient(["--port", `${port}`, "--timeout", "200", "--retries", "1", "¿hay alguien?"]);
+  const client = await udpClient([
+    "--port",
+    `${port}`,
+    "--timeout",
+    "200",
+    "--retries",
+    "1",
+    "¿hay alguien?",
+  ]);
   assert.equal(client.signal, null);
   assert.equal(client.code, 1);
   assert.equal(
@@ -162,7 +187,15 @@ Deno.test("UDP --drop 0.5 --seed 1: retries happen, every message is answered, a
     const server = await startUdpServer(["--drop", "0.5", "--seed", "1"]);
     let client: Finished, finished: Finished;
     try {
-      client = await udpClient(["--port", `${server.port}`, "--timeout", "150", "--retries", "10", ...messages]);
+      client = await udpClient([
+        "--port",
+        `${server.port}`,
+        "--timeout",
+        "150",
+        "--retries",
+        "10",
+        ...messages,
+      ]);
     } finally {
       finished = await server.stop();
     }
@@ -187,7 +220,16 @@ Deno.test("UDP --drop 0.5 --seed 1: retries happen, every message is answered, a
 
 Deno.test("UDP stale replies: a late reply to an earlier message, or a stranger's datagram, is ignored", async () => {
   const fake = new UdpPeer(); // plays the server, with full control of what comes back and when
-  const client = udpClient(["--port", `${fake.port}`, "--timeout", "1000", "--retries", "1", "uno", "dos"]);
+  const client = udpClient([
+    "--port",
+    `${fake.port}`,
+    "--timeout",
+    "1000",
+    "--retries",
+    "1",
+    "uno",
+    "dos",
+  ]);
   try {
     const first = await fake.receive(); // "uno", try 1: left unanswered
     assert.equal(decode(first![0]), "uno");
@@ -215,7 +257,16 @@ Deno.test("UDP stale replies: a late reply to an earlier message, or a stranger'
 
 Deno.test("UDP: two identical messages, a late reply to the first counts for the second (the documented rule)", async () => {
   const fake = new UdpPeer();
-  const client = udpClient(["--port", `${fake.port}`, "--timeout", "1000", "--retries", "1", "eco", "eco"]);
+  const client = udpClient([
+    "--port",
+    `${fake.port}`,
+    "--timeout",
+    "1000",
+    "--retries",
+    "1",
+    "eco",
+    "eco",
+  ]);
   try {
     assert.equal(decode((await fake.receive())![0]), "eco"); // try 1: left unanswered for now
     const retry = await fake.receive(); // try 2
@@ -276,7 +327,9 @@ Deno.test("UDP without --unstable-net and no deno.json: both scripts say how to 
     for (const [script, args] of [["udp_server.ts", []], ["udp_client.ts", ["hola"]]] as const) {
       await Deno.copyFile(`${ROOT}${script}`, `${dir}/${script}`);
       // --no-config also ignores a deno.json that something else might have left in a parent folder.
-      const result = await run(["run", "--no-config", "--allow-net", script, ...args], { cwd: dir });
+      const result = await run(["run", "--no-config", "--allow-net", script, ...args], {
+        cwd: dir,
+      });
       assert.equal(result.code, 1);
       assert.equal(result.stdout, "");
       assert.equal(
@@ -291,7 +344,15 @@ Deno.test("UDP without --unstable-net and no deno.json: both scripts say how to 
       cwd: dir,
     });
     try {
-      const client = await run(["run", "--no-config", ...NET, "udp_client.ts", "--port", `${server.port}`, "hola"], {
+      const client = await run([
+        "run",
+        "--no-config",
+        ...NET,
+        "udp_client.ts",
+        "--port",
+        `${server.port}`,
+        "hola",
+      ], {
         cwd: dir,
       });
       assert.deepEqual(replies(client.stdout), [["hola", 1]]);
@@ -306,7 +367,15 @@ Deno.test("UDP without --unstable-net and no deno.json: both scripts say how to 
 Deno.test("UDP port in use: one clear line, exit 1; the same number as a TCP port is fine", async () => {
   const udp = await startUdpServer(["--quiet"]);
   try {
-    const second = await run(["run", ...NET, "udp_server.ts", "--host", "127.0.0.1", "--port", `${udp.port}`]);
+    const second = await run([
+      "run",
+      ...NET,
+      "udp_server.ts",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      `${udp.port}`,
+    ]);
     assert.equal(second.code, 1);
     assert.equal(
       second.stderr,
@@ -316,7 +385,11 @@ Deno.test("UDP port in use: one clear line, exit 1; the same number as a TCP por
     await udp.stop();
   }
   const tcp = await startServer(["--quiet"]);
-  const alongside = await startServer(["--quiet"], { script: "udp_server.ts", denoFlags: NET, port: tcp.port });
+  const alongside = await startServer(["--quiet"], {
+    script: "udp_server.ts",
+    denoFlags: NET,
+    port: tcp.port,
+  });
   try {
     const client = await udpClient(["--port", `${tcp.port}`, "mismo número"]);
     assert.deepEqual(replies(client.stdout), [["mismo número", 1]]);
@@ -329,20 +402,32 @@ Deno.test("UDP port in use: one clear line, exit 1; the same number as a TCP por
 Deno.test("UDP bad usage exits 2 with the usage on stderr; --help prints it on stdout", async () => {
   const cases: [string, string[]][] = [];
   for (const script of ["udp_server.ts", "udp_client.ts"]) {
-    for (const args of [["--bogus"], ["--port", "70000"], ["--port", "abc"], ["--port"]]) cases.push([script, args]);
+    for (const args of [["--bogus"], ["--port", "70000"], ["--port", "abc"], ["--port"]]) {
+      cases.push([script, args]);
+    }
   }
   for (const args of [["--drop", "1.5"], ["--drop", "abc"], ["--drop=-1"], ["--seed", "x"]]) {
     cases.push(["udp_server.ts", args]);
   }
-  for (const args of [["--timeout", "0"], ["--timeout", "1.5"], ["--retries", "x"], ["--retries", "101"]]) {
+  for (
+    const args of [["--timeout", "0"], ["--timeout", "1.5"], ["--retries", "x"], [
+      "--retries",
+      "101",
+    ]]
+  ) {
     cases.push(["udp_client.ts", args]);
   }
   // All at once, then check each: every run ends by itself, so none is left behind if one fails.
-  const results = await Promise.all(cases.map(([script, args]) => run(["run", ...NET, script, ...args])));
+  const results = await Promise.all(
+    cases.map(([script, args]) => run(["run", ...NET, script, ...args])),
+  );
   for (const [n, bad] of results.entries()) {
     const [script, args] = cases[n];
     assert.equal(bad.code, 2, `${script} ${args.join(" ")}`);
-    assert.match(bad.stderr, new RegExp(`^${script}: .*\\nusage: deno run --unstable-net --allow-net ${script}`));
+    assert.match(
+      bad.stderr,
+      new RegExp(`^${script}: .*\\nusage: deno run --unstable-net --allow-net ${script}`),
+    );
     assert.doesNotMatch(bad.stderr, /Stack| {4}at /);
   }
   for (const script of ["udp_server.ts", "udp_client.ts"]) {
@@ -358,11 +443,19 @@ Deno.test("UDP: a message over 65,507 bytes exits 2 before sending; 65,507 bytes
   try {
     const tooLong = await udpClient(["--port", `${server.port}`, "primero", "x".repeat(65508)]);
     assert.equal(tooLong.code, 2);
-    assert.match(tooLong.stderr, /^udp_client\.ts: message 2 is 65508 bytes: a UDP datagram holds at most 65,507\n/);
-    const fromInput = await udpClient(["--port", `${server.port}`], { stdin: `línea\n${"y".repeat(65508)}\n` });
+    assert.match(
+      tooLong.stderr,
+      /^udp_client\.ts: message 2 is 65508 bytes: a UDP datagram holds at most 65,507\n/,
+    );
+    const fromInput = await udpClient(["--port", `${server.port}`], {
+      stdin: `línea\n${"y".repeat(65508)}\n`,
+    });
     assert.equal(fromInput.code, 2);
     assert.deepEqual(replies(fromInput.stdout), [["línea", 1]]);
-    assert.match(fromInput.stderr, /^udp_client\.ts: a line is 65508 bytes: a UDP datagram holds at most 65,507\n/);
+    assert.match(
+      fromInput.stderr,
+      /^udp_client\.ts: a line is 65508 bytes: a UDP datagram holds at most 65,507\n/,
+    );
     const largest = await udpClient(["--port", `${server.port}`, "z".repeat(65507)]);
     assert.equal(largest.code, 0, largest.stderr);
     assert.deepEqual(replies(largest.stdout), [["z".repeat(65507), 1]]);
@@ -402,7 +495,9 @@ Deno.test("UDP --explain traces the lesson's steps on both ends, after the liste
     "[step 5] python: recvfrom() timed out  deno: Promise.race() with a timer -> no reply in 500 ms",
     "[step 5] python: sendto(data, addr)  deno: socket.send(data, addr) -> try 3 of 4",
   ]);
-  assert.ok(trace.includes("[step 5] python: recvfrom(65507)  deno: socket.receive() -> got 4 bytes"));
+  assert.ok(
+    trace.includes("[step 5] python: recvfrom(65507)  deno: socket.receive() -> got 4 bytes"),
+  );
   assert.match(client.stdout, /^hola {2}\(reply in \d+\.\d ms, [34] tries\)\n$/);
   assert.deepEqual(trace.slice(-2), ["[step 6] python: close()  deno: socket.close() -> done", ""]);
 
@@ -423,7 +518,9 @@ Deno.test("UDP --explain traces the lesson's steps on both ends, after the liste
     /^\[step 8\] python: \(no sendto\) {2}deno: \(no socket\.send\) -> dropped on purpose: /,
   );
   assert.ok(
-    log.includes("[step 8] python: sendto(data, addr)  deno: socket.send(data, addr) -> sent 4 bytes back"),
+    log.includes(
+      "[step 8] python: sendto(data, addr)  deno: socket.send(data, addr) -> sent 4 bytes back",
+    ),
   );
   assert.deepEqual(log.slice(-2), [
     "[step 9] python: close()  deno: socket.close() -> closed the one socket that served every client",
@@ -432,13 +529,24 @@ Deno.test("UDP --explain traces the lesson's steps on both ends, after the liste
 });
 
 Deno.test("UDP permissions: deno.json's udp-client task is enough; a server allowed only its own address cannot reply", async () => {
-  const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks as Record<string, string>;
+  const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks as Record<
+    string,
+    string
+  >;
   const clientNet = tasks["udp-client"].match(/--allow-net=(\S+)/)?.[1];
   assert.equal(clientNet, "127.0.0.1:0,127.0.0.1:21042");
   const server = await startUdpServer(["--quiet"]);
   try {
     const narrow = `--allow-net=${clientNet.replace("21042", `${server.port}`)}`;
-    const client = await run(["run", "--unstable-net", narrow, "udp_client.ts", "--port", `${server.port}`, "justo"]);
+    const client = await run([
+      "run",
+      "--unstable-net",
+      narrow,
+      "udp_client.ts",
+      "--port",
+      `${server.port}`,
+      "justo",
+    ]);
     assert.equal(client.code, 0, client.stderr);
     assert.deepEqual(replies(client.stdout), [["justo", 1]]);
   } finally {
@@ -452,7 +560,15 @@ Deno.test("UDP permissions: deno.json's udp-client task is enough; a server allo
     port,
   });
   try {
-    const client = await udpClient(["--port", `${port}`, "--timeout", "200", "--retries", "1", "¿me oyes?"]);
+    const client = await udpClient([
+      "--port",
+      `${port}`,
+      "--timeout",
+      "200",
+      "--retries",
+      "1",
+      "¿me oyes?",
+    ]);
     assert.equal(client.code, 1);
   } finally {
     const finished = await mute.stop();

@@ -7,7 +7,11 @@
 const ROOT = new URL("..", import.meta.url).pathname;
 
 /** Print a stream line by line, each line after a label, as the lines arrive. */
-async function show(label: string, stream: ReadableStream<Uint8Array>, onLine?: (line: string) => void) {
+async function show(
+  label: string,
+  stream: ReadableStream<Uint8Array>,
+  onLine?: (line: string) => void,
+) {
   let pending = "";
   for await (const text of stream.pipeThrough(new TextDecoderStream())) {
     pending += text;
@@ -41,7 +45,11 @@ function start(label: string, args: string[], onLine?: (line: string) => void) {
 async function startServer(label: string, args: string[]) {
   let port = "";
   let exited = false;
-  const server = start(label, args, (line) => port ||= line.match(/^listening on .*:(\d+)$/)?.[1] ?? "");
+  const server = start(
+    label,
+    args,
+    (line) => port ||= line.match(/^listening on .*:(\d+)$/)?.[1] ?? "",
+  );
   server.done.then(() => exited = true);
   for (let waited = 0; port === "" && !exited && waited < 15_000; waited += 50) {
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -54,7 +62,11 @@ async function startServer(label: string, args: string[]) {
   return { ...server, port };
 }
 
-async function pair(title: string, serverArgs: string[], clientArgs: (port: string) => string[]): Promise<boolean> {
+async function pair(
+  title: string,
+  serverArgs: string[],
+  clientArgs: (port: string) => string[],
+): Promise<boolean> {
   console.log(`\n=== ${title} ===\n`);
   let server;
   try {
@@ -108,5 +120,7 @@ const udpOk = await pair(
     "tres",
   ],
 );
-console.log(tcpOk && udpOk ? "\ndemo finished: nothing is left running" : "\ndemo failed: see above");
+console.log(
+  tcpOk && udpOk ? "\ndemo finished: nothing is left running" : "\ndemo failed: see above",
+);
 Deno.exit(tcpOk && udpOk ? 0 : 1);

@@ -37,4 +37,7 @@ const server = net.createServer({ allowHalfOpen: true }, (socket) => {
   socket.on("end", () => (refused ? socket.destroy() : socket.end(unfinished)));
   socket.on("error", () => socket.destroy());
 });
-server.listen({ host, port, backlog: 511 }, () => console.log(`listening on ${host}:${server.address().port}`));
+server.listen(
+  { host, port, backlog: 511 },
+  () => console.log(`listening on ${host}:${server.address().port}`),
+);
