@@ -1,0 +1,35 @@
+// El eco TCP de la lección. Corré: deno run --allow-net leccion/server.ts
+// El script completo ../server.ts maneja flags, líneas largas, Ctrl-C, etc.
+
+// Paso 1: nada que importar, los sockets vienen con Deno. Paso 2 (opcional):
+// gethostname(); como la lección, todas las interfaces ("" en Python).
+const HOST = "0.0.0.0";
+// Paso 3: el puerto, mayor que 1024 (un argumento lo cambia; 0: uno libre).
+const PORT = Number(Deno.args[0] ?? 21042);
+const SALUDO = "bienvenido: cada línea que mandes vuelve a vos\n";
+
+// Pasos 4, 5 y 6: Deno.listen crea el socket, lo bindea y se pone a escuchar.
+const listener = Deno.listen({ hostname: HOST, port: PORT });
+console.log(`escuchando en ${HOST}:${listener.addr.port}`);
+// Paso 7: aceptar. Si un cliente falla (un reset), el catch salva al resto.
+for await (const conn of listener) {
+  atender(conn).catch((e: Error) => console.log(`cliente perdido: ${e}`));
+}
+
+// Paso 8: saludo y eco. TCP es un chorro de bytes, no mensajes: devolvemos
+// cada pedazo como llega, sin esperar el "\n" (igual vuelve byte por byte).
+// write() puede mandar sólo una parte: enviarTodo repite hasta mandar todo.
+async function atender(conn: Deno.Conn) {
+  const enviarTodo = async (datos: Uint8Array) => {
+    for (let i = 0; i < datos.length;) i += await conn.write(datos.subarray(i));
+  };
+  try {
+    await enviarTodo(new TextEncoder().encode(SALUDO));
+    const buffer = new Uint8Array(64 * 1024);
+    for (let n; (n = await conn.read(buffer)) !== null;) {
+      await enviarTodo(buffer.subarray(0, n));
+    }
+  } finally {
+    conn.close(); // Paso 9: cerrar la conexión con este cliente.
+  }
+}
