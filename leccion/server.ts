@@ -4,21 +4,21 @@
 // Paso 1: nada que importar, los sockets vienen con Deno. Paso 2 (opcional):
 // gethostname(); como la lección, todas las interfaces ("" en Python).
 const HOST = "0.0.0.0";
-// Paso 3: el puerto, mayor que 1024 (un argumento lo cambia; 0: uno libre).
-const PORT = Number(Deno.args[0] ?? 21042);
+const PORT = Number(Deno.args[0] ?? 21042); // Paso 3: el puerto, > 1024
 const SALUDO = "bienvenido: cada línea que mandes vuelve a vos\n";
 
 // Pasos 4, 5 y 6: Deno.listen crea el socket, lo bindea y se pone a escuchar.
 const listener = Deno.listen({ hostname: HOST, port: PORT });
 console.log(`escuchando en ${HOST}:${listener.addr.port}`);
-// Paso 7: aceptar. Si un cliente falla (un reset), el catch salva al resto.
-for await (const conn of listener) {
-  atender(conn).catch((e: Error) => console.log(`cliente perdido: ${e}`));
+// Paso 7: aceptar. Si un cliente falla (aun antes de aceptarlo), seguimos.
+const anotar = (e: Error) => console.log(`cliente perdido: ${e}`);
+while (true) {
+  const conn = await listener.accept().catch(anotar);
+  if (conn) atender(conn).catch(anotar);
 }
 
-// Paso 8: saludo y eco. TCP es un chorro de bytes, no mensajes: devolvemos
-// cada pedazo como llega, sin esperar el "\n" (igual vuelve byte por byte).
-// write() puede mandar sólo una parte: enviarTodo repite hasta mandar todo.
+// Paso 8: saludo y eco de cada pedazo como llega (TCP es un chorro de bytes,
+// no mensajes: no esperamos el "\n"). write() puede mandar sólo una parte.
 async function atender(conn: Deno.Conn) {
   const enviarTodo = async (datos: Uint8Array) => {
     for (let i = 0; i < datos.length;) i += await conn.write(datos.subarray(i));
