@@ -17,8 +17,8 @@ while (true) {
   if (conn) atender(conn).catch(anotar);
 }
 
-// Paso 8: saludo y eco de cada pedazo como llega (TCP es un chorro de bytes,
-// no mensajes: no esperamos el "\n"). write() puede mandar sólo una parte.
+// Paso 8: saludo y eco. TCP no marca mensajes: devolvemos cada pedazo como
+// llega, sin esperar el "\n". write() puede mandar sólo una parte: repetimos.
 async function atender(conn: Deno.Conn) {
   const enviarTodo = async (datos: Uint8Array) => {
     for (let i = 0; i < datos.length;) i += await conn.write(datos.subarray(i));
