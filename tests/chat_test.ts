@@ -1,4 +1,4 @@
-// server.ts --chat and client.ts as the chat client, run as real processes.
+// chat_server.ts and client.ts as the chat client, run as real processes.
 import assert from "node:assert/strict";
 import { encode, LineReader, readLine, run, startServer, writeAll } from "./helpers.ts";
 
@@ -24,7 +24,7 @@ async function readUntil(conn: Deno.Conn, wanted: RegExp, limit = 20): Promise<s
 }
 
 Deno.test("chat: a line reaches the two others, not the sender; joins and leaves are announced", async () => {
-  const server = await startServer(["--chat"]);
+  const server = await startServer([], { script: "chat_server.ts" });
   const ana = await join(server.port, "Ana");
   const bo = await join(server.port, "Bo");
   const cy = await join(server.port, "Cy");
@@ -53,7 +53,7 @@ Deno.test("chat: a line reaches the two others, not the sender; joins and leaves
 });
 
 Deno.test("chat: a client that never reads is dropped, and the room goes on", async () => {
-  const server = await startServer(["--chat", "--quiet"]);
+  const server = await startServer(["--quiet"], { script: "chat_server.ts" });
   const talker = await join(server.port, "Talker");
   const reader = await join(server.port, "Reader");
   const sleeper = await join(server.port, "Sleeper"); // never reads again
@@ -84,7 +84,7 @@ Deno.test("chat: a client that never reads is dropped, and the room goes on", as
 });
 
 Deno.test("chat: client.ts --name is the chat client, and shows what others write", async () => {
-  const server = await startServer(["--chat"]);
+  const server = await startServer([], { script: "chat_server.ts" });
   const ana = await join(server.port, "Ana");
   try {
     const client = run([
@@ -110,7 +110,7 @@ Deno.test("chat: client.ts --name is the chat client, and shows what others writ
 });
 
 Deno.test("chat: /name takes extra spaces, keeps 32 characters; control characters never reach others", async () => {
-  const server = await startServer(["--chat", "--quiet"]);
+  const server = await startServer(["--quiet"], { script: "chat_server.ts" });
   const ana = await join(server.port, "Ana");
   const other = await connect(server.port);
   try {
