@@ -129,3 +129,29 @@ Deno.test("chat: /name takes extra spaces, keeps 32 characters; control characte
     await server.stop();
   }
 });
+
+Deno.test("chat_server.ts: --help and bad usage like the others; server.ts no longer takes --chat", async () => {
+  const help = await run(["run", "--allow-net", "chat_server.ts", "--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^usage: deno run --allow-net chat_server\.ts /);
+  for (const args of [["--bogus"], ["--port", "70000"], ["--chat"]]) {
+    const bad = await run(["run", "--allow-net", "chat_server.ts", ...args]);
+    assert.equal(bad.code, 2, args.join(" "));
+    assert.match(bad.stderr, /^chat_server\.ts: .*\nusage: deno run --allow-net chat_server\.ts/);
+  }
+  const echo = await run(["run", "--allow-net", "server.ts", "--chat"]);
+  assert.equal(echo.code, 2);
+  assert.match(echo.stderr, /^server\.ts: Unknown option '--chat'/);
+});
+
+Deno.test("chat_server.ts: Ctrl-C with members connected closes them and exits 0", async () => {
+  const server = await startServer(["--quiet"], { script: "chat_server.ts" });
+  const ana = await join(server.port, "Ana");
+  try {
+    const finished = await server.stop("SIGINT");
+    assert.equal(finished.code, 0, finished.stderr);
+    assert.equal(await readLine(ana), ""); // closed by the server, with no "left" notice
+  } finally {
+    ana.close();
+  }
+});
