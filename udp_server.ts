@@ -1,21 +1,101 @@
-// udp_server.ts: a UDP echo server, the lesson's "Creando un Server Socket" with datagrams, written with Deno.
+// udp_server.ts: a UDP echo server, the lesson's "Creando un Server Socket" with datagrams.
 //
-// Run the two ends in two terminals (in this folder, deno.json already adds --unstable-net):
-//   terminal 1:  deno run --unstable-net --allow-net udp_server.ts      prints "listening on 0.0.0.0:21042"
-//   terminal 2:  deno run --unstable-net --allow-net udp_client.ts hola  prints "hola  (reply in 0.4 ms, 1 try)"
+// Run the two ends in two terminals (in this folder, deno.json adds --unstable-net for you):
+//   terminal 1:  deno run --unstable-net --allow-net udp_server.ts       prints "listening on ..."
+//   terminal 2:  deno run --unstable-net --allow-net udp_client.ts hola  prints "hola" and its time
 //
 // Every datagram that arrives is logged and goes back, byte for byte, to the address it came from.
-// UDP has no connections: no listen() (step 6), no close() per client (step 9), and in place of
-// accept() (step 7) each recvfrom() says who sent the datagram. One socket serves everyone. TCP and UDP ports are separate: server.ts can use 21042 at the same time.
-// --drop ignores datagrams on purpose, to show that UDP may lose them and never says so.
-// Comments give the lesson's step numbers (1-9); --explain prints each step as it happens.
+// UDP has no connections: no listen(), no close() per client, and in place of accept() each
+// recvfrom() says who sent the datagram, so one socket serves everyone. TCP and UDP ports are
+// separate: server.ts can use 21042 at the same time. --drop ignores datagrams on purpose, to show
+// that UDP may lose them and never says so. Comments give the lesson's step numbers; --explain
+// prints each step as it happens.
 
 // Step 1, "import socket": Deno's sockets are built in; we import only a flag parser.
 import { parseArgs } from "node:util";
 
+async function main() {
+  const options = parseFlags(); // plumbing, defined below the divider
+  // Step 3: the port, from --port (default 21042); the lesson picks one above 1024.
+  const { host, port, drop } = options;
+  // Steps 4 and 5 in one call: Deno.listenDatagram creates a datagram socket (SOCK_DGRAM) and
+  // binds it to host and port. Always give the hostname: its default is not the same everywhere.
+  let socket: Deno.DatagramConn;
+  try {
+    socket = Deno.listenDatagram({ transport: "udp", hostname: host, port });
+  } catch (error) {
+    cannotListen(error as Error, host, port); // one clear line, and exit 1
+  }
+  catchSignals(socket); // from now on Ctrl-C stops us cleanly, even right after the next line
+  const address = showAddress(socket.addr as Deno.NetAddr);
+  console.log(`listening on ${address}`);
+  const family = host.includes(":") ? "AF_INET6" : "AF_INET";
+  explain?.(
+    "steps 4-5",
+    `python: socket(${family}, SOCK_DGRAM) + bind(("${host}", ${port}))  deno: ` +
+      `Deno.listenDatagram({ transport: "udp", hostname: "${host}", port: ${port} }) -> ` +
+      `bound to ${address}, and no listen() (step 6): UDP has no connections to wait for`,
+  );
+
+  // Step 7, in place of accept(): recvfrom() gives the bytes and who sent them, all we know of a
+  // "client". Nothing one sender does (empty, 65,507 or random bytes, vanishing) stops us serving
+  // the others. One buffer serves every datagram (receive() would allocate 64 KiB for each): that
+  // is safe because we send each reply before receiving again.
+  const buffer = new Uint8Array(65507);
+  const random = randomFrom(options.seed);
+  while (!stopping) {
+    const got = await socket.receive(buffer).catch(cannotReceive); // undefined if it failed
+    if (got === undefined) continue;
+    const [data, from] = got as [Uint8Array, Deno.NetAddr]; // at most 65,507 bytes
+    const sender = log || explain ? showAddress(from) : ""; // text only if something prints it
+    const size = `${data.length} bytes`;
+    explain?.(
+      "step 7",
+      `python: data, addr = recvfrom(65507)  deno: socket.receive() -> got ${size} from ${sender}`,
+    );
+    // Step 8, sendto(): the same bytes, back to where they came from (unless --drop ignores them).
+    if (drop > 0 && random() < drop) {
+      log?.(`dropped ${size} from ${sender}: ${preview(data)} (--drop ${options.dropText})`);
+      const never = `dropped on purpose: ${sender} is never told`;
+      explain?.("step 8", `python: (no sendto)  deno: (no socket.send) -> ${never}`);
+      continue;
+    }
+    try {
+      await socket.send(data, from);
+      log?.(`echoed ${size} to ${sender}: ${preview(data)}`);
+      explain?.(
+        "step 8",
+        `python: sendto(data, addr)  deno: socket.send(data, addr) -> sent ${size} back`,
+      );
+    } catch (error) {
+      // Deno checks permission for each address we send to: --allow-net=0.0.0.0:21042 cannot reply.
+      const why = (error as Error).message;
+      if (!stopping) console.error(`udp_server.ts: cannot reply to ${showAddress(from)}: ${why}`);
+    }
+  }
+}
+
+// A short printable view of a datagram: its first 40 bytes as text, where anything but letters,
+// digits, punctuation, symbols and spaces (control characters, bytes not UTF-8) shows as ".".
+function preview(data: Uint8Array): string {
+  const text = new TextDecoder().decode(data.subarray(0, 40));
+  const shown = text.replace(/[^\p{L}\p{N}\p{P}\p{S} ]|\uFFFD/gu, ".");
+  return `"${shown}"${data.length > 40 ? "..." : ""}`;
+}
+
+// --seed: Math.random cannot be seeded, so use the classic "linear congruential" generator instead.
+function randomFrom(seed: number | undefined): () => number {
+  if (seed === undefined) return Math.random;
+  let state = seed;
+  return () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plumbing: flags, messages, signals and the --explain trace. None of it is part of the lesson.
+
 const USAGE =
-  `usage: deno run --unstable-net --allow-net udp_server.ts [--host H] [--port P] [--drop P] [--seed N]
-                                                           [--quiet] [--explain] [--help]
+  `usage: deno run --unstable-net --allow-net udp_server.ts [--host H] [--port P] [--drop P]
+                                                  [--seed N] [--quiet] [--explain] [--help]
   --host H     address to listen on (default 0.0.0.0: every interface, the lesson's "")
   --port P     port to listen on, 0 picks a free one (default 21042)
   --drop P     fraction of datagrams to ignore on purpose, from 0 to 1 (default 0)
@@ -23,171 +103,105 @@ const USAGE =
   --quiet      do not log each datagram
   --explain    print each of the lesson's steps as it happens`;
 
+// log?.(...) writes the event log, explain?.(...) the trace. Each is undefined when its flag
+// turns it off, and then the ?. skips the call without even building its text.
+let log: ((line: string) => void) | undefined;
+let explain: ((step: string, what: string) => void) | undefined;
+
+function parseFlags() {
+  const [text, yes] = [{ type: "string" }, { type: "boolean" }] as const;
+  const options = { host: text, port: text, drop: text, seed: text, quiet: yes, explain: yes };
+  let flags;
+  try {
+    flags = parseArgs({ options: { ...options, help: yes } }).values;
+  } catch (error) {
+    usageError((error as Error).message);
+  }
+  if (flags.help) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  if (!flags.quiet) log = (line) => console.log(line);
+  if (flags.explain) explain = (step, what) => console.log(`[${step}] ${what}`);
+  // The lesson's "" (every interface) is 0.0.0.0 here; an IPv6 address may come as [::1] or ::1.
+  const host = (flags.host || "0.0.0.0").replace(/^\[(.*)\]$/, "$1");
+  const port = parseWholeNumber(flags.port ?? "21042", "--port", 0, 65535);
+  const dropText = flags.drop ?? "0";
+  const drop = Number(dropText);
+  if (!/^(\d+\.?\d*|\.\d+)$/.test(dropText) || drop > 1) {
+    usageError("--drop must be a number from 0 to 1, like 0.5");
+  }
+  const seed = flags.seed === undefined
+    ? undefined
+    : parseWholeNumber(flags.seed, "--seed", 0, 2 ** 32 - 1);
+  return { host, port, drop, dropText, seed };
+}
+
+function parseWholeNumber(text: string, flag: string, min: number, max: number): number {
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
+    usageError(`${flag} must be a whole number from ${min} to ${max}`);
+  }
+  return Number(text);
+}
+
 function usageError(message: string): never {
   console.error(`udp_server.ts: ${message}\n${USAGE}`);
   Deno.exit(2);
 }
 
-function parseWholeNumber(text: string, flag: string, max: number): number {
-  if (!/^\d+$/.test(text) || Number(text) > max) {
-    usageError(`${flag} must be a whole number from 0 to ${max}`);
-  }
-  return Number(text);
-}
-
-function parseFlags() {
-  try {
-    return parseArgs({
-      options: {
-        host: { type: "string", default: "0.0.0.0" },
-        port: { type: "string", default: "21042" },
-        drop: { type: "string", default: "0" },
-        seed: { type: "string" },
-        quiet: { type: "boolean", default: false },
-        explain: { type: "boolean", default: false },
-        help: { type: "boolean", default: false },
-      },
-    });
-  } catch (error) {
-    usageError((error as Error).message);
-  }
-}
-const options = parseFlags().values;
-if (options.help) {
-  console.log(USAGE);
-  Deno.exit(0);
-}
-// Step 3: the lesson picks a port above 1024, since lower ones need administrator rights.
-const port = parseWholeNumber(options.port, "--port", 65535);
-// The lesson's "" (every interface) is 0.0.0.0 here; an IPv6 address may come as [::1] or ::1.
-const host = options.host === "" ? "0.0.0.0" : options.host.replace(/^\[(.*)\]$/, "$1");
-const drop = Number(options.drop);
-if (!/^(\d+\.?\d*|\.\d+)$/.test(options.drop) || drop > 1) {
-  usageError("--drop must be a number from 0 to 1, like 0.5");
-}
-const seed = options.seed === undefined
-  ? undefined
-  : parseWholeNumber(options.seed, "--seed", 2 ** 32 - 1);
-// When off, `log?.(...)` and `explain?.(...)` skip the call without even building its text.
-const log = options.quiet ? undefined : console.log;
-const explain = options.explain
-  ? (step: string, what: string) => console.log(`[${step}] ${what}`)
-  : undefined;
-
-// --seed: Math.random cannot be seeded, so use the classic "linear congruential" generator instead.
-let state = seed ?? 0;
-const seeded = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-const random = seed === undefined ? Math.random : seeded;
-
-function showAddress(addr: Deno.NetAddr): string {
-  return addr.hostname.includes(":")
-    ? `[${addr.hostname}]:${addr.port}`
-    : `${addr.hostname}:${addr.port}`;
-}
-
-// A short printable view of a datagram: its first 40 bytes as text, where anything but letters,
-// digits, punctuation, symbols and spaces (control characters, bytes that are not UTF-8) shows as ".".
-function preview(data: Uint8Array): string {
-  const text = new TextDecoder().decode(data.subarray(0, 40)).replace(
-    /[^\p{L}\p{N}\p{P}\p{S} ]|\uFFFD/gu,
-    ".",
-  );
-  return `"${text}"${data.length > 40 ? "..." : ""}`;
-}
-
-// Deno 2.9 has Deno.listenDatagram only with --unstable-net (or "unstable": ["net"] in deno.json).
-if (typeof Deno.listenDatagram !== "function") {
-  console.error(
-    "udp_server.ts: UDP needs --unstable-net: run deno run --unstable-net --allow-net udp_server.ts",
-  );
+function fail(message: string): never {
+  console.error(`udp_server.ts: ${message}`);
   Deno.exit(1);
 }
 
-// Steps 4 and 5 in one call: Deno.listenDatagram creates a datagram socket (SOCK_DGRAM) and binds
-// it to host and port. Always give the hostname: its default changed in 2026.
-let socket: Deno.DatagramConn;
-try {
-  socket = Deno.listenDatagram({ transport: "udp", hostname: host, port });
-} catch (error) {
+function showAddress({ hostname, port }: Deno.NetAddr): string {
+  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+}
+
+function cannotListen(error: Error, host: string, port: number): never {
+  // Deno.listenDatagram exists only with --unstable-net (or "unstable": ["net"] in deno.json).
+  if (typeof Deno.listenDatagram !== "function") {
+    fail("UDP needs --unstable-net: run deno run --unstable-net --allow-net udp_server.ts");
+  }
   if (error instanceof Deno.errors.AddrInUse) {
-    console.error(
-      `udp_server.ts: UDP port ${port} is in use on ${host}: stop the other server, or use --port`,
-    );
-  } else if (error instanceof Deno.errors.NotCapable) {
-    console.error(
-      `udp_server.ts: no permission to listen on ${host}:${port}: run with --allow-net (--allow-net=${host}:${port},127.0.0.1 only answers this machine)`,
-    );
-  } else {
-    console.error(`udp_server.ts: cannot listen on ${host}:${port}: ${(error as Error).message}`);
+    fail(`UDP port ${port} is in use on ${host}: stop the other server, or use --port`);
   }
-  Deno.exit(1);
+  if (error instanceof Deno.errors.NotCapable) {
+    fail(
+      `no permission to listen on ${host}:${port}: run with --allow-net ` +
+        `(--allow-net=${host}:${port},127.0.0.1 only answers this machine)`,
+    );
+  }
+  if (error instanceof Deno.errors.PermissionDenied && port < 1024) {
+    fail(
+      `port ${port} needs administrator rights (ports below 1024 do): ` +
+        "pick one above 1024, such as 21042",
+    );
+  }
+  fail(`cannot listen on ${host}:${port}: ${error.message}`);
 }
-// Ctrl-C and SIGTERM are handled before we say we are listening, so that a signal sent as soon
-// as that line appears already stops the server cleanly.
-let stopping = false;
-function stop() {
+
+// On Windows, a reply sent earlier to a client that has gone can come back to receive() as a
+// "connection reset" error: it is about that one client, so say so, wait a little, and go on.
+async function cannotReceive(error: Error): Promise<undefined> {
   if (stopping) return;
-  stopping = true;
-  socket.close(); // step 9, once: a pending receive() ends with an error, and the loop below ends
-  explain?.(
-    "step 9",
-    `python: close()  deno: socket.close() -> closed the one socket that served every client`,
-  );
+  console.error(`udp_server.ts: receive failed (${error.message}); going on`);
+  await new Promise((resolve) => setTimeout(resolve, 100));
 }
-Deno.addSignalListener("SIGINT", stop); // Ctrl-C
-if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop); // Windows has no SIGTERM
 
-const address = showAddress(socket.addr as Deno.NetAddr);
-console.log(`listening on ${address}`);
-const family = host.includes(":") ? "AF_INET6" : "AF_INET";
-explain?.(
-  "steps 4-5",
-  `python: socket(${family}, SOCK_DGRAM) + bind(("${host}", ${port}))  deno: Deno.listenDatagram({ transport: "udp", hostname: "${host}", port: ${port} }) -> bound to ${address}, and no listen() (step 6): UDP has no connections to wait for`,
-);
-
-// Step 7, in place of accept(): recvfrom() gives the bytes and who sent them, all we know of a "client".
-// Nothing one sender does (empty, 65,507 or random bytes, vanishing) stops us serving the others.
-// One buffer for every datagram: receive() without one allocates (and zeroes) a new 65,507-byte
-// buffer per datagram. Reusing it is safe because we send each reply before receiving again.
-const buffer = new Uint8Array(65507);
-while (!stopping) {
-  let data: Uint8Array, from: Deno.NetAddr;
-  try {
-    [data, from] = (await socket.receive(buffer)) as [Uint8Array, Deno.NetAddr]; // at most 65,507 bytes
-  } catch (error) {
-    if (stopping) break;
-    // On Windows, a reply sent earlier to a client that has gone can come back here as a
-    // "connection reset" error: it is about that one client, so say it and go on.
-    console.error(`udp_server.ts: receive failed (${(error as Error).message}); going on`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    continue;
-  }
-  // The sender as text, only when something will print it (it is garbage for every datagram otherwise).
-  const sender = log || explain ? showAddress(from) : "";
-  explain?.(
-    "step 7",
-    `python: data, addr = recvfrom(65507)  deno: socket.receive() -> got ${data.length} bytes from ${sender}`,
-  );
-  if (drop > 0 && random() < drop) {
-    log?.(`dropped ${data.length} bytes from ${sender}: ${preview(data)} (--drop ${options.drop})`);
-    explain?.(
-      "step 8",
-      `python: (no sendto)  deno: (no socket.send) -> dropped on purpose: ${sender} is never told`,
-    );
-    continue;
-  }
-  try {
-    await socket.send(data, from); // step 8, sendto(): the same bytes, back to where they came from
-    log?.(`echoed ${data.length} bytes to ${sender}: ${preview(data)}`);
-    explain?.(
-      "step 8",
-      `python: sendto(data, addr)  deno: socket.send(data, addr) -> sent ${data.length} bytes back`,
-    );
-  } catch (error) {
-    if (stopping) break;
-    // Deno checks permission for each address we send to: --allow-net=0.0.0.0:21042 cannot reply.
-    console.error(
-      `udp_server.ts: cannot reply to ${showAddress(from)}: ${(error as Error).message}`,
-    );
-  }
+// Ctrl-C (SIGINT) and SIGTERM call stop(): it closes the one socket (step 9, once), so that a
+// pending receive() fails and the loop ends; with nothing left open, we exit 0.
+let stopping = false;
+function catchSignals(socket: Deno.DatagramConn) {
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  const stop = () => {
+    if (stopping) return; // a second Ctrl-C: already stopping
+    stopping = true;
+    socket.close();
+    const closed = "closed the one socket that served every client";
+    explain?.("step 9", `python: close()  deno: socket.close() -> ${closed}`);
+  };
+  for (const signal of signals) Deno.addSignalListener(signal, stop);
 }
+
+if (import.meta.main) await main();

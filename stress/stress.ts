@@ -12,7 +12,6 @@ import {
   chatNeverReads,
   ctrlCUnderLoad,
   fuzz,
-  hasChat,
   hasUdpServer,
   killEverything,
   manyClients,
@@ -85,10 +84,6 @@ const scenarios: Scenario[] = [
     name: "chat-never-reads",
     title: "4b. a chat-room member who never reads",
     limitMs: 40_000,
-    skip: async () =>
-      await hasChat()
-        ? undefined
-        : "server.ts has no --chat yet (it is being written): scenario written, not run",
     run: (limitMs) => chatNeverReads({ mebibytes: 64, rssLimitMiB: 32, timeLimitMs: limitMs }),
   },
   {

@@ -1,4 +1,4 @@
-// server.ts --chat and client.ts as the chat client, run as real processes.
+// chat_server.ts and client.ts as the chat client, run as real processes.
 import assert from "node:assert/strict";
 import { encode, LineReader, readLine, run, startServer, writeAll } from "./helpers.ts";
 
@@ -24,7 +24,7 @@ async function readUntil(conn: Deno.Conn, wanted: RegExp, limit = 20): Promise<s
 }
 
 Deno.test("chat: a line reaches the two others, not the sender; joins and leaves are announced", async () => {
-  const server = await startServer(["--chat"]);
+  const server = await startServer([], { script: "chat_server.ts" });
   const ana = await join(server.port, "Ana");
   const bo = await join(server.port, "Bo");
   const cy = await join(server.port, "Cy");
@@ -53,7 +53,7 @@ Deno.test("chat: a line reaches the two others, not the sender; joins and leaves
 });
 
 Deno.test("chat: a client that never reads is dropped, and the room goes on", async () => {
-  const server = await startServer(["--chat", "--quiet"]);
+  const server = await startServer(["--quiet"], { script: "chat_server.ts" });
   const talker = await join(server.port, "Talker");
   const reader = await join(server.port, "Reader");
   const sleeper = await join(server.port, "Sleeper"); // never reads again
@@ -84,7 +84,7 @@ Deno.test("chat: a client that never reads is dropped, and the room goes on", as
 });
 
 Deno.test("chat: client.ts --name is the chat client, and shows what others write", async () => {
-  const server = await startServer(["--chat"]);
+  const server = await startServer([], { script: "chat_server.ts" });
   const ana = await join(server.port, "Ana");
   try {
     const client = run([
@@ -110,7 +110,7 @@ Deno.test("chat: client.ts --name is the chat client, and shows what others writ
 });
 
 Deno.test("chat: /name takes extra spaces, keeps 32 characters; control characters never reach others", async () => {
-  const server = await startServer(["--chat", "--quiet"]);
+  const server = await startServer(["--quiet"], { script: "chat_server.ts" });
   const ana = await join(server.port, "Ana");
   const other = await connect(server.port);
   try {
@@ -127,5 +127,31 @@ Deno.test("chat: /name takes extra spaces, keeps 32 characters; control characte
     ana.close();
     other.close();
     await server.stop();
+  }
+});
+
+Deno.test("chat_server.ts: --help and bad usage like the others; server.ts no longer takes --chat", async () => {
+  const help = await run(["run", "--allow-net", "chat_server.ts", "--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^usage: deno run --allow-net chat_server\.ts /);
+  for (const args of [["--bogus"], ["--port", "70000"], ["--chat"]]) {
+    const bad = await run(["run", "--allow-net", "chat_server.ts", ...args]);
+    assert.equal(bad.code, 2, args.join(" "));
+    assert.match(bad.stderr, /^chat_server\.ts: .*\nusage: deno run --allow-net chat_server\.ts/);
+  }
+  const echo = await run(["run", "--allow-net", "server.ts", "--chat"]);
+  assert.equal(echo.code, 2);
+  assert.match(echo.stderr, /^server\.ts: Unknown option '--chat'/);
+});
+
+Deno.test("chat_server.ts: Ctrl-C with members connected closes them and exits 0", async () => {
+  const server = await startServer(["--quiet"], { script: "chat_server.ts" });
+  const ana = await join(server.port, "Ana");
+  try {
+    const finished = await server.stop("SIGINT");
+    assert.equal(finished.code, 0, finished.stderr);
+    assert.equal(await readLine(ana), ""); // closed by the server, with no "left" notice
+  } finally {
+    ana.close();
   }
 });

@@ -6,7 +6,6 @@ import {
   chatNeverReads,
   ctrlCUnderLoad,
   fuzz,
-  hasChat,
   hasUdpServer,
   manyClients,
   neverReads,
@@ -16,7 +15,6 @@ import {
 } from "../stress/scenarios.ts";
 
 const seed = Number(Deno.env.get("STRESS_SEED") ?? crypto.getRandomValues(new Uint32Array(1))[0]);
-const chat = await hasChat();
 const udp = hasUdpServer();
 
 Deno.test("stress, small: 300 clients at once × 20 lines, every line echoed in order", async () => {
@@ -35,14 +33,8 @@ Deno.test("stress, small: a client that never reads is not buffered without limi
   await neverReads({ stallMs: 1000, maxMiB: 512, rssLimitMiB: 32, timeLimitMs: 30_000 });
 });
 
-Deno.test({
-  name: `stress, small: the chat room drops a member who never reads${
-    chat ? "" : " (skipped: server.ts has no --chat yet)"
-  }`,
-  ignore: !chat,
-  fn: async () => {
-    await chatNeverReads({ mebibytes: 16, rssLimitMiB: 32, timeLimitMs: 30_000 });
-  },
+Deno.test("stress, small: the chat room drops a member who never reads", async () => {
+  await chatNeverReads({ mebibytes: 16, rssLimitMiB: 32, timeLimitMs: 30_000 });
 });
 
 Deno.test({
