@@ -1,14 +1,14 @@
-// udp_client.ts: a UDP client for udp_server.ts, the lesson's "Creando un Client Socket" with datagrams.
+// udp_client.ts: a UDP client for udp_server.ts, the lesson's "Creando un Client Socket" in UDP.
 //
 // Run the two ends in two terminals (in this folder, deno.json already adds --unstable-net):
-//   terminal 1:  deno run --unstable-net --allow-net udp_server.ts   prints "listening on 0.0.0.0:21042"
+//   terminal 1:  deno run --unstable-net --allow-net udp_server.ts
+//                prints "listening on 0.0.0.0:21042"
 //   terminal 2:  deno run --unstable-net --allow-net udp_client.ts hola
 //                prints "hola  (reply in 0.4 ms, 1 try)"
-// With no messages, each line you type is one datagram (end with Ctrl-D, or Ctrl-Z Enter on Windows).
-// UDP may lose a datagram and never say so: we wait up to --timeout ms for a reply and send again, up
-// to --retries times. The reply is the datagram from the server's address and port whose bytes equal
-// the message; one with other bytes (a late reply to an earlier message) is stale, one from anywhere
-// else is a stranger's, and both are reported and ignored. Comments give the lesson's steps (1-6).
+// With no messages, each line you type is one datagram (end with Ctrl-D; Ctrl-Z Enter on Windows).
+// UDP may lose a datagram and never say so: we wait up to --timeout ms and send again, up to
+// --retries times. The reply comes from the server's address and port with the message's bytes;
+// any other datagram (a stranger's, or a stale reply) is reported and ignored. Steps: 1-6.
 
 // Step 1, "import socket": Deno's sockets are built in; we import a flag parser, and the system's
 // name lookup to learn the addresses of a server given by name.
@@ -17,7 +17,7 @@ import { lookup } from "node:dns/promises";
 
 async function main() {
   const { host, port, server, named, messages, ...options } = parseFlags();
-  // Deno 2.9 has Deno.listenDatagram only with --unstable-net (or "unstable": ["net"] in deno.json).
+  // Deno 2.9 has Deno.listenDatagram only with --unstable-net (or "unstable": ["net"], deno.json).
   if (typeof Deno.listenDatagram !== "function") {
     fail("UDP needs --unstable-net: run deno run --unstable-net --allow-net udp_client.ts");
   }
@@ -31,103 +31,92 @@ async function main() {
   try {
     socket = Deno.listenDatagram({ transport: "udp", hostname: local, port: 0 });
   } catch (error) {
-    if (error instanceof Deno.errors.NotCapable) {
-      fail(`no permission to use ${local}:0: run with ${allow}`);
-    }
-    fail(`cannot open a UDP socket on ${local}: ${(error as Error).message}`);
+    const refused = error instanceof Deno.errors.NotCapable;
+    fail(
+      refused
+        ? `no permission to use ${local}:0: run with ${allow}`
+        : `cannot open a UDP socket on ${local}: ${error}`,
+    );
   }
-  const call = `Deno.listenDatagram({ transport: "udp", hostname: "${local}", port: 0 })`;
-  explain?.(
-    "step 3",
-    `python: socket(${ipv6 ? "AF_INET6" : "AF_INET"}, SOCK_DGRAM)  deno: ${call} -> bound`,
-  );
+  const python = `socket(${ipv6 ? "AF_INET6" : "AF_INET"}, SOCK_DGRAM)`;
+  const deno = `Deno.listenDatagram({ transport: "udp", hostname: "${local}", port: 0 }) -> bound`;
+  explain?.("step 3", `python: ${python}  deno: ${deno}`);
   // Step 4: UDP has no connection, and Deno no connected datagram socket: every datagram names the
   // server, and we check the sender of every datagram that arrives (as a DNS resolver does).
-  const addresses = named ? await lookUp(host, server, allow) : [host];
+  const found = named
+    ? await lookup(host, { all: true }).catch((e) => failToSend(e, host, allow))
+    : [];
+  const addresses = named ? found.map((address) => address.address) : [host];
   const fromServer = ({ hostname, port: from }: Deno.NetAddr) =>
     from === port && addresses.includes(hostname);
-  explain?.(
-    "step 4",
-    `python: (no connect)  deno: (no connect) -> UDP has no connection: each sendto() names ${server}`,
-  );
+  const names = `UDP has no connection: each sendto() names ${server}`;
+  explain?.("step 4", `python: (no connect)  deno: (no connect) -> ${names}`);
   // Step 5: the messages given, or else standard input line by line as it comes.
-  const talk = { socket, host, port, server, fromServer, ...options, stale: 0 };
+  const talk = { socket, host, port, server, fromServer, ...options };
   try {
     for (const message of messages) await exchange(talk, message);
     if (messages.length === 0) { for await (const line of readLines()) await exchange(talk, line); }
   } catch (error) {
-    failToSend(error, host, server, allow);
+    failToSend(error, host, allow);
   }
   socket.close(); // step 6
   explain?.("step 6", `python: close()  deno: socket.close() -> done`);
   Deno.exit(0); // also ends a receive() still pending for a reply that never came
 }
 
-// Step 5, send and receive: sendto() the message, wait for the server's datagram with the same bytes,
-// and on silence send it again. After the last try, give up: exit 1, about timeout × tries later.
+// Step 5, send and receive: sendto() the message, wait for the server's datagram with the same
+// bytes, and on silence send it again. After the last try, give up: exit 1, timeout × tries later.
 async function exchange(talk: Talk, message: Uint8Array) {
   const { socket, host, port, server, timeout, tries } = talk, started = performance.now();
   for (let tried = 1; tried <= tries; tried++) {
     await socket.send(message, { transport: "udp", hostname: host, port }); // sendto()
-    explain?.(
-      "step 5",
-      `python: sendto(data, addr)  deno: socket.send(data, addr) -> try ${tried} of ${tries}`,
-    );
+    const sent = `socket.send(data, addr) -> try ${tried} of ${tries}`;
+    explain?.("step 5", `python: sendto(data, addr)  deno: ${sent}`);
     const deadline = performance.now() + timeout;
     while (true) {
-      const received = await receiveBefore(talk, deadline); // recvfrom(), until the deadline
+      const received = await receiveBefore(socket, deadline); // recvfrom(), until the deadline
       if (received === undefined) break; // time is up: send again
       const [reply, from] = received, quote = JSON.stringify(decoder.decode(reply).slice(0, 40));
       const got = `python: recvfrom(65507)  deno: socket.receive() -> got ${reply.length} bytes`;
+      const other = reply.length !== message.length || reply.some((b, at) => b !== message[at]);
       if (!talk.fromServer(from)) {
         explain?.(
           "step 5",
           `${got} from ${showAddress(from)}, not ${server}: a stranger's, ignored`,
         );
         console.log(`stranger's datagram from ${showAddress(from)} ignored: ${quote}`);
-      } else if (
-        reply.length !== message.length || reply.some((byte, at) => byte !== message[at])
-      ) {
+      } else if (other) {
         explain?.("step 5", `${got}, other bytes than this message: a stale reply, ignored`);
-        console.log(`stale reply ${++talk.stale} ignored: ${quote}`);
+        console.log(`stale reply ${++stale} ignored: ${quote}`);
       } else {
         explain?.("step 5", got);
         const time = (performance.now() - started).toFixed(1);
         return await show(reply, `  (reply in ${time} ms, ${showTries(tried)})\n`);
       }
     }
-    explain?.(
-      "step 5",
-      `python: recvfrom() timed out  deno: Promise.race() with a timer -> no reply in ${timeout} ms`,
-    );
+    const race = `Promise.race() with a timer -> no reply in ${timeout} ms`;
+    explain?.("step 5", `python: recvfrom() timed out  deno: ${race}`);
   }
-  fail(
-    `no reply from ${server} after ${
-      showTries(tries)
-    }: is udp_server.ts running? UDP itself never tells you`,
-  );
+  const tell = "is udp_server.ts running? UDP itself never tells you";
+  fail(`no reply from ${server} after ${showTries(tries)}: ${tell}`);
 }
 
-// receive() cannot be cancelled, so at most one is pending, kept from one wait to the next: a reply
-// that arrives after a timeout is not lost, the next wait reads it. Gives undefined when time is up.
-async function receiveBefore(talk: Talk, deadline: number) {
-  talk.pending ??= talk.socket.receive() as Promise<[Uint8Array, Deno.NetAddr]>; // recvfrom()
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeUp = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), deadline - performance.now());
-  });
-  try {
-    const received = await Promise.race([talk.pending, timeUp]);
-    if (received) talk.pending = undefined;
-    return received;
-  } catch (error) {
-    talk.pending = undefined;
+// receive() cannot be cancelled, so at most one is pending, kept from one wait to the next: a
+// reply that arrives after a timeout is not lost, the next wait reads it. undefined: time is up.
+let pending: Promise<[Uint8Array, Deno.NetAddr] | null> | undefined, stale = 0;
+async function receiveBefore(socket: Deno.DatagramConn, deadline: number) {
+  pending ??= (socket.receive() as Promise<[Uint8Array, Deno.NetAddr]>).catch((error) => {
     // Windows may report an earlier datagram to a port with no server here, as "connection reset".
-    if (error instanceof Deno.errors.ConnectionReset) return undefined;
+    if (error instanceof Deno.errors.ConnectionReset) return null;
     throw error;
-  } finally {
-    clearTimeout(timer);
-  }
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeUp = new Promise<undefined>((resolve) =>
+    timer = setTimeout(() => resolve(undefined), deadline - performance.now())
+  );
+  const received = await Promise.race([pending, timeUp]).finally(() => clearTimeout(timer));
+  if (received !== undefined) pending = undefined;
+  return received ?? undefined;
 }
 
 // Standard input, line by line, as raw bytes without the "\n" (or "\r\n"). A line is refused as
@@ -154,10 +143,9 @@ async function* readLines() {
 // "\t" are made visible (ESC as ^[), so that no server can drive the terminal.
 async function show(bytes: Uint8Array, after: string) {
   const out = Deno.stdout.isTerminal() ? encoder.encode(visible(decoder.decode(bytes))) : bytes;
-  for (const part of [out, encoder.encode(after)]) {
-    for (let written = 0; written < part.length;) {
-      written += await Deno.stdout.write(part.subarray(written));
-    }
+  const all = new Uint8Array([...out, ...encoder.encode(after)]);
+  for (let written = 0; written < all.length;) {
+    written += await Deno.stdout.write(all.subarray(written));
   }
 }
 // deno-lint-ignore no-control-regex
@@ -170,7 +158,7 @@ const caret = (code: number): string =>
 // Plumbing: flags, messages and the --explain trace. None of it is part of the lesson.
 const USAGE =
   `usage: deno run --unstable-net --allow-net udp_client.ts [--host H] [--port P] [--timeout MS]
-                                                           [--retries N] [--explain] [--help] [message ...]
+         [--retries N] [--explain] [--help] [message ...]
   --host H       server to send to (default 127.0.0.1; for IPv6, an address such as ::1); a host
                  name needs --allow-net for that name, to learn its addresses
   --port P       server's port (default 21042)
@@ -181,12 +169,9 @@ const USAGE =
 const MAX_DATAGRAM = 65507; // 65,535, less 8 for the UDP header and 20 for the IPv4 header
 const encoder = new TextEncoder(), decoder = new TextDecoder();
 let explain: ((step: string, what: string) => void) | undefined; // set by --explain
-type Talk = { socket: Deno.DatagramConn; host: string; port: number; server: string } & {
-  timeout: number;
-  tries: number;
+type Talk = Omit<ReturnType<typeof parseFlags>, "messages" | "named"> & {
+  socket: Deno.DatagramConn;
   fromServer: (from: Deno.NetAddr) => boolean;
-  stale: number;
-  pending?: Promise<[Uint8Array, Deno.NetAddr]>;
 };
 
 function parseFlags() {
@@ -215,9 +200,8 @@ function parseFlags() {
   const server = showAddress({ transport: "udp", hostname: host, port });
   const named = !/^[\d.]+$|:/.test(host); // a host name, not an IPv4 or IPv6 address
   // All the messages are checked before any is sent.
-  const messages = parsed.positionals.map((text, n) =>
-    datagramOrExit(encoder.encode(text), `message ${n + 1}`)
-  );
+  const messages = parsed.positionals.map((text) => encoder.encode(text));
+  messages.forEach((message, n) => datagramOrExit(message, `message ${n + 1}`));
   return { host, port, server, named, timeout, tries, messages };
 }
 
@@ -241,22 +225,12 @@ const showAddress = ({ hostname, port }: Deno.NetAddr) =>
   hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
 const showTries = (count: number) => `${count} ${count === 1 ? "try" : "tries"}`;
 
-// The addresses a host name stands for: a reply may come from any of them.
-async function lookUp(host: string, server: string, allow: string): Promise<string[]> {
-  try {
-    return (await lookup(host, { all: true })).map((found) => found.address);
-  } catch (error) {
-    if (`${error}`.includes("EPERM")) fail(`no permission to look up ${host}: run with ${allow}`);
-    failToSend(error, host, server, allow);
-  }
-}
-
 // One line for each failure a class meets, naming what was typed: an address, or a host name.
-function failToSend(error: unknown, host: string, server: string, allow: string): never {
-  const is = (text: string) => `${error}`.includes(text);
+function failToSend(error: unknown, host: string, allow: string): never {
+  const is = (text: string) => `${error}`.includes(text), server = allow.split(",")[1];
   const where = "is the address right, and is that computer on the same network and switched on?";
   fail(
-    error instanceof Deno.errors.NotCapable
+    error instanceof Deno.errors.NotCapable || is("EPERM")
       ? `no permission to send to ${server}: run with ${allow}`
       : is("os error 113")
       ? `no route to ${server}: ${where}`
