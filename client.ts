@@ -3,99 +3,104 @@
 // Run the two ends in two terminals:
 //   terminal 1:  deno run --allow-net server.ts               prints "listening on 0.0.0.0:21042"
 //   terminal 2:  deno run --allow-net client.ts hola "que tal"
-//                prints the server's greeting, then "hola" and "que tal" as the server sends them back
-//
-// With no messages, it sends what you type, line by line, and prints what comes back; end your
-// input with Ctrl-D (Ctrl-Z then Enter on Windows). Against "server.ts --chat" this is the chat
-// client: what others write appears while you type; --name Ana first sends the line "/name Ana".
-// Comments give the lesson's step numbers (1-6); --explain prints each step on stderr as it happens.
+//                prints the server's greeting, then "hola" and "que tal" as the server sends them
+// With no messages it sends what you type (end with Ctrl-D, or Ctrl-Z Enter on Windows); for
+// chat_server.ts it is the chat client (--name Ana first sends the line "/name Ana").
+// It prints the server's bytes exactly; on a terminal, control characters show as ^[ and the like.
+// Comments give the lesson's step numbers (1-6); --explain prints each step on stderr.
 
 // Step 1, "import socket": Deno's sockets are built in; we import only a flag parser.
 import { parseArgs } from "node:util";
 
-const USAGE =
-  `usage: deno run --allow-net client.ts [--host H] [--port P] [--name N] [--explain] [--help] [message ...]
-  --host H   server to connect to (default 127.0.0.1)
-  --port P   server's port (default 21042)
-  --name N   in a chat room (server.ts --chat), the name the others see
-  --explain  print each of the lesson's steps on stderr as it happens
-  message    lines to send; with none, send standard input line by line`;
-const CONNECT_TIMEOUT_MS = 5000;
-
-function usageError(message: string): never {
-  console.error(`client.ts: ${message}\n${USAGE}`);
-  Deno.exit(2);
-}
-
-function parseFlags() {
+async function main() {
+  const options = parseFlags(), { host, port, server } = options;
+  // Steps 3 and 4 in one call: Deno.connect creates the socket and connects it to the server. The
+  // signal gives up on a server that never answers, instead of waiting for the system's timeout.
+  let conn: Deno.Conn;
   try {
-    return parseArgs({
-      allowPositionals: true,
-      options: {
-        host: { type: "string", default: "127.0.0.1" },
-        port: { type: "string", default: "21042" },
-        name: { type: "string" },
-        explain: { type: "boolean", default: false },
-        help: { type: "boolean", default: false },
-      },
-    });
+    conn = await Deno.connect({ hostname: host, port, signal: AbortSignal.timeout(CONNECT_MS) });
   } catch (error) {
-    usageError((error as Error).message);
+    failToConnect(error, host, server);
   }
-}
-const parsed = parseFlags();
-const options = parsed.values;
-if (options.help) {
-  console.log(USAGE);
-  Deno.exit(0);
-}
-if (!/^\d+$/.test(options.port) || Number(options.port) < 1 || Number(options.port) > 65535) {
-  usageError("--port must be a whole number from 1 to 65535");
-}
-const port = Number(options.port);
-// "localhost" may mean ::1 first (macOS, some Linux), where a server on 0.0.0.0 does not listen:
-// take it as 127.0.0.1. An IPv6 address may come as [::1] or ::1.
-const host = options.host === "localhost" ? "127.0.0.1" : options.host.replace(/^\[(.*)\]$/, "$1");
-const server = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-// explain?.(...) prints a step when --explain is on; when it is off, explain is undefined and the
-// ?. skips the call without even building its text. On stderr, so stdout is only what the server sent.
-const explain = options.explain
-  ? (step: string, what: string) => console.error(`[${step}] ${what}`)
-  : undefined;
-const encoder = new TextEncoder();
-
-function fail(message: string): never {
-  console.error(`client.ts: ${message}`);
-  Deno.exit(1);
-}
-
-// Steps 3 and 4 in one call: Deno.connect creates the socket and connects it to the server. The
-// signal gives up on a server that never answers, instead of waiting for the system's timeout.
-let conn: Deno.Conn;
-try {
-  conn = await Deno.connect({
-    hostname: host,
-    port,
-    signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS),
-  });
-  explain?.(
-    "steps 3-4",
-    `python: s = socket.socket(); s.connect(("${host}", ${port}))  ` +
-      `deno: Deno.connect({ hostname: "${host}", port: ${port} }) fuses both -> connected`,
-  );
-} catch (error) {
-  if (error instanceof Deno.errors.ConnectionRefused) {
-    fail(`connection refused by ${server}: is server.ts running, and on that port?`);
-  } else if (error instanceof Deno.errors.NotCapable) {
-    fail(`no permission to connect to ${server}: run with --allow-net=${server}`);
-  } else if (error instanceof DOMException && error.name === "TimeoutError") {
-    fail(
-      `no answer from ${server} within ${
-        CONNECT_TIMEOUT_MS / 1000
-      } s: is the host right, and reachable?`,
+  const python = `s = socket.socket(); s.connect(("${host}", ${port}))`;
+  const deno = `Deno.connect({ hostname: "${host}", port: ${port} }) fuses both -> connected`;
+  explain?.("steps 3-4", `python: ${python}  deno: ${deno}`);
+  // Step 5: sending and receiving run side by side, so replies appear while we still send or type.
+  // Messages given must come back (not in a chat, which does not echo: --name turns this off).
+  const seen = new Seen(options.name === undefined ? options.messages : []);
+  let silence: ReturnType<typeof setTimeout> | undefined; // --timeout, once nothing is left to type
+  const rearm = () => {
+    clearTimeout(silence);
+    silence = setTimeout(
+      () => fail(`${server} sent nothing for ${options.timeout} ms${seen.left()}`),
+      options.timeout,
     );
-  } else {
-    fail(`cannot connect to ${server} (${(error as Error).message}): is the host name right?`);
+  };
+  const sending = { done: false, typing: false };
+  sendAll(conn, options, sending, rearm).catch(() => {}); // a write failed: sending is never done
+  await receiveAll(conn, seen, () => silence !== undefined && rearm(), server);
+  conn.close(); // step 6
+  explain?.("step 6", "python: s.close()  deno: conn.close()");
+  // Exit 0 only if all that was given went out (and came back), and the server sent no "error:".
+  // Input already on its way when the server closed counts as given: a moment lets it arrive.
+  if (sending.typing) await new Promise((resolve) => setTimeout(resolve, 100));
+  const said = seen.refusal() && ` after ${JSON.stringify(seen.refusal())}`;
+  if (!sending.done && !sending.typing) {
+    fail(`${server} closed the connection before all was sent${said}`);
+  }
+  if (seen.reset) fail(`connection reset by ${server}${said}${seen.left()}`);
+  if (said || seen.left()) fail(`${server} closed the connection${said}${seen.left()}`);
+  if (!sending.done) console.error(`client.ts: ${server} closed the connection`);
+  Deno.exit(0); // also stops reading standard input if the server closed first
+}
+
+// Step 5, send(): each message as one line, or standard input as it comes, as bytes. Then
+// closeWrite(), the lesson's shutdown(SHUT_WR): the server reads "end of stream" and knows we are
+// done, while we can still receive what it has left to send.
+async function sendAll(conn: Deno.Conn, options: Options, sending: Sending, ended: () => void) {
+  const send = async (bytes: Uint8Array) => {
+    await writeAll(conn, bytes);
+    explain?.(
+      "step 5",
+      `python: s.sendall(data)  deno: conn.write() until all is sent -> ${bytes.length} bytes`,
+    );
+  };
+  if (options.messages.length > 0) ended();
+  if (options.name !== undefined) await send(encoder.encode(`/name ${options.name}\n`));
+  for (const message of options.messages) await send(encoder.encode(message + "\n"));
+  const buffer = new Uint8Array(options.messages.length > 0 ? 0 : 16 * 1024);
+  while (buffer.length > 0) {
+    sending.typing = true; // waiting for input: all that was given is sent
+    const count = await Deno.stdin.read(buffer); // a line when typed, a chunk when piped
+    sending.typing = false;
+    if (count === null) break;
+    await send(buffer.subarray(0, count));
+  }
+  ended();
+  try {
+    conn.closeWrite();
+  } catch { /* the server has closed already: nothing was left to send */ }
+  sending.done = true;
+  explain?.(
+    "step 5",
+    "python: s.shutdown(socket.SHUT_WR)  deno: conn.closeWrite() -> the server reads end of stream",
+  );
+}
+
+// Step 5, recv(): print what arrives, as it arrives, until the server closes (read() gives null).
+async function receiveAll(conn: Deno.Conn, seen: Seen, heard: () => void, server: string) {
+  const buffer = new Uint8Array(64 * 1024);
+  while (true) {
+    const count = await conn.read(buffer).catch((error) => {
+        if (error instanceof Deno.errors.ConnectionReset) return (seen.reset = true) && null;
+        fail(`connection to ${server} failed: ${error.message}`);
+      }),
+      got = count ?? "null: end of stream";
+    explain?.("step 5", `python: s.recv(${buffer.length})  deno: conn.read(buffer) -> ${got}`);
+    if (count === null) return seen.finish();
+    heard();
+    seen.take(buffer.subarray(0, count));
+    await show(buffer.subarray(0, count));
   }
 }
 
@@ -106,78 +111,134 @@ async function writeAll(writer: Deno.Conn | typeof Deno.stdout, bytes: Uint8Arra
   while (written < bytes.length) written += await writer.write(bytes.subarray(written));
 }
 
-async function send(bytes: Uint8Array) {
-  await writeAll(conn, bytes);
-  explain?.(
-    "step 5",
-    `python: s.sendall(data)  deno: conn.write() until all is sent -> ${bytes.length} bytes`,
-  );
-}
-
-// Step 5, send(): each message as one line, or standard input as it comes. Then closeWrite(), the
-// lesson's shutdown(SHUT_WR): the server reads "end of stream" and knows we are done, while we can
-// still receive what it has left to send.
-async function sendMessages() {
-  if (options.name !== undefined) await send(encoder.encode(`/name ${options.name}\n`));
-  if (parsed.positionals.length > 0) {
-    for (const message of parsed.positionals) await send(encoder.encode(message + "\n"));
-  } else {
-    const buffer = new Uint8Array(16 * 1024);
-    while (true) {
-      const count = await Deno.stdin.read(buffer); // a line when typed, a chunk when piped
-      if (count === null) break;
-      await send(buffer.subarray(0, count));
-    }
+// What the server's lines said: how many of ours came back (a line that ends with ours counts, as
+// the lesson's Python server's "eco: hola"), its last other line (an "error:"?), and a reset.
+class Seen {
+  line = ""; // the line arriving now: only its end, as much as a comparison needs
+  last = "";
+  echoed = 0;
+  reset = false;
+  decoder = new TextDecoder();
+  expected: string[];
+  constructor(messages: string[]) {
+    this.expected = messages.flatMap((message) => message.split("\n")); // a line per "\n" sent
   }
-  conn.closeWrite();
-  explain?.(
-    "step 5",
-    "python: s.shutdown(socket.SHUT_WR)  deno: conn.closeWrite() -> the server reads end of stream",
-  );
-}
-
-// Step 5, recv(): print what arrives until the server closes (read() gives null). A read holds
-// whatever bytes have arrived, which may end in the middle of a character: the decoder's stream
-// mode keeps that partial character until the rest of it arrives.
-async function printReplies() {
-  const buffer = new Uint8Array(64 * 1024);
-  const decoder = new TextDecoder();
-  while (true) {
-    const count = await conn.read(buffer);
-    explain?.(
-      "step 5",
-      `python: s.recv(${buffer.length})  deno: conn.read(buffer) -> ${
-        count ?? "null: end of stream"
-      }`,
-    );
-    if (count === null) break;
-    await show(decoder.decode(buffer.subarray(0, count), { stream: true }));
+  take(bytes: Uint8Array) {
+    const lines = (this.line + this.decoder.decode(bytes, { stream: true })).split("\n");
+    this.line = lines.pop()!.slice(-256 - Math.max(0, ...this.expected.map((e) => e.length)));
+    lines.forEach(this.end);
   }
-  await show(decoder.decode());
+  finish = () => (this.line += this.decoder.decode()) && this.end(this.line); // a last piece
+  end = (line: string) => {
+    const echo = this.echoed < this.expected.length && line.endsWith(this.expected[this.echoed]);
+    [this.echoed, this.last] = echo ? [this.echoed + 1, ""] : [this.echoed, line.slice(0, 200)];
+  };
+  refusal = () => this.last.startsWith("error:") ? this.last : "";
+  left = (all = this.expected.length, missing = all - this.echoed) =>
+    missing ? `: ${missing} of ${all} line${all === 1 ? "" : "s"} not echoed` : "";
 }
 
-// Printing fails if our output was closed (for example by "client.ts hola | head -1"): then
-// nobody reads what we print, so we stop quietly.
-async function show(text: string) {
+// On a terminal, control characters other than "\n" and "\t" are made visible (ESC as ^[), so that
+// no server can drive it; anywhere else the bytes go out exactly as the server sent them.
+const terminal = Deno.stdout.isTerminal(), screen = new TextDecoder();
+async function show(bytes: Uint8Array) {
+  const out = terminal ? encoder.encode(visible(screen.decode(bytes, { stream: true }))) : bytes;
+  await writeAll(Deno.stdout, out).catch(() => Deno.exit(0)); // as after "| head -1": nobody reads
+}
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g; // DEL shows as ^?, a C1 code as M-^[ as "cat -v"
+const visible = (text: string) => text.replace(CONTROL, (c) => caret(c.charCodeAt(0)));
+const caret = (code: number): string =>
+  code < 128 ? "^" + String.fromCharCode(code ^ 64) : "M-" + caret(code - 128);
+
+// ---------------------------------------------------------------------------------------------
+// Plumbing: flags, messages and the --explain trace. None of it is part of the lesson.
+const USAGE = `usage: deno run --allow-net client.ts [--host H] [--port P] [--name N] [--timeout MS]
+                                      [--explain] [--help] [message ...]
+  --host H       server to connect to (default 127.0.0.1)
+  --port P       server's port (default 21042)
+  --name N       in a chat room (chat_server.ts), the name the others see
+  --timeout MS   once all is sent (messages given, or input ended): exit 1 if the server sends
+                 nothing for MS milliseconds (default 5000); never while you may still type
+  --explain      print each of the lesson's steps on stderr as it happens
+  message        lines to send, each to come back; with none, send standard input as it comes`;
+const CONNECT_MS = 5000, encoder = new TextEncoder();
+let explain: ((step: string, what: string) => void) | undefined; // set by --explain
+
+type Options = ReturnType<typeof parseFlags>;
+type Sending = { done: boolean; typing: boolean };
+function parseFlags() {
+  const text = (value?: string) => ({ type: "string", default: value } as const);
+  const flags = {
+    host: text("127.0.0.1"),
+    port: text("21042"),
+    name: text(),
+    timeout: text("5000"),
+  };
+  let parsed;
   try {
-    await writeAll(Deno.stdout, encoder.encode(text));
-  } catch {
+    const help = { type: "boolean", default: false } as const;
+    parsed = parseArgs({ allowPositionals: true, options: { ...flags, explain: help, help } });
+  } catch (error) {
+    usageError((error as Error).message);
+  }
+  const options = parsed.values;
+  if (options.help) {
+    console.log(USAGE);
     Deno.exit(0);
   }
+  const port = parseWholeNumber(options.port!, "--port", 1, 65535);
+  const timeout = parseWholeNumber(options.timeout!, "--timeout", 1, 3_600_000);
+  // "localhost" may mean ::1 first (macOS, some Linux), where a server on 0.0.0.0 does not listen:
+  // take it as 127.0.0.1. An IPv6 address may come as [::1] or ::1.
+  const host = options.host === "localhost"
+    ? "127.0.0.1"
+    : options.host!.replace(/^\[(.*)\]$/, "$1");
+  // The trace goes to stderr, so that stdout holds only what the server sent.
+  if (options.explain) explain = (step, what) => console.error(`[${step}] ${what}`);
+  const server = showAddress({ transport: "tcp", hostname: host, port });
+  return { host, port, server, name: options.name, messages: parsed.positionals, timeout };
 }
 
-// Sending and receiving run side by side, so replies appear while we are still sending or typing.
-let sendingDone = false, sendFailed = false;
-sendMessages().then(() => sendingDone = true, () => sendFailed = true);
-try {
-  await printReplies();
-} catch (error) {
-  if (error instanceof Deno.errors.ConnectionReset) fail(`connection reset by ${server}`);
-  fail(`connection to ${server} failed: ${(error as Error).message}`);
+function parseWholeNumber(text: string, flag: string, min: number, max: number): number {
+  if (!/^\d+$/.test(text) || +text < min || +text > max) {
+    usageError(`${flag} must be a whole number from ${min} to ${max}`);
+  }
+  return Number(text);
 }
-conn.close(); // step 6
-explain?.("step 6", "python: s.close()  deno: conn.close()");
-// If the server closed first, say so: it is a failure if some of our messages could not be sent.
-if (sendFailed) fail(`${server} closed the connection before all was sent`);
-if (!sendingDone) console.error(`client.ts: ${server} closed the connection`);
-Deno.exit(0); // also stops reading standard input if the server closed first
+
+const showAddress = ({ hostname, port }: Deno.NetAddr) =>
+  hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+
+// One line for each failure a class meets, naming what was typed: an address, or a host name.
+function failToConnect(error: unknown, host: string, server: string): never {
+  const is = (text: string) => `${error}`.includes(text);
+  const where = "is the address right, and is that computer on the same network and switched on?";
+  fail(
+    error instanceof Deno.errors.ConnectionRefused
+      ? `connection refused by ${server}: is server.ts running, and on that port?`
+      : error instanceof Deno.errors.NotCapable
+      ? `no permission to connect to ${server}: run with --allow-net=${server}`
+      : is("os error 113")
+      ? `no route to ${server}: ${where}`
+      : is("os error 101")
+      ? `network unreachable for ${server}: is this computer connected to a network?`
+      : is("TimeoutError") || is("os error 110")
+      ? `no answer from ${server} within ${CONNECT_MS / 1000} s: ${where}`
+      : is("lookup") && !/^[\d.]+$|:/.test(host)
+      ? `unknown host name "${host}" (for ${server}): is it spelled right?`
+      : `cannot connect to ${server}: ${(error as Error).message}`,
+  );
+}
+
+function usageError(message: string): never {
+  console.error(`client.ts: ${message}\n${USAGE}`);
+  Deno.exit(2);
+}
+
+function fail(message: string): never {
+  console.error(`client.ts: ${message}`);
+  Deno.exit(1);
+}
+
+if (import.meta.main) await main();
