@@ -103,7 +103,8 @@ async function pair(title: string, serverArgs: string[], clientArgs: (port: stri
   return { ok: clientStatus.code === 0 && serverStatus.code === 0, lines };
 }
 
-const quoted = (args: string[]) => args.map((arg) => arg.includes(" ") ? `"${arg}"` : arg).join(" ");
+const quoted = (args: string[]) =>
+  args.map((arg) => arg.includes(" ") ? `"${arg}"` : arg).join(" ");
 
 /** "who | text", cut before "  deno:" and then at spaces so that no line passes WIDTH columns. */
 function wrap(who: string, text: string): string {
@@ -160,7 +161,9 @@ function diagram(tcp: Line[], udp: Line[]): string {
     if (line.who === "client" && /sendto\(data, addr\).*try (\d+) of/.test(text)) {
       const tried = text.match(/try (\d+) of/)![1];
       // Lost if the server's next line about a datagram says it dropped it.
-      const next = udp.slice(at + 1).find((l) => l.who === "server" && /^dropped |^echoed /.test(l.text));
+      const next = udp.slice(at + 1).find((l) =>
+        l.who === "server" && /^dropped |^echoed /.test(l.text)
+      );
       const lost = next?.text.startsWith("dropped");
       out.push(`  U-${lost ? "x" : ">>"}V: sendto(), try ${tried}${lost ? ": lost" : ""} [step 5]`);
     } else if (line.who === "client" && /timed out/.test(text)) {
