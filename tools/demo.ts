@@ -133,10 +133,11 @@ function wrap(who: string, text: string): string {
 function diagram(tcp: Line[], udp: Line[]): string {
   const out = ["sequenceDiagram"];
   out.push("  participant C as client.ts", "  participant S as server.ts");
+  out.push("  Note over C,S: TCP: a connection, then a flow of bytes");
   for (const line of tcp) {
-    const step = line.text.match(/^\[(steps? [\d-]+|recv)(?: #\d+)?\] .*-> (.*)$/);
+    const step = line.text.match(/^\[(steps? [\d-]+|recv)(?: #\d+)?\] .*?(?:-> (.*))?$/);
     if (!step) continue;
-    const [, name, result] = step;
+    const [, name, result = ""] = step;
     const bytes = result.match(/^(\d+)( bytes)?$/)?.[1];
     if (line.who === "server") {
       if (name === "steps 4-6") out.push(`  Note over S: socket(), bind(), listen() [${name}]`);
@@ -156,6 +157,7 @@ function diagram(tcp: Line[], udp: Line[]): string {
     }
   }
   out.push("  participant U as udp_client.ts", "  participant V as udp_server.ts");
+  out.push("  Note over U,V: UDP: no connection, each datagram on its own");
   for (const [at, line] of udp.entries()) {
     const text = line.text;
     if (line.who === "client" && /sendto\(data, addr\).*try (\d+) of/.test(text)) {
