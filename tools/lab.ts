@@ -934,6 +934,7 @@ below runs inside one of them as: ip netns exec NAMESPACE deno run ...`,
       await removeAll(); // the next scenario starts from two fresh computers
     }
   } catch (error) {
+    if (stopping) await new Promise(() => {}); // the signal handler removes everything and exits
     checks++;
     failures++;
     console.error(`lab.ts: ${(error as Error).message}`);
