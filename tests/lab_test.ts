@@ -204,7 +204,7 @@ labTest("lab lossy-link: every TCP byte back in order, UDP retries counted", asy
   );
   assert(table, run.stdout);
   assert.deepStrictEqual(Number(table[2]), retries);
-  const dropped = run.stdout.match(/^ {2}packets dropped +(\d+) +(\d+)$/m);
+  const dropped = run.stdout.match(/^ {2}packets dropped +(\d+) of \d+ +(\d+) of \d+$/m);
   assert(dropped && Number(dropped[1]) > 0 && Number(dropped[2]) > 0, "the link dropped nothing");
 });
 

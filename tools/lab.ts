@@ -569,9 +569,9 @@ async function tcpResent(who: Computer): Promise<number> {
   return Number(values.split(" ")[names.split(" ").indexOf("RetransSegs")]);
 }
 
-/** Packets the lossy link has dropped so far, both ways. */
-async function dropped(): Promise<number> {
-  let total = 0;
+/** Packets that reached the two computers from the cable so far, and how many were dropped. */
+async function counted(): Promise<{ arrived: number; dropped: number }> {
+  const total = { arrived: 0, dropped: 0 };
   for (const who of [ALUMNO, SERVIDOR]) {
     const table = await must("ip", [
       "netns",
@@ -583,15 +583,25 @@ async function dropped(): Promise<number> {
       "inet",
       NFT_TABLE,
     ]);
-    total += Number(table.match(/counter packets (\d+)/)?.[1] ?? 0);
+    const [arrived, dropped] = [...table.matchAll(/counter packets (\d+)/g)].map((m) => +m[1]);
+    total.arrived += arrived;
+    total.dropped += dropped;
   }
   return total;
+}
+
+/** What the link counted since `before`. */
+async function linkCount(withLoss: boolean, before: { arrived: number; dropped: number }) {
+  if (!withLoss) return { arrived: 0, dropped: 0 };
+  const now = await counted();
+  return { arrived: now.arrived - before.arrived, dropped: now.dropped - before.dropped };
 }
 
 function lossRules(who: Computer, loss: number): string {
   return `table inet ${NFT_TABLE} {
   chain input {
     type filter hook input priority filter; policy accept;
+    iifname "${who.dev}" counter
     iifname "${who.dev}" tcp flags & syn == syn accept
     iifname "${who.dev}" numgen random mod 100 < ${loss} counter drop
   }
@@ -609,6 +619,7 @@ interface TcpResult {
   seconds: number;
   finished: boolean;
   resent: number;
+  arrived: number;
   dropped: number;
 }
 
@@ -618,7 +629,7 @@ async function tcpOverLink(lines: number, withLoss: boolean): Promise<TcpResult>
     (_, n) => `line ${n + 1} of ${lines}: every byte of it must come back, in order\n`,
   ).join("");
   const resentBefore = await tcpResent(ALUMNO) + await tcpResent(SERVIDOR);
-  const droppedBefore = withLoss ? await dropped() : 0;
+  const before = withLoss ? await counted() : { arrived: 0, dropped: 0 };
   const server = await startServer(SERVIDOR, ["run", netFlag(`0.0.0.0:${PORT}`), "server.ts"]);
   const client = await runClient(
     ALUMNO,
@@ -649,7 +660,7 @@ async function tcpOverLink(lines: number, withLoss: boolean): Promise<TcpResult>
     seconds: client.seconds,
     finished: client.code === 0,
     resent: await tcpResent(ALUMNO) + await tcpResent(SERVIDOR) - resentBefore,
-    dropped: withLoss ? await dropped() - droppedBefore : 0,
+    ...await linkCount(withLoss, before),
   };
 }
 
@@ -659,6 +670,7 @@ interface UdpResult {
   givenUp: number;
   tries: number;
   seconds: number;
+  arrived: number;
   dropped: number;
 }
 
@@ -674,7 +686,7 @@ async function udpOverLink(
     { length: datagrams },
     (_, n) => `datagram ${String(n + 1).padStart(3, "0")}`,
   );
-  const droppedBefore = withLoss ? await dropped() : 0;
+  const before = withLoss ? await counted() : { arrived: 0, dropped: 0 };
   const server = await startServer(SERVIDOR, [
     "run",
     netFlag(`0.0.0.0:${PORT}`, ALUMNO.ip),
@@ -687,6 +699,7 @@ async function udpOverLink(
     givenUp: 0,
     tries: 0,
     seconds: 0,
+    arrived: 0,
     dropped: 0,
   };
   // udp_client.ts stops at the first message it gives up on: start it again with the rest.
@@ -729,7 +742,7 @@ async function udpOverLink(
     }
   }
   await server.stop();
-  result.dropped = withLoss ? await dropped() - droppedBefore : 0;
+  Object.assign(result, await linkCount(withLoss, before));
   return result;
 }
 
@@ -750,7 +763,7 @@ cable, at random (an nftables rule inside each namespace; connection requests, T
 spared so that client.ts's 5 s limit to connect is not what we measure):`);
   for (const who of [ALUMNO, SERVIDOR]) {
     const rules = lossRules(who, options.loss);
-    console.log(`${label(who)} # nft -f -   ${rules.split("\n")[4].trim()}`);
+    console.log(`${label(who)} # nft -f -   ${rules.split("\n")[5].trim()}`);
     await must("ip", ["netns", "exec", who.ns, "nft", "-f", "-"], rules);
   }
 
@@ -758,7 +771,9 @@ spared so that client.ts's 5 s limit to connect is not what we measure):`);
   const tcp = await tcpOverLink(options.lines, true);
   console.log(
     `  ${tcp.backLines} of ${tcp.sentLines} lines and ${tcp.backBytes} of ${tcp.sentBytes} ` +
-      `bytes came back in ${tcp.seconds.toFixed(1)} s; the link dropped ${tcp.dropped} packets ` +
+      `bytes came back in ${
+        tcp.seconds.toFixed(1)
+      } s; the link dropped ${tcp.dropped} of ${tcp.arrived} packets ` +
       `and TCP sent ${tcp.resent} segments again`,
   );
   check(
@@ -792,7 +807,7 @@ at a message it gives up on; the lab then starts it again with the rest.`);
       `${tcp.resent} segments, by the kernel`,
       `${udp.tries - udp.sent} datagrams, by the client`,
     ],
-    ["packets dropped", `${tcp.dropped}`, `${udp.dropped}`],
+    ["packets dropped", `${tcp.dropped} of ${tcp.arrived}`, `${udp.dropped} of ${udp.arrived}`],
     ["time, no loss", `${tcpClean.seconds.toFixed(1)} s`, `${udpClean.seconds.toFixed(1)} s`],
     [`time, ${options.loss}% loss`, `${tcp.seconds.toFixed(1)} s`, `${udp.seconds.toFixed(1)} s`],
   ];
