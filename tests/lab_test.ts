@@ -166,8 +166,13 @@ labTest(
     const lines = printed(run.stdout, "alumno");
     // Only the two error lines: each client printed one line on stderr and nothing else.
     assert.deepStrictEqual(lines.length, 2, lines.join("\n"));
-    assert.match(lines[0], /^client\.ts: .*10\.213\.42\.3.*no route/i);
-    assert.match(lines[1], /^client\.ts: .*10\.213\.43\.1.*unreachable/i);
+    // The exact lines the guide's troubleshooting table quotes (leccion/README.md).
+    const where = "is the address right, and is that computer on the same network and switched on?";
+    assert.equal(lines[0], `client.ts: no route to 10.213.42.3:21042: ${where}`);
+    assert.equal(
+      lines[1],
+      "client.ts: network unreachable for 10.213.43.1:21042: is this computer connected to a network?",
+    );
     const times = [...run.stdout.matchAll(/\(client\.ts ended after ([\d.]+) s, exit (\d+)\)/g)];
     assert.deepStrictEqual(times.map((time) => time[2]), ["1", "1"]);
     const [noRoute, unreachable] = times.map((time) => Number(time[1]));
