@@ -692,7 +692,7 @@ static void chat_line(int r, const char *line, size_t len) {
   if ((size_t)(hash - line) != from->name_len || memcmp(line, from->name, from->name_len) != 0)
     chat_fail(r, "wrong name before the line", line, len);
   if ((size_t)(line + len - hash) != (size_t)line_size + 1) chat_fail(r, "line changed", line, len);
-  if (seq != m->next_seq[s]) chat_fail(r, seq > m->next_seq[s] ? "a line is missing" : "a line came twice", line, len);
+  if (seq != m->next_seq[s]) chat_fail(r, seq > m->next_seq[s] ? "a line is missing or late" : "a line came twice or late", line, len);
   m->next_seq[s]++;
   double t = now();
   if (t >= chat_measure_from && t < chat_end) deliveries_in_window++;
