@@ -21,7 +21,7 @@ const NOFILE = 20_000; // descriptors for 10,000 idle connections, raised for th
 const LISTENING = /^listening on (?:\[.*\]|[^\s:]+):(\d+)$/m;
 // The kit's chat room as it ships, started from the repository root: the one place to change when
 // the chat moves to its own script (`chat_server.ts`, same flags without --chat).
-const KIT_CHAT = ["server.ts", "--chat"];
+const KIT_CHAT = ["chat_server.ts"];
 
 const USAGE =
   `usage: deno task bench [--runs N] [--smoke] [--servers a,b] [--measures a,b] [--out DIR]
