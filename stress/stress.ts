@@ -12,8 +12,6 @@ import {
   chatNeverReads,
   ctrlCUnderLoad,
   fuzz,
-  hasChat,
-  hasUdpServer,
   killEverything,
   manyClients,
   neverReads,
@@ -21,7 +19,7 @@ import {
   subSeed,
   udpGarbage,
 } from "./scenarios.ts";
-import { shell } from "../tests/helpers.ts";
+import { shell } from "../tests/helpers/process.ts";
 
 const TOTAL_LIMIT_MS = 290_000; // under the 5 minutes promised, whatever the scenarios do
 const { values } = parseArgs({
@@ -85,22 +83,12 @@ const scenarios: Scenario[] = [
     name: "chat-never-reads",
     title: "4b. a chat-room member who never reads",
     limitMs: 40_000,
-    skip: async () =>
-      await hasChat()
-        ? undefined
-        : "server.ts has no --chat yet (it is being written): scenario written, not run",
     run: (limitMs) => chatNeverReads({ mebibytes: 64, rssLimitMiB: 32, timeLimitMs: limitMs }),
   },
   {
     name: "udp",
     title: "5. 10,000 garbage datagrams at udp_server.ts",
     limitMs: 30_000,
-    skip: () =>
-      Promise.resolve(
-        hasUdpServer()
-          ? undefined
-          : "udp_server.ts does not exist yet (it is being written): scenario written, not run",
-      ),
     run: (limitMs) =>
       udpGarbage({ datagrams: 10_000, seed: subSeed(seed, 5), timeLimitMs: limitMs }),
   },
