@@ -375,7 +375,10 @@ export async function neverReads(
         const hog = await connections.connect(server.port);
         // The hog is served too, while the steady client is: a server serving one client at a time
         // would never greet it (and its writes would only fill the kernel's buffers).
-        if (await readLine(hog, 5000) !== GREETING) throw new Error("no greeting for the hog");
+        const hogGreeting = await readLine(hog, 5000).catch((error) => {
+          throw new Error(`the hog was not served while the steady client was: ${error.message}`);
+        });
+        if (hogGreeting !== GREETING) throw new Error("no greeting for the hog");
         let hogDone = false;
         const pinging = (async () => {
           while (!hogDone) {

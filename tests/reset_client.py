@@ -8,11 +8,14 @@ import sys
 host, port, lines = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 s = socket.create_connection((host, port), timeout=10)
 greeting = b""
-while not greeting.endswith(b"\n"):
-    byte = s.recv(1)
-    if not byte:
-        sys.exit("reset_client.py: the server closed before its greeting")
-    greeting += byte
+try:
+    while not greeting.endswith(b"\n"):
+        byte = s.recv(1)
+        if not byte:
+            sys.exit("reset_client.py: the server closed before its greeting")
+        greeting += byte
+except socket.timeout:
+    sys.exit("reset_client.py: no greeting within 10 s: the server does not serve us")
 s.sendall(b"this line is never read back\n" * lines)
 s.recv(1, socket.MSG_PEEK)  # an echo has arrived; it stays unread
 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
