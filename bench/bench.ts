@@ -11,6 +11,7 @@
 // go to bench/results/latest.md and latest.json; the load generator's own output goes to
 // bench/results/raw/. See bench/README.md.
 import { parseArgs } from "node:util";
+import { listeningPort } from "../tests/helpers/process.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const BIN = `${ROOT}bench/bin/`;
@@ -18,7 +19,6 @@ const HOST = "127.0.0.1";
 const SERVER_CPU = "0";
 const GEN_CPU = "1";
 const NOFILE = 20_000; // descriptors for 10,000 idle connections, raised for the server and the generator
-const LISTENING = /^listening on (?:\[.*\]|[^\s:]+):(\d+)$/m;
 // The kit's chat room as it ships, started from the repository root: the one place to change when
 // the chat moves to its own script (`chat_server.ts`, same flags without --chat).
 const KIT_CHAT = ["chat_server.ts"];
@@ -575,7 +575,7 @@ async function startServer(server: Server): Promise<Running> {
     (async () => {
       for await (const chunk of child.stdout) {
         stdout += decoder.decode(chunk, { stream: true });
-        if (listening && LISTENING.test(stdout)) listening();
+        if (listening && listeningPort(stdout) !== undefined) listening();
       }
     })(),
     (async () => {
@@ -600,7 +600,7 @@ async function startServer(server: Server): Promise<Running> {
     await drained;
   };
   const ready = new Promise<void>((resolve) => (listening = resolve));
-  if (LISTENING.test(stdout)) listening!();
+  if (listeningPort(stdout) !== undefined) listening!();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const outcome = await Promise.race([
     ready.then(() => "ready"),
@@ -615,7 +615,7 @@ async function startServer(server: Server): Promise<Running> {
       `${server.id} did not start (${outcome}): ${stderr.trim().split("\n").slice(-3).join(" | ")}`,
     );
   }
-  return { pid: child.pid, port: Number(LISTENING.exec(stdout)![1]), startupMs, stop };
+  return { pid: child.pid, port: listeningPort(stdout)!, startupMs, stop };
 }
 
 async function loadgen(

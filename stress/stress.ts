@@ -12,7 +12,6 @@ import {
   chatNeverReads,
   ctrlCUnderLoad,
   fuzz,
-  hasUdpServer,
   killEverything,
   manyClients,
   neverReads,
@@ -20,7 +19,7 @@ import {
   subSeed,
   udpGarbage,
 } from "./scenarios.ts";
-import { shell } from "../tests/helpers.ts";
+import { shell } from "../tests/helpers/process.ts";
 
 const TOTAL_LIMIT_MS = 290_000; // under the 5 minutes promised, whatever the scenarios do
 const { values } = parseArgs({
@@ -90,12 +89,6 @@ const scenarios: Scenario[] = [
     name: "udp",
     title: "5. 10,000 garbage datagrams at udp_server.ts",
     limitMs: 30_000,
-    skip: () =>
-      Promise.resolve(
-        hasUdpServer()
-          ? undefined
-          : "udp_server.ts does not exist yet (it is being written): scenario written, not run",
-      ),
     run: (limitMs) =>
       udpGarbage({ datagrams: 10_000, seed: subSeed(seed, 5), timeLimitMs: limitMs }),
   },

@@ -4,6 +4,8 @@
 // the UDP pair with some datagrams dropped on purpose. Every line either side prints is shown as it
 // arrives, labelled with who printed it. Everything it starts is stopped before it exits.
 
+import { listeningPort } from "../tests/helpers/process.ts";
+
 const ROOT = new URL("..", import.meta.url).pathname;
 
 /** Print a stream line by line, each line after a label, as the lines arrive. */
@@ -48,7 +50,7 @@ async function startServer(label: string, args: string[]) {
   const server = start(
     label,
     args,
-    (line) => port ||= line.match(/^listening on .*:(\d+)$/)?.[1] ?? "",
+    (line) => port ||= `${listeningPort(line) ?? ""}`,
   );
   server.done.then(() => exited = true);
   for (let waited = 0; port === "" && !exited && waited < 15_000; waited += 50) {
