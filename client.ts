@@ -16,15 +16,15 @@ async function main() {
   const options = parseFlags(), { host, port, server } = options;
   // Steps 3 and 4 in one call: Deno.connect creates the socket and connects it to the server. The
   // signal gives up on a server that never answers, instead of waiting for the system's timeout.
+  const python = `s = socket.socket(); s.connect(("${host}", ${port}))`;
+  const deno = `Deno.connect({ hostname: "${host}", port: ${port} }) fuses both -> connecting`;
+  explain?.("steps 3-4", `python: ${python}  deno: ${deno}`); // said as the call is made
   let conn: Deno.Conn;
   try {
     conn = await Deno.connect({ hostname: host, port, signal: AbortSignal.timeout(CONNECT_MS) });
   } catch (error) {
     failToConnect(error, host, server);
   }
-  const python = `s = socket.socket(); s.connect(("${host}", ${port}))`;
-  const deno = `Deno.connect({ hostname: "${host}", port: ${port} }) fuses both -> connected`;
-  explain?.("steps 3-4", `python: ${python}  deno: ${deno}`);
   // Step 5: sending and receiving run side by side, so replies appear while we still send or type.
   // Messages given must come back (not in a chat, which does not echo: --name turns this off).
   const seen = new Seen(options.name === undefined ? options.messages : []);
@@ -59,11 +59,11 @@ async function main() {
 // done, while we can still receive what it has left to send.
 async function sendAll(conn: Deno.Conn, options: Options, sending: Sending, ended: () => void) {
   const send = async (bytes: Uint8Array) => {
-    await writeAll(conn, bytes);
     explain?.(
       "step 5",
       `python: s.sendall(data)  deno: conn.write() until all is sent -> ${bytes.length} bytes`,
     );
+    await writeAll(conn, bytes);
   };
   if (options.messages.length > 0) ended();
   if (options.name !== undefined) await send(encoder.encode(`/name ${options.name}\n`));
@@ -77,14 +77,14 @@ async function sendAll(conn: Deno.Conn, options: Options, sending: Sending, ende
     await send(buffer.subarray(0, count));
   }
   ended();
-  try {
-    conn.closeWrite();
-  } catch { /* the server has closed already: nothing was left to send */ }
-  sending.done = true;
   explain?.(
     "step 5",
     "python: s.shutdown(socket.SHUT_WR)  deno: conn.closeWrite() -> the server reads end of stream",
   );
+  try {
+    conn.closeWrite();
+  } catch { /* the server has closed already: nothing was left to send */ }
+  sending.done = true;
 }
 
 // Step 5, recv(): print what arrives, as it arrives, until the server closes (read() gives null).
@@ -161,6 +161,7 @@ const USAGE = `usage: deno run --allow-net client.ts [--host H] [--port P] [--na
   --timeout MS   once all is sent (messages given, or input ended): exit 1 if the server sends
                  nothing for MS milliseconds (default 5000); never while you may still type
   --explain      print each of the lesson's steps on stderr as it happens
+  --timestamps   with --explain, start each trace line with @ and the time (for tools/demo.ts)
   message        lines to send, each to come back; with none, send standard input as it comes`;
 const CONNECT_MS = 5000, encoder = new TextEncoder();
 let explain: ((step: string, what: string) => void) | undefined; // set by --explain
@@ -178,7 +179,10 @@ function parseFlags() {
   let parsed;
   try {
     const help = { type: "boolean", default: false } as const;
-    parsed = parseArgs({ allowPositionals: true, options: { ...flags, explain: help, help } });
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: { ...flags, explain: help, timestamps: help, help },
+    });
   } catch (error) {
     usageError((error as Error).message);
   }
@@ -195,7 +199,11 @@ function parseFlags() {
     ? "127.0.0.1"
     : options.host!.replace(/^\[(.*)\]$/, "$1");
   // The trace goes to stderr, so that stdout holds only what the server sent.
-  if (options.explain) explain = (step, what) => console.error(`[${step}] ${what}`);
+  // --timestamps starts each trace line with the time, so that tools/demo.ts can merge both ends.
+  const time = () => `@${(performance.timeOrigin + performance.now()).toFixed(3)} `;
+  if (options.explain) {
+    explain = (step, what) => console.error(`${options.timestamps ? time() : ""}[${step}] ${what}`);
+  }
   const server = showAddress({ transport: "tcp", hostname: host, port });
   return { host, port, server, name: options.name, messages: parsed.positionals, timeout };
 }

@@ -69,9 +69,9 @@ async function main() {
 async function exchange(talk: Talk, message: Uint8Array) {
   const { socket, host, port, server, timeout, tries } = talk, started = performance.now();
   for (let tried = 1; tried <= tries; tried++) {
-    await socket.send(message, { transport: "udp", hostname: host, port }); // sendto()
     const sent = `socket.send(data, addr) -> try ${tried} of ${tries}`;
     explain?.("step 5", `python: sendto(data, addr)  deno: ${sent}`);
+    await socket.send(message, { transport: "udp", hostname: host, port }); // sendto()
     const deadline = performance.now() + timeout;
     while (true) {
       const received = await receiveBefore(socket, deadline); // recvfrom(), until the deadline
@@ -165,6 +165,7 @@ const USAGE =
   --timeout MS   how long to wait for each reply, in milliseconds (default 1000)
   --retries N    how many times to send again when no reply comes (default 3)
   --explain      print each of the lesson's steps on stderr as it happens
+  --timestamps   with --explain, start each trace line with @ and the time (for tools/demo.ts)
   message        datagrams to send; with none, send standard input line by line, as bytes`;
 const MAX_DATAGRAM = 65507; // 65,535, less 8 for the UDP header and 20 for the IPv4 header
 const encoder = new TextEncoder(), decoder = new TextDecoder();
@@ -180,7 +181,10 @@ function parseFlags() {
   let parsed;
   try {
     const help = { type: "boolean", default: false } as const;
-    parsed = parseArgs({ allowPositionals: true, options: { ...flags, explain: help, help } });
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: { ...flags, explain: help, timestamps: help, help },
+    });
   } catch (error) {
     usageError((error as Error).message);
   }
@@ -196,7 +200,11 @@ function parseFlags() {
   // take it as 127.0.0.1. An IPv6 address may come as [::1] or ::1.
   const host = options.host.replace(/^localhost$/, "127.0.0.1").replace(/^\[(.*)\]$/, "$1");
   // The trace goes to stderr, as in client.ts, so that stdout holds only the replies.
-  if (options.explain) explain = (step, what) => console.error(`[${step}] ${what}`);
+  // --timestamps starts each trace line with the time, so that tools/demo.ts can merge both ends.
+  const time = () => `@${(performance.timeOrigin + performance.now()).toFixed(3)} `;
+  if (options.explain) {
+    explain = (step, what) => console.error(`${options.timestamps ? time() : ""}[${step}] ${what}`);
+  }
   const server = showAddress({ transport: "udp", hostname: host, port });
   const named = !/^[\d.]+$|:/.test(host); // a host name, not an IPv4 or IPv6 address
   // All the messages are checked before any is sent.
