@@ -7,16 +7,21 @@ import { delay, encode, LineReader, readLine, ROOT, startServer, writeAll } from
 const connect = (port: number) => Deno.connect({ hostname: "127.0.0.1", port });
 const chat = (args: string[]) => startServer(args, { script: "chat_server.ts" });
 
+/** Close a connection that may be closed already (by within(), below). */
+function shut(...conns: Deno.Conn[]) {
+  for (const conn of conns) {
+    try {
+      conn.close();
+    } catch { /* closed already */ }
+  }
+}
+
 /** The promise's value; after `ms`, close `conns` (so that pending reads end) and throw. */
 async function within<T>(ms: number, what: string, conns: Deno.Conn[], work: Promise<T>) {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      for (const conn of conns) {
-        try {
-          conn.close();
-        } catch { /* closed already */ }
-      }
+      shut(...conns);
       reject(new Error(`${what}: not within ${ms} ms`));
     }, ms);
   });
@@ -108,8 +113,7 @@ Deno.test("chat, flood: a 1 MB paste through client.ts reaches two reading membe
     const finished = await paster;
     assert.equal(finished.code, 0, new TextDecoder().decode(finished.stderr));
   } finally {
-    ana.close();
-    bo.close();
+    shut(ana, bo);
     await Deno.remove(file);
     await server.stop();
   }
@@ -144,7 +148,7 @@ Deno.test("chat, flood: 65,536 empty lines in one write reach both readers, and 
     await writeAll(flood, encode("still here\n"));
     assert.equal((await until(ana, anaLines, /still/)).at(-1), "Flood: still here\n");
   } finally {
-    for (const conn of [ana, bo, flood]) conn.close();
+    shut(ana, bo, flood);
     await server.stop();
   }
 });
@@ -182,7 +186,7 @@ Deno.test("chat, stuck output: with its stdout never read, it still serves and S
       const welcome = await within(2000, "a new client's welcome", [fresh], readLine(fresh));
       assert.match(welcome, /^welcome to the chat/);
     } finally {
-      fresh.close();
+      shut(fresh);
     }
     const started = Date.now();
     child.kill("SIGTERM");
@@ -211,7 +215,7 @@ Deno.test("chat, limits: one over --max-clients gets an error line saying which,
     assert.match(line, /^error: .*--max-clients/);
     assert.equal(await within(3000, "the end", [third], readLine(third)), "");
   } finally {
-    for (const conn of [ana, bo, third]) conn.close();
+    shut(ana, bo, third);
     await server.stop();
   }
 });
@@ -240,8 +244,7 @@ print(first_line("127.0.0.2"), end="")
     assert.match(fromSame, /^error: 2 connections from 127\.0\.0\.1 already \(--max-per-address\)/);
     assert.match(fromOther, /^welcome to the chat, 127\.0\.0\.2:/);
   } finally {
-    ana.close();
-    bo.close();
+    shut(ana, bo);
     await server.stop();
   }
 });
@@ -262,8 +265,7 @@ Deno.test("chat, limits: an unfinished line that does not grow for --line-timeou
     await delay(200);
     assert.ok(server.running());
   } finally {
-    idle.close();
-    slow.close();
+    shut(idle, slow);
     await server.stop();
   }
 });
@@ -296,7 +298,7 @@ Deno.test("chat, limits: unfinished lines are bounded in all, not only per conne
     assert.ok(busy > 0, "no connection was told the server is too busy");
     assert.ok(busy < 200, `${busy} connections were refused`);
   } finally {
-    for (const conn of conns) conn.close();
+    shut(...conns);
     await server.stop();
   }
 });
@@ -329,7 +331,7 @@ for _ in range(30):
     try {
       assert.match(await within(3000, "welcome", [fresh], readLine(fresh)), /^welcome/);
     } finally {
-      fresh.close();
+      shut(fresh);
     }
     assert.ok(Date.now() - started < 500, `the next client waited ${Date.now() - started} ms`);
     await delay(100);
@@ -364,8 +366,7 @@ Deno.test("chat, names: a taken name (any case, look-alike forms) is refused to 
       "txt.exe: hola * Ana left (1 online)\n", // one space: it cannot wrap into a notice
     );
   } finally {
-    ana.close();
-    other.close();
+    shut(ana, other);
     await server.stop();
   }
 });
@@ -382,8 +383,7 @@ Deno.test("chat, trace: every --explain line about a client names it (#N); --tim
     await writeAll(bo, encode("hola\n"));
     await until(ana, anaLines, /hola/);
   } finally {
-    ana.close();
-    bo.close();
+    shut(ana, bo);
   }
   await delay(300);
   const finished = await server.stop();
