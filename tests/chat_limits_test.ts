@@ -402,3 +402,26 @@ Deno.test("chat, trace: every --explain line about a client names it (#N); --tim
   assert.ok(lines.some((line) => /\[step 8 #2\] /.test(line)));
   assert.ok(lines.some((line) => /\[recv #2\] /.test(line)));
 });
+
+// ---------------------------------------------------------------------------------------------
+// Finding 7: joins and leaves cost a notice to everyone each; drops announced recursively
+
+Deno.test("chat, storm: 45 joins at once reach a member as a few notices, not one per join", async () => {
+  const server = await chat(["--quiet"]);
+  const [ana, anaLines] = await join(server.port, "Ana");
+  const storm: Deno.TcpConn[] = [];
+  try {
+    await Promise.all(
+      Array.from({ length: 45 }, async () => storm.push(await connect(server.port))),
+    );
+    await delay(500);
+    await writeAll(storm[0], encode("after the storm\n"));
+    const seen = await until(ana, anaLines, /after the storm/, 100);
+    const notices = seen.filter((line) => line.startsWith("* "));
+    assert.ok(notices.length <= 10, `${notices.length} notices: ${notices.slice(0, 3)}`);
+    assert.match(notices.at(-1)!, /\(46 online\)\n$/);
+  } finally {
+    shut(ana, ...storm);
+    await server.stop();
+  }
+});
