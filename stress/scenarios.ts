@@ -17,7 +17,7 @@
 //   7. ctrlCUnderLoad   Ctrl-C during full load: exit 0 quickly, nothing left running
 // Their helpers are in stress/helpers.ts.
 import { delay, encode, readLine, writeAll } from "../tests/helpers/io.ts";
-import { CHAT, ROOT, run } from "../tests/helpers/process.ts";
+import { CHAT, ROOT, run, shell } from "../tests/helpers/process.ts";
 import { openFiles, rssKiB, sampleRss } from "../tests/helpers/proc.ts";
 import {
   attempt,
@@ -952,4 +952,98 @@ export async function ctrlCUnderLoad(
     sum("processesEnded")
   } client.ts exited, ` +
     `the port refused connections after`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4c. A storm of joins in the chat room (issue 12, finding 7). Self-contained: it uses only what
+// tests/helpers.ts exports.
+
+/** The process's CPU time so far (user + system), in ms, from /proc/PID/stat. */
+async function cpuMs(pid: number): Promise<number> {
+  const fields = (await shell(`cat /proc/${pid}/stat`)).replace(/^.*\) /, "").split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime and stime, in 1/100 s
+  return ticks * 10;
+}
+
+/**
+ * `joins` members join the room as fast as they can connect (none of them reads), while one
+ * member says a line every 50 ms to another who reads: the server must stay up, the reader must
+ * get every line in order, and the figure is the server's CPU time for the storm and the worst
+ * delay of a line. `serverArgs` goes past the room's default limits (--max-clients 1000,
+ * --max-per-address 50), which would otherwise refuse most of the storm.
+ */
+export async function chatJoinStorm(options: {
+  joins: number;
+  timeLimitMs: number;
+  maxDelayMs: number;
+  script?: string;
+  serverArgs?: string[];
+}): Promise<string> {
+  const script = options.script ?? "chat_server.ts";
+  const args = options.serverArgs ??
+    ["--max-clients", `${options.joins + 10}`, "--max-per-address", `${options.joins + 10}`];
+  const server = await start(["--quiet", ...args], { script, denoFlags: SERVER_FLAGS });
+  const connections = new Connections();
+  let cpu = 0, worst = 0, said = 0, joined = 0;
+  const failure = await attempt(async () => {
+    try {
+      await within("chat, a storm of joins", options.timeLimitMs, connections, async () => {
+        const reader = await connections.connect(server.port);
+        const talker = await connections.connect(server.port);
+        talker.setNoDelay(true);
+        const talkerDrain = collect(talker, 64 * 1024, 1);
+        await delay(200);
+        const cpuBefore = await cpuMs(server.child.pid);
+        let storming = true;
+        const sentAt: number[] = [];
+        const talking = (async () => {
+          while (storming && !connections.closed) {
+            sentAt.push(performance.now());
+            await writeAll(talker, encode(`storm line ${said++}\n`));
+            await delay(50);
+          }
+          sentAt.push(performance.now()); // the last line, which the reader waits for
+          await writeAll(talker, encode(`storm line ${said++}\n`));
+        })();
+        // The reader's lines arrive in order; each one's delay is measured as it comes.
+        let seen = 0, pending = "";
+        const decoder = new TextDecoder();
+        const watching = (async () => {
+          const buffer = new Uint8Array(64 * 1024);
+          while (seen < said || storming) {
+            const n = await reader.read(buffer);
+            if (n === null) throw new Error(`the reader was closed after ${seen} lines`);
+            pending += decoder.decode(buffer.subarray(0, n), { stream: true });
+            const lines = pending.split("\n");
+            pending = lines.pop()!;
+            for (const line of lines) {
+              const m = line.match(/storm line (\d+)$/);
+              if (!m) continue;
+              if (Number(m[1]) !== seen) throw new Error(`line ${m[1]} came when ${seen} was due`);
+              worst = Math.max(worst, performance.now() - sentAt[seen++]);
+            }
+          }
+        })();
+        watching.catch(() => {});
+        await inPool(options.joins, 64, async () => {
+          await connections.connect(server.port); // and never read
+          joined++;
+        });
+        await delay(500); // the room announces the last joins
+        storming = false;
+        await talking;
+        await watching;
+        cpu = (await cpuMs(server.child.pid)) - cpuBefore;
+        connections.close(talker);
+        await talkerDrain.all.catch(() => {});
+      });
+    } finally {
+      connections.closeAll();
+    }
+  });
+  await stopServer(server, failure, script);
+  const figure = `chat room: ${count(joined)} joins; server CPU ${seconds(cpu)} s for the storm, ` +
+    `a chat line delayed ${Math.round(worst)} ms at worst (${count(said)} lines, all in order)`;
+  if (worst > options.maxDelayMs) throw new Error(`a line waited too long: ${figure}`);
+  return figure;
 }

@@ -9,6 +9,7 @@
 import { parseArgs } from "node:util";
 import {
   bigStream,
+  chatJoinStorm,
   chatNeverReads,
   ctrlCUnderLoad,
   fuzz,
@@ -84,6 +85,12 @@ const scenarios: Scenario[] = [
     title: "4b. a chat-room member who never reads",
     limitMs: 40_000,
     run: (limitMs) => chatNeverReads({ mebibytes: 64, rssLimitMiB: 32, timeLimitMs: limitMs }),
+  },
+  {
+    name: "chat-join-storm",
+    title: "4c. a storm of 4,000 joins in the chat room (--max-clients/--max-per-address raised)",
+    limitMs: 60_000,
+    run: (limitMs) => chatJoinStorm({ joins: 4000, maxDelayMs: 1000, timeLimitMs: limitMs }),
   },
   {
     name: "udp",
