@@ -158,8 +158,9 @@ function announce() { // never called from queueFor(): a drop it causes is annou
   const more = told.length > 3 ? `; ${told.length - 3} more joined or left` : "";
   const what = told.slice(0, 3).map((item) => item.what).join("; ");
   const bytes = encoder.encode(`* ${what}${more} (${room.size} online)\n`);
-  const inNews = new Set(told.map((item) => item.member)); // not told of their own joining
-  for (const other of room) if (!inNews.has(other)) queueFor(other, bytes);
+  // A member alone in the news is not told of itself; in a batch, each must hear of the others.
+  const alone = told.length === 1 ? told[0].member : undefined;
+  for (const other of room) if (other !== alone) queueFor(other, bytes);
 }
 
 // Each line goes to the others as "NAME: line"; a line "/name NAME" renames the sender. Control

@@ -637,6 +637,7 @@ static int udp(int clients, int size, double warmup, double duration) {
 
 struct member {
   int fd, greeted;
+  int online; // the room's size in the last welcome or notice it read ("(N online)")
   char name[32]; // our address as the server sees it: the name it gives us
   size_t name_len;
   char carry[256]; // an unfinished line from the last read
@@ -654,7 +655,7 @@ static struct member *mem;
 static int members, senders, inflight, line_size;
 static uint16_t *remaining; // per sender and line in flight: members that still have to get it
 static double chat_measure_from, chat_end;
-static long long joins, deliveries_in_window, lines_in_window;
+static long long deliveries_in_window, lines_in_window;
 
 static void chat_fail(int r, const char *what, const char *line, size_t len) {
   char shown[121]; // the start of the line, safe inside a JSON string
@@ -669,13 +670,19 @@ static void chat_line(int r, const char *line, size_t len) {
   struct member *m = &mem[r];
   if (!m->greeted) {
     if (len < 21 || memcmp(line, "welcome to the chat, ", 21) != 0) chat_fail(r, "no welcome line", line, len);
+    const char *colon = memmem(line + 21, len - 21, ": ", 2); // "welcome to the chat, ADDR: N online; ..."
+    if (colon) m->online = atoi(colon + 2);
     m->greeted = 1;
     return;
   }
-  if (len >= 2 && line[0] == '*' && line[1] == ' ') { // a notice: joined, left, is now
-    if (memmem(line, len, " joined (", 9)) joins++;
-    else if (memmem(line, len, " left (", 7) || memmem(line, len, " disconnected", 13))
+  if (len >= 2 && line[0] == '*' && line[1] == ' ') { // a notice: joins and leaves, "... (N online)"
+    // Notices may tell of several joins at once; the room's size says whether anyone left.
+    const char *open = NULL;
+    for (const char *p = line; (p = memchr(p, '(', (size_t)(line + len - p))) != NULL; p++) open = p;
+    int online = open && memmem(open, (size_t)(line + len - open), " online)", 8) ? atoi(open + 1) : -1;
+    if (memmem(line, len, " disconnected", 13) || (online >= 0 && online < m->online))
       chat_fail(r, "a member left the room", line, len);
+    if (online >= 0) m->online = online;
     return;
   }
   const char *hash = memmem(line, len, ": #", 3);
@@ -816,9 +823,11 @@ static int chat(int nmembers, int nsenders, double rate, int bound, int size, do
       for (int k = 0; k < ready; k++) chat_read((int)events[k].data.u32);
     }
   }
-  // Wait until every join has been announced to every member already in: M(M-1)/2 notices.
-  long long all_joins = (long long)members * (members - 1) / 2;
-  while (joins < all_joins) {
+  // Wait until every member has heard that all M are in: "(M online)" in its welcome or a notice.
+  for (;;) {
+    int told = 0;
+    for (int i = 0; i < members; i++) told += mem[i].online == members;
+    if (told == members) break;
     if (now() > deadline) fail_msg("chat: join notices stopped coming");
     int ready = epoll_wait(epfd, events, 256, 100);
     for (int k = 0; k < ready; k++) chat_read((int)events[k].data.u32);

@@ -426,3 +426,19 @@ Deno.test("chat, storm: 45 joins at once reach a member as a few notices, not on
     await server.stop();
   }
 });
+
+Deno.test("chat_server.ts: members who join at the same moment each hear of the others", async () => {
+  const server = await chat(["--quiet"]);
+  // Three connections at once: their joins fall in one batch of notices.
+  const conns = await Promise.all([0, 1, 2].map(() => connect(server.port)));
+  try {
+    for (const conn of conns) {
+      const lines = new LineReader(conn);
+      const heard = await until(conn, lines, /\(3 online\)\n$/, 10, 3000);
+      assert.match(heard.at(-1)!, /^(welcome to the chat, .*: 3 online;|\* .*\(3 online\)\n$)/);
+    }
+  } finally {
+    shut(...conns);
+    await server.stop();
+  }
+});
