@@ -29,7 +29,7 @@ async function main() {
   }
   catchSignals(listener); // from now on Ctrl-C stops us cleanly, even right after the next line
   const address = showAddress(listener.addr);
-  console.log(`listening on ${address}`);
+  print(`listening on ${address}`); // the first line we print, always
   explain?.(
     "steps 4-6",
     `python: s = socket.socket(); s.bind(("${host}", ${port})); s.listen(${backlog})  deno: ` +
@@ -37,101 +37,169 @@ async function main() {
       `fuses all three -> ${address}`,
   );
   if (machine !== undefined) {
-    console.log(`this machine is ${machine}`);
+    print(`${stamp()}this machine is ${machine}`);
     explain?.("step 2", `python: socket.gethostname()  deno: Deno.hostname() -> "${machine}"`);
   }
 
   // Step 7, accept(): take each client as it comes and serve it without waiting for the others.
   // serve() catches its own errors: one uncaught error would end the whole server.
-  while (!stopping) {
+  for (let id = 1; !stopping; id++) { // each client gets a number, for the log and the trace
     const conn = await listener.accept().then(accepted, cannotAccept); // undefined if it failed
     // Ctrl-C may come just as accept() returns: stop() has then closed every client but this one.
     if (stopping) conn?.close();
     if (stopping || conn === undefined) continue;
-    openConnections.add(conn); // for stop() to close
+    openConnections.set(conn, id); // for stop() to close
     const peer = showAddress(conn.remoteAddr);
-    explain?.(
-      "step 7",
-      `python: conn, addr = s.accept()  deno: await listener.accept() -> ${peer}`,
-    );
-    serve(conn, peer);
+    const what = `python: conn, addr = s.accept()  deno: await listener.accept() -> ${peer}`;
+    explain?.("step 7", `${what} (#${id})`);
+    serve(conn, peer, id);
   }
 }
 
 // Step 8: serve one member, from accept() to close(): pass each line it sends on to the others.
-async function serve(conn: Deno.TcpConn, peer: string) {
-  log?.(`connection from ${peer}`);
+// A client over a limit is told which, and closed.
+async function serve(conn: Deno.TcpConn, peer: string, id: number) {
+  const { hostname } = conn.remoteAddr;
+  const member: Member = { conn, id, hostname, name: peer, queue: [], queued: 0, behindSince: 0 };
   const counts = { lines: 0, bytes: 0 };
   let ending = "closed";
-  const member = joinChat(conn, peer);
   try {
-    ending = await readLines(conn, counts, (lines) => relayLines(member, lines));
+    if (room.size >= limits.clients) {
+      ending = "refused (--max-clients)";
+      return await refuse(conn, id, `the room is full (${limits.clients}, --max-clients)`);
+    } else if ((fromAddress.get(hostname) ?? 0) >= limits.perAddress) {
+      ending = "refused (--max-per-address)";
+      const why = `${limits.perAddress} connections from ${hostname} already (--max-per-address)`;
+      return await refuse(conn, id, why);
+    }
+    log?.(`connection from ${peer} (#${id})`);
+    joinChat(member, peer);
+    ending = await readLines(member, counts);
   } catch (error) {
-    ending = room.has(member) // queueFor() takes out a member that was too far behind
-      ? `closed after an error (${(error as Error).name})`
-      : "dropped (too far behind)";
+    ending = member.dropped ?? `closed after an error (${(error as Error).name})`;
   } finally {
-    leaveChat(member, "left"); // closes the connection too
+    leaveChat(member, "left");
+    closeOnce(conn, id);
     const lines = `${counts.lines} ${counts.lines === 1 ? "line" : "lines"}`;
-    if (!stopping) log?.(`${ending} ${peer}: ${lines}, ${counts.bytes} bytes`);
+    if (!stopping) log?.(`${ending} ${peer} (#${id}): ${lines}, ${counts.bytes} bytes`);
   }
 }
 
 // Step 9, close(). A member leaving, being dropped, or Ctrl-C closes a connection; closing it
 // twice would throw.
-function closeOnce(conn: Deno.TcpConn) {
+function closeOnce(conn: Deno.TcpConn, id: number) {
   if (!openConnections.delete(conn)) return;
   conn.close();
-  explain?.(
-    "step 9",
-    `python: conn.close()  deno: conn.close() -> ${showAddress(conn.remoteAddr)}`,
-  );
+  const peer = showAddress(conn.remoteAddr);
+  explain?.(`step 9 #${id}`, `python: conn.close()  deno: conn.close() -> ${peer}`);
 }
 
-// The room. Each member has a queue of what the others said that is not yet written to it. One
-// slow reader must not stall the room, so passing a line on never waits for a socket: queueFor()
-// adds to the queue, and flush() writes it out. A member with more than MAX_BEHIND bytes queued
-// is not reading: we drop it rather than keep its messages without limit.
-const MAX_BEHIND = 256 * 1024;
+// The room. Each member has a queue of what the others said that is not yet written to it, so
+// that passing a line on never waits for a socket: queueFor() adds to it and flush() writes it
+// all out in one write. While someone has more than PAUSE_AT bytes queued, the senders wait
+// (we stop reading them): the room goes at the pace of its slowest reader. A member that stays
+// behind for STALL_MS, or gets more than MAX_BEHIND bytes behind, is not reading: we drop it.
+const [PAUSE_AT, MAX_BEHIND, STALL_MS] = [64 * 1024, 256 * 1024, 5000];
 interface Member {
   conn: Deno.TcpConn;
+  id: number;
+  hostname: string; // the address it connects from
   name: string;
   queue: Uint8Array[];
-  queued: number; // bytes in the queue
-  flushing: boolean; // flush() is writing the queue out
+  queued: number; // bytes in the queue and being written
+  behindSince: number; // when it went over PAUSE_AT (Date.now())
+  dropped?: string; // why the room dropped it
 }
 const room = new Set<Member>();
+const names = new Map<string, Member>(); // who has each name, by nameKey()
+const behind = new Set<Member>(); // members with more than PAUSE_AT bytes queued
+const fromAddress = new Map<string, number>(); // how many members each address has
 
-function joinChat(conn: Deno.TcpConn, peer: string): Member {
-  const member: Member = { conn, name: peer, queue: [], queued: 0, flushing: false };
+function joinChat(member: Member, peer: string) {
   room.add(member);
+  names.set(nameKey(peer), member);
+  fromAddress.set(member.hostname, (fromAddress.get(member.hostname) ?? 0) + 1);
   const hint = 'send "/name NAME" to pick a name';
   queueFor(member, encoder.encode(`welcome to the chat, ${peer}: ${room.size} online; ${hint}\n`));
-  tellOthers(member, `* ${peer} joined (${room.size} online)\n`);
-  return member;
+  tellRoom(member, "joined");
 }
 
 function leaveChat(member: Member, why: string) {
   if (!room.delete(member)) return; // already gone
-  closeOnce(member.conn);
-  if (!stopping) tellOthers(member, `* ${member.name} ${why} (${room.size} online)\n`);
+  names.delete(nameKey(member.name));
+  fromAddress.set(member.hostname, fromAddress.get(member.hostname)! - 1);
+  if (behind.delete(member)) roomMoved();
+  if (!stopping) tellRoom(member, why);
+}
+
+// Dropping a member closes its connection, which ends its read loop in serve().
+function drop(member: Member, why: string) {
+  if (!room.has(member)) return;
+  log?.(`dropping ${member.name} (#${member.id}): ${member.queued} bytes it has not read`);
+  member.dropped = `dropped (${why})`;
+  leaveChat(member, `was disconnected: ${why}`);
+  closeOnce(member.conn, member.id);
+}
+
+// Joins and leaves are announced together, at most every NEWS_MS: in a storm of joins each member
+// gets one notice per NEWS_MS, not one per join. A member's lines wait for the news before them.
+const NEWS_MS = 100;
+const news: { member: Member; what: string }[] = []; // not yet announced
+let newsTimer: Timer | undefined, lastNews = 0;
+function tellRoom(member: Member, what: string) {
+  news.push({ member, what: `${member.name} ${what}` });
+  newsTimer ??= setTimeout(announce, Math.max(0, lastNews + NEWS_MS - Date.now()));
+}
+function announce() { // never called from queueFor(): a drop it causes is announced next time
+  clearTimeout(newsTimer);
+  [newsTimer, lastNews] = [undefined, Date.now()];
+  const told = news.splice(0);
+  if (told.length === 0 || stopping) return;
+  const more = told.length > 3 ? `; ${told.length - 3} more joined or left` : "";
+  const what = told.slice(0, 3).map((item) => item.what).join("; ");
+  const bytes = encoder.encode(`* ${what}${more} (${room.size} online)\n`);
+  // A member alone in the news is not told of itself; in a batch, each must hear of the others.
+  const alone = told.length === 1 ? told[0].member : undefined;
+  for (const other of room) if (other !== alone) queueFor(other, bytes);
 }
 
 // Each line goes to the others as "NAME: line"; a line "/name NAME" renames the sender. Control
-// characters are taken out, so nobody can send terminal escape codes to the others' screens.
+// and format characters are taken out (no terminal escape codes, no text shown reversed), and a
+// run of spaces becomes one, so that no line can wrap into what looks like the room's notice.
 const decoder = new TextDecoder();
-function relayLines(member: Member, lines: Uint8Array) {
+const clean = (text: string) =>
+  text.replace(/[\p{Cc}\p{Cf}]/gu, "").replace(/[\p{Z}\u115F\u1160\u3164\uFFA0\u2800]+/gu, " ");
+async function relayLines(member: Member, lines: Uint8Array) {
   for (const line of decoder.decode(lines).replace(/\n$/, "").split("\n")) {
-    const text = line.replace(/\p{Cc}/gu, "");
+    while (behind.size > 0 && room.has(member)) await new Promise<void>(waitForRoom);
+    if (!room.has(member)) return; // dropped while it waited
+    if (news.length > 0) announce(); // joins and leaves first, in the order they happened
+    const text = clean(line);
     const rename = text.match(/^\/name\s+(\S.*)$/);
-    if (rename) {
-      const newName = [...rename[1].trim()].slice(0, 32).join(""); // at most 32 characters
-      tellOthers(member, `* ${member.name} is now ${newName}\n`);
-      member.name = newName;
-    } else {
-      tellOthers(member, `${member.name}: ${text}\n`);
-    }
+    if (rename) takeName(member, rename[1]);
+    else tellOthers(member, `${member.name}: ${text}\n`);
   }
+}
+
+// A name is unique in the room, ignoring case and look-alike forms (NFKC: "Ａna" is "Ana"), and
+// starts with a letter or digit, so that it cannot pass for a notice ("* ...") from the room.
+const nameKey = (name: string) => name.normalize("NFKC").toLowerCase();
+function takeName(member: Member, wanted: string) {
+  const name = [...wanted.normalize("NFKC").replace(/^[^\p{L}\p{N}]+/u, "")].slice(0, 32)
+    .join("").trim(); // at most 32 characters
+  const holder = names.get(nameKey(name));
+  const refusal = name === "" ? "must start with a letter or a digit" : "is taken";
+  if (name === "" || (holder !== undefined && holder !== member)) {
+    queueFor(
+      member,
+      encoder.encode(`* name "${wanted}" ${refusal}; you are still ${member.name}\n`),
+    );
+    return;
+  }
+  tellOthers(member, `* ${member.name} is now ${name}\n`);
+  names.delete(nameKey(member.name));
+  names.set(nameKey(name), member);
+  member.name = name;
 }
 
 function tellOthers(from: Member, text: string) {
@@ -139,42 +207,60 @@ function tellOthers(from: Member, text: string) {
   for (const other of room) if (other !== from) queueFor(other, bytes);
 }
 
+let stallCheck: Timer | undefined; // runs while someone is behind
 function queueFor(member: Member, bytes: Uint8Array) {
-  if (member.queued + bytes.length > MAX_BEHIND) {
-    log?.(`dropping ${member.name}: ${member.queued} bytes it has not read`);
-    leaveChat(member, "was disconnected: too far behind");
-    return;
-  }
+  if (member.queued + bytes.length > MAX_BEHIND) return drop(member, "too far behind");
   member.queue.push(bytes);
   member.queued += bytes.length;
-  if (!member.flushing) flush(member);
+  if (member.queued > PAUSE_AT && !behind.has(member)) {
+    behind.add(member);
+    member.behindSince = Date.now();
+    stallCheck ??= setTimeout(dropStalled, STALL_MS);
+  }
+  // What else this turn adds (the rest of a read's lines) goes in the same write.
+  if (member.queued === bytes.length) queueMicrotask(() => flush(member));
+}
+
+function dropStalled() {
+  stallCheck = undefined;
+  for (const member of behind) {
+    if (Date.now() - member.behindSince >= STALL_MS) drop(member, "too far behind");
+  }
+  if (behind.size > 0) stallCheck = setTimeout(dropStalled, 1000);
+}
+
+let waiting: (() => void)[] = []; // senders waiting for the room
+const waitForRoom = (resolve: () => void) => void waiting.push(resolve);
+function roomMoved() {
+  for (const resolve of waiting) resolve();
+  waiting = [];
 }
 
 async function flush(member: Member) {
-  member.flushing = true;
   try {
     while (member.queue.length > 0 && room.has(member)) {
-      const next = member.queue.shift()!;
-      await writeAll(member.conn, next);
-      member.queued -= next.length;
+      const all = new Uint8Array(member.queued); // everything queued, in one write
+      member.queue.reduce((at, part) => (all.set(part, at), at + part.length), 0);
+      member.queue.length = 0;
+      await writeAll(member.conn, all, member.id);
+      member.queued -= all.length;
+      if (member.queued <= PAUSE_AT && behind.delete(member)) roomMoved();
     }
   } catch {
-    leaveChat(member, "left"); // its connection broke: its read loop ends too
-  } finally {
-    member.flushing = false;
+    closeOnce(member.conn, member.id); // it is gone: its read loop ends too, and it leaves
   }
 }
 
 // conn.write() may send only part of the buffer (like Python's send()), so loop until all of it
 // is written: this is Python's sendall().
 const encoder = new TextEncoder();
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array) {
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array, id: number) {
   if (bytes.length === 0) return;
   let written = 0;
   while (written < bytes.length) written += await conn.write(bytes.subarray(written));
   const sent = `${bytes.length} bytes`;
   explain?.(
-    "step 8",
+    `step 8 #${id}`,
     `python: conn.sendall(data)  deno: conn.write() until all is sent -> ${sent}`,
   );
 }
@@ -182,83 +268,117 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array) {
 // TCP is a stream of bytes, not of messages: one read may hold half a line, or several. So
 // readLines() passes on everything up to the last "\n" it has and keeps the unfinished line for
 // the next read, until the client closes its side (or sends too long a line); it says how it ended.
-const MAX_LINE = 64 * 1024; // longest line we keep in memory while waiting for its "\n"
+// The buffer starts small, so that idle clients cost little memory, and doubles while the client
+// keeps it full, up to 64 KiB (128 KiB while it holds a 64 KiB line waiting for its "\n"), and
+// all the buffers together hold at most MAX_HELD bytes.
+const [MAX_LINE, MAX_HELD] = [64 * 1024, 64 * 1024 * 1024];
 const NEWLINE = 10; // the byte value of "\n"
-type Counts = { lines: number; bytes: number };
-async function readLines(conn: Deno.Conn, counts: Counts, passOn: (lines: Uint8Array) => unknown) {
-  // The buffer starts small, so that idle clients cost little memory, and doubles while the client
-  // keeps it full, up to 64 KiB (128 KiB while it holds a 64 KiB line waiting for its "\n").
+let held = 0; // bytes in every member's buffer
+async function readLines(member: Member, counts: { lines: number; bytes: number }) {
+  const { conn, id } = member;
   let buffer = new Uint8Array(1024);
   let kept = 0; // buffer[0, kept) is the start of a line whose "\n" has not arrived yet
-  while (true) {
-    // New bytes go after the unfinished line, which is never copied: copies are garbage that V8
-    // frees late, and memory grows under a fast client (README, What it survives).
-    const count = await conn.read(buffer.subarray(kept)); // recv(): null when the client is done
-    const got = count ?? "null: end of stream";
-    explain?.("recv", `python: conn.recv(${buffer.length - kept})  deno: conn.read() -> ${got}`);
-    if (count === null) break;
-    counts.bytes += count;
-    const received = buffer.subarray(kept, kept + count);
-    const firstEnd = received.indexOf(NEWLINE);
-    if (kept + (firstEnd === -1 ? count : firstEnd) > MAX_LINE) {
-      await refuseLongLine(conn, buffer);
-      return "closed (line too long)";
-    }
-    const full = kept + count === buffer.length;
-    const lastEnd = received.lastIndexOf(NEWLINE);
-    if (lastEnd === -1) kept += count;
-    else {
-      const end = kept + lastEnd + 1; // buffer[0, end) holds complete lines
-      await passOn(buffer.subarray(0, end));
-      // Counting lines costs a search per line, as much as the echo itself, and the count is only
-      // for the log line: with --quiet (no log), skip it.
-      for (let at = firstEnd; log && at !== -1; at = received.indexOf(NEWLINE, at + 1)) {
-        counts.lines++;
+  const end = async (why: string, reading?: Promise<number | null>) => {
+    leaveChat(member, "left");
+    await refuse(conn, id, why, reading);
+    return `closed (${why.replace(/,.*/, "")})`;
+  };
+  held += buffer.length;
+  try {
+    while (true) {
+      // An unfinished line must grow within --line-timeout seconds, or we close.
+      const reading = conn.read(buffer.subarray(kept)); // recv(): null when the client is done
+      const count = kept === 0 ? await reading : await orLate(reading, limits.lineTimeout * 1000);
+      if (count === "late") return await end(`no end of line for ${limits.lineTimeout} s`, reading);
+      const got = count ?? "null: end of stream";
+      const recv = `python: conn.recv(${buffer.length - kept})  deno: conn.read()`;
+      explain?.(`recv #${id}`, `${recv} -> ${got}`);
+      if (count === null) break;
+      counts.bytes += count;
+      const received = buffer.subarray(kept, kept + count);
+      const firstEnd = received.indexOf(NEWLINE);
+      if (kept + (firstEnd === -1 ? count : firstEnd) > MAX_LINE) {
+        return await end(`line longer than ${MAX_LINE} bytes, closing`);
       }
-      buffer.copyWithin(0, end, kept + count); // the unfinished rest moves to the front
-      kept = kept + count - end;
+      const full = kept + count === buffer.length;
+      const lastEnd = received.lastIndexOf(NEWLINE);
+      if (lastEnd === -1) kept += count;
+      else {
+        const lineEnd = kept + lastEnd + 1; // buffer[0, lineEnd) holds complete lines
+        await relayLines(member, buffer.subarray(0, lineEnd));
+        for (let at = firstEnd; log && at !== -1; at = received.indexOf(NEWLINE, at + 1)) {
+          counts.lines++; // only for the log line: with --quiet, skip the search
+        }
+        buffer.copyWithin(0, lineEnd, kept + count); // the unfinished rest moves to the front
+        kept = kept + count - lineEnd;
+      }
+      if (full && (buffer.length < 64 * 1024 || kept === buffer.length)) {
+        if (held + buffer.length > MAX_HELD) return await end("the server is too busy, closing");
+        const bigger = new Uint8Array(buffer.length * 2); // full: double it, as said above
+        bigger.set(buffer.subarray(0, kept));
+        [held, buffer] = [held + buffer.length, bigger];
+      } else if (kept === 0 && count < 512 && buffer.length > 1024) {
+        [held, buffer] = [held - buffer.length + 1024, new Uint8Array(1024)]; // idle again
+      }
     }
-    if (full && (buffer.length < 64 * 1024 || kept === buffer.length)) {
-      const bigger = new Uint8Array(buffer.length * 2); // full: double it, as said above
-      bigger.set(buffer.subarray(0, kept));
-      buffer = bigger;
-    }
+  } finally {
+    held -= buffer.length;
   }
-  if (kept > 0) await passOn(buffer.subarray(0, kept)); // a last piece without "\n" counts too
+  if (kept > 0) await relayLines(member, buffer.subarray(0, kept)); // a last piece without "\n"
   return "closed";
 }
 
 // Say why we close, then let the client finish sending before we close: closing a socket with
-// unread data resets the connection, and the client could lose our error line.
-async function refuseLongLine(conn: Deno.Conn, buffer: Uint8Array) {
-  await writeAll(conn, encoder.encode(`error: line longer than ${MAX_LINE} bytes, closing\n`));
-  conn.closeWrite();
-  for (let discarded = 0, count; discarded < 1024 * 1024; discarded += count) {
-    count = await conn.read(buffer);
-    if (count === null) break;
+// unread data resets the connection, and the client could lose our error line. One that neither
+// reads nor closes gets 2 s.
+const discarded = new Uint8Array(16 * 1024); // what the refused clients still send, unread
+async function refuse(conn: Deno.TcpConn, id: number, why: string, reading?: Promise<unknown>) {
+  const grace = setTimeout(() => closeOnce(conn, id), 2000);
+  try {
+    await writeAll(conn, encoder.encode(`error: ${why}\n`), id);
+    conn.closeWrite();
+    await reading;
+    let total = 0;
+    for (let count; (count = await conn.read(discarded)) !== null && total < 2 ** 20;) {
+      total += count;
+    }
+  } catch {
+    /* the client is gone already */
+  } finally {
+    clearTimeout(grace);
+    closeOnce(conn, id);
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Plumbing: flags, messages, signals and the --explain trace. None of it is part of the lesson.
 
-const USAGE =
-  `usage: deno run --allow-net chat_server.ts [--host H] [--port P] [--backlog N] [--quiet]
-                                          [--explain] [--help]
-  --host H     address to listen on (default 0.0.0.0: every interface, the lesson's "")
-  --port P     port to listen on, 0 picks a free one (default 21042)
-  --backlog N  connections the system may queue before we accept them (default 511)
-  --quiet      do not log each connection and each drop
-  --explain    print each of the lesson's steps as it happens`;
+const USAGE = `usage: deno run --allow-net chat_server.ts [--host H] [--port P] [--backlog N]
+         [--max-clients N] [--max-per-address N] [--line-timeout S] [--quiet] [--explain]
+         [--timestamps] [--help]
+  --host H             address to listen on (default 0.0.0.0: every interface, the lesson's "")
+  --port P             port to listen on, 0 picks a free one (default 21042)
+  --backlog N          connections the system may queue before we accept them (default 511)
+  --max-clients N      members at most; one more is told so and closed (default 1000)
+  --max-per-address N  members from one address at most, 127.0.0.1 too (default 50)
+  --line-timeout S     close a client whose unfinished line has not grown for S s (default 30)
+  --quiet              do not log each connection and each drop
+  --explain            print each of the lesson's steps as it happens
+  --timestamps         start each line after "listening on" with @ and the time (ms since 1970)`;
 
 // log?.(...) writes the event log, explain?.(...) the trace. Each is undefined when its flag
 // turns it off, and then the ?. skips the call without even building its text.
 let log: ((line: string) => void) | undefined;
 let explain: ((step: string, what: string) => void) | undefined;
+let stamp = () => ""; // with --timestamps, "@" and the time
+let limits = { clients: 1000, perAddress: 50, lineTimeout: 30 };
 
 function parseFlags() {
   const [text, yes] = [{ type: "string" }, { type: "boolean" }] as const;
-  const options = { host: text, port: text, backlog: text, quiet: yes, explain: yes, help: yes };
+  const options = {
+    ...{ host: text, port: text, backlog: text, quiet: yes, explain: yes, help: yes },
+    ...{ "max-clients": text, "max-per-address": text, "line-timeout": text, timestamps: yes },
+  };
   let flags;
   try {
     flags = parseArgs({ options }).values;
@@ -269,8 +389,16 @@ function parseFlags() {
     console.log(USAGE);
     Deno.exit(0);
   }
-  if (!flags.quiet) log = (line) => console.log(line);
-  if (flags.explain) explain = (step, what) => console.log(`[${step}] ${what}`);
+  if (flags.timestamps) {
+    stamp = () => `@${(performance.timeOrigin + performance.now()).toFixed(3)} `;
+  }
+  if (!flags.quiet) log = (line) => print(stamp() + line);
+  if (flags.explain) explain = (step, what) => print(`${stamp()}[${step}] ${what}`);
+  limits = {
+    clients: parseWholeNumber(flags["max-clients"] ?? "1000", "--max-clients", 1, 1e6),
+    perAddress: parseWholeNumber(flags["max-per-address"] ?? "50", "--max-per-address", 1, 1e6),
+    lineTimeout: parseWholeNumber(flags["line-timeout"] ?? "30", "--line-timeout", 1, 86400),
+  };
   // The lesson's "" (every interface) is 0.0.0.0 here; an IPv6 address may come as [::1] or ::1.
   const host = (flags.host || "0.0.0.0").replace(/^\[(.*)\]$/, "$1");
   const port = parseWholeNumber(flags.port ?? "21042", "--port", 0, 65535);
@@ -298,6 +426,40 @@ function showAddress({ hostname, port }: Deno.NetAddr): string {
   return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
 }
 
+type Timer = ReturnType<typeof setTimeout>;
+// The promise's value, or "late" if it takes longer than ms.
+async function orLate<T>(promise: Promise<T>, ms: number): Promise<T | "late"> {
+  let timer: Timer | undefined;
+  const late = new Promise<"late">((resolve) => timer = setTimeout(resolve, ms, "late"));
+  return await Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+// print(line): every line a server prints after "listening on" goes through here. console.log
+// would stop the whole server while the terminal is paused or a pipe is full; here at most one
+// Deno.stdout.write() waits, lines queue up to 64 KiB behind it, and past that they are dropped
+// and counted, and the count is printed as soon as output moves again.
+const printQueue: string[] = [];
+let printQueued = 0, printDropped = 0, printing: Promise<void> | undefined;
+function print(line: string) {
+  if (printQueued + line.length >= 64 * 1024) return void printDropped++;
+  printQueue.push(line);
+  printQueued += line.length + 1;
+  printing ??= printAll().finally(() => printing = undefined);
+}
+async function printAll() {
+  while (printQueue.length > 0) {
+    const bytes = new TextEncoder().encode(printQueue.join("\n") + "\n");
+    printQueue.length = printQueued = 0;
+    try {
+      for (let at = 0; at < bytes.length;) at += await Deno.stdout.write(bytes.subarray(at));
+    } catch {
+      return; // nobody reads our output any more (closed pipe): serving matters more
+    }
+    if (printDropped > 0) print(`(${printDropped} lines not printed: output was not being read)`);
+    printDropped = 0;
+  }
+}
+
 function cannotListen(error: Error, host: string, port: number): never {
   const other = "stop the other server, or pick another port with --port";
   if (error instanceof Deno.errors.AddrInUse) {
@@ -316,13 +478,18 @@ function cannotListen(error: Error, host: string, port: number): never {
   fail(`cannot listen on ${host}:${port}: ${error.message}`);
 }
 
-// accept() can fail, for example out of file descriptors: say so once, wait a little, try again.
-// While they are scarce, accept() works each time one frees up, then fails again: a failure
-// within a second of the last one is the same trouble, so it is not said again.
+// accept() fails when a client gives up while it waits in the queue (Deno: NotConnected): that is
+// the client's trouble, and we take the next one at once. For our own (out of file descriptors),
+// say so once, wait a little, try again; while they are scarce, accept() works each time one
+// frees up, then fails again: a failure within a second of the last one is not said again.
+function isClientsFault(error: Error): boolean {
+  const { NotConnected, ConnectionAborted, ConnectionReset } = Deno.errors;
+  return [NotConnected, ConnectionAborted, ConnectionReset].some((kind) => error instanceof kind);
+}
 let acceptFailing = false;
 let lastAcceptFailure = 0; // when accept() last failed (Date.now())
 async function cannotAccept(error: Error): Promise<undefined> {
-  if (stopping) return;
+  if (stopping || isClientsFault(error)) return;
   if (!acceptFailing && Date.now() - lastAcceptFailure > 1000) {
     console.error(`chat_server.ts: cannot accept (${error.message}); retrying`);
     acceptFailing = true;
@@ -336,11 +503,11 @@ function accepted(conn: Deno.TcpConn) {
   return conn;
 }
 
-// Ctrl-C (SIGINT) and SIGTERM call stop(): it closes the listener, so that accept() ends, and
-// every connection (step 9 for everyone); with nothing left open, we exit 0. Under load, Deno may
-// run these listeners late (README, What it survives), so a worker thread, which is idle, hears
-// the signals too and sets a number in shared memory that a timer here (timers do run) looks at.
-const openConnections = new Set<Deno.TcpConn>();
+// Ctrl-C (SIGINT) and SIGTERM call stop(): it closes the listener and every connection (step 9
+// for everyone), gives our output 1 s to get out (it may be stuck), and exits 0. Under load, Deno
+// may run these listeners late (README, What it survives), so a worker thread, which is idle,
+// hears the signals too and sets a number in shared memory that a timer here looks at.
+const openConnections = new Map<Deno.TcpConn, number>(); // each with its number
 let stopping = false;
 function catchSignals(listener: Deno.Listener) {
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
@@ -353,7 +520,9 @@ function catchSignals(listener: Deno.Listener) {
     clearInterval(check);
     worker?.terminate();
     listener.close();
-    for (const conn of openConnections) closeOnce(conn);
+    for (const [conn, id] of openConnections) closeOnce(conn, id);
+    const exit = () => Deno.exit(0);
+    orLate(printing ?? Promise.resolve(), 1000).then(exit, exit);
   };
   for (const signal of signals) Deno.addSignalListener(signal, stop);
   setTimeout(() => { // the worker starts after the "listening on" line, so as not to delay it

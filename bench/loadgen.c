@@ -11,12 +11,18 @@
 //       hold N connections open (each has read its welcome line), sample the server's RSS
 //   loadgen udp      --port P [--clients K] [--size B] [--warmup S] [--duration S]
 //       K UDP clients, each with one B-byte datagram in flight; datagrams/s and latency
+//   loadgen chat     --port P [--members M] [--senders S] [--rate R] [--inflight K] [--size B]
+//                    [--warmup S] [--duration S] [--timeout S]
+//       M chat members read everything; S of them send B-byte lines at R lines/s in all, or with
+//       R = 0 as fast as the room takes them (at most K lines of each sender in flight); lines
+//       delivered per second and the latency from sending a line to the last member having it
 //
 // With --pid PID (the server) and --server-cpu N (the CPU it is pinned to), the output also says
 // what share of a core the server and the generator used, and what other processes took of CPU N.
 //
 // Every TCP server is expected to send one welcome line ending in "\n" first. Every echoed byte is
-// checked against what was sent: a server that corrupts, loses or reorders data fails the run.
+// checked against what was sent (every relayed chat line too): a server that corrupts, loses or
+// reorders data fails the run.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -619,18 +625,282 @@ static int udp(int clients, int size, double warmup, double duration) {
   return 0;
 }
 
+// ---- chat fan-out -------------------------------------------------------------------------
+//
+// M members join the room and read everything; the first S of them also send B-byte lines, at a
+// total of R lines/s (spread evenly over the senders) or, with R = 0, as fast as the room takes them
+// with at most K lines of each sender in flight. Each line carries its sender, its number and the
+// time it was sent: "#SENDER SEQ NANOSECONDS xxx...\n". Every member must receive every other
+// member's lines, each sender's in order, after the sender's name ("ADDRESS: "): a line lost,
+// reordered, changed or sent back to its sender fails the run. Notices ("* ...") are skipped; the
+// members keep their addresses as names. A line is delivered when the last member has it.
+
+struct member {
+  int fd, greeted;
+  int online; // the room's size in the last welcome or notice it read ("(N online)")
+  char name[32]; // our address as the server sees it: the name it gives us
+  size_t name_len;
+  char carry[256]; // an unfinished line from the last read
+  size_t carry_len;
+  uint32_t *next_seq; // per sender: the number of the line expected next
+  // as a sender:
+  char *out; // a line the socket did not take all of yet
+  size_t out_len, out_sent;
+  uint64_t sent, done; // lines sent; lines the last member has (they complete in order)
+  int watching_out;    // waiting for EPOLLOUT
+  double due; // when the next line is due (fixed rate)
+};
+
+static struct member *mem;
+static int members, senders, inflight, line_size;
+static uint16_t *remaining; // per sender and line in flight: members that still have to get it
+static double chat_measure_from, chat_end;
+static long long deliveries_in_window, lines_in_window;
+
+static void chat_fail(int r, const char *what, const char *line, size_t len) {
+  char shown[121]; // the start of the line, safe inside a JSON string
+  size_t n = len > 120 ? 120 : len;
+  for (size_t i = 0; i < n; i++) shown[i] = line[i] < 32 || line[i] == '"' || line[i] == '\\' ? '?' : line[i];
+  printf("{\"error\": \"chat: member %d: %s: '%.*s'\"}\n", r, what, (int)n, shown);
+  exit(1);
+}
+
+// One complete line (without "\n") that member r received.
+static void chat_line(int r, const char *line, size_t len) {
+  struct member *m = &mem[r];
+  if (!m->greeted) {
+    if (len < 21 || memcmp(line, "welcome to the chat, ", 21) != 0) chat_fail(r, "no welcome line", line, len);
+    const char *colon = memmem(line + 21, len - 21, ": ", 2); // "welcome to the chat, ADDR: N online; ..."
+    if (colon) m->online = atoi(colon + 2);
+    m->greeted = 1;
+    return;
+  }
+  if (len >= 2 && line[0] == '*' && line[1] == ' ') { // a notice: joins and leaves, "... (N online)"
+    // Notices may tell of several joins at once; the room's size says whether anyone left.
+    const char *open = NULL;
+    for (const char *p = line; (p = memchr(p, '(', (size_t)(line + len - p))) != NULL; p++) open = p;
+    int online = open && memmem(open, (size_t)(line + len - open), " online)", 8) ? atoi(open + 1) : -1;
+    if (memmem(line, len, " disconnected", 13) || (online >= 0 && online < m->online))
+      chat_fail(r, "a member left the room", line, len);
+    if (online >= 0) m->online = online;
+    return;
+  }
+  const char *hash = memmem(line, len, ": #", 3);
+  if (!hash) chat_fail(r, "not a line of ours", line, len);
+  char *p;
+  unsigned long s = strtoul(hash + 3, &p, 10);
+  if ((int)s >= senders || *p != ' ') chat_fail(r, "bad sender", line, len);
+  unsigned long long seq = strtoull(p + 1, &p, 10);
+  if (*p != ' ') chat_fail(r, "bad line number", line, len);
+  unsigned long long ns = strtoull(p + 1, &p, 10);
+  if (*p != ' ') chat_fail(r, "bad time", line, len);
+  struct member *from = &mem[s];
+  if ((int)s == r) chat_fail(r, "got its own line back", line, len);
+  if ((size_t)(hash - line) != from->name_len || memcmp(line, from->name, from->name_len) != 0)
+    chat_fail(r, "wrong name before the line", line, len);
+  if ((size_t)(line + len - hash) != (size_t)line_size + 1) chat_fail(r, "line changed", line, len);
+  if (seq != m->next_seq[s]) chat_fail(r, seq > m->next_seq[s] ? "a line is missing or late" : "a line came twice or late", line, len);
+  m->next_seq[s]++;
+  double t = now();
+  if (t >= chat_measure_from && t < chat_end) deliveries_in_window++;
+  uint16_t *left = &remaining[(size_t)s * (size_t)inflight + seq % (size_t)inflight];
+  if (--*left == 0) { // the last member has it: delivered
+    if (seq != from->done) chat_fail(r, "lines completed out of order", line, len);
+    from->done++;
+    double sent = (double)ns * 1e-9;
+    if (sent >= chat_measure_from && sent < chat_end) {
+      record(t - sent);
+      lines_in_window++;
+    }
+  }
+}
+
+static char chat_in[65536 + 256];
+static void chat_read(int r) {
+  struct member *m = &mem[r];
+  for (;;) {
+    memcpy(chat_in, m->carry, m->carry_len);
+    ssize_t n = read(m->fd, chat_in + m->carry_len, sizeof chat_in - 256);
+    if (n < 0 && errno == EAGAIN) return;
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) chat_fail(r, "the server closed the connection", "", 0);
+    // ACK at once: members never answer, so Linux would delay each ACK up to 40 ms, and a server
+    // with Nagle's algorithm on (the default everywhere) then holds the next line until it comes.
+    setsockopt(m->fd, IPPROTO_TCP, TCP_QUICKACK, &(int){1}, sizeof(int));
+    size_t have = m->carry_len + (size_t)n, start = 0;
+    for (char *nl; (nl = memchr(chat_in + start, '\n', have - start)); start = (size_t)(nl - chat_in) + 1)
+      chat_line(r, chat_in + start, (size_t)(nl - chat_in) - start);
+    if (have - start >= sizeof m->carry) chat_fail(r, "a line too long", chat_in + start, have - start);
+    memcpy(m->carry, chat_in + start, have - start);
+    m->carry_len = have - start;
+    if ((size_t)n < sizeof chat_in - 256) return;
+  }
+}
+
+// Write what is left of a sender's lines; returns 1 when all of it is written, else waits for
+// EPOLLOUT.
+static void chat_watch_out(int s, int epfd, int on) {
+  if (mem[s].watching_out == on) return;
+  struct epoll_event ev = {.events = EPOLLIN | (on ? EPOLLOUT : 0), .data.u32 = (uint32_t)s};
+  epoll_ctl(epfd, EPOLL_CTL_MOD, mem[s].fd, &ev);
+  mem[s].watching_out = on;
+}
+static int chat_flush(int s, int epfd) {
+  struct member *m = &mem[s];
+  while (m->out_sent < m->out_len) {
+    ssize_t n = write(m->fd, m->out + m->out_sent, m->out_len - m->out_sent);
+    if (n > 0) m->out_sent += (size_t)n;
+    else if (n < 0 && errno == EINTR) continue;
+    else if (n < 0 && errno == EAGAIN) return chat_watch_out(s, epfd, 1), 0;
+    else fail("chat: write");
+  }
+  m->out_len = m->out_sent = 0;
+  chat_watch_out(s, epfd, 0);
+  return 1;
+}
+
+// Send sender s's next lines that are due (as many as the in-flight bound allows when rate = 0),
+// as one write.
+static void chat_send(int s, int epfd, double per_sender, double stop_at) {
+  struct member *m = &mem[s];
+  if (m->out_len && !chat_flush(s, epfd)) return;
+  size_t at = 0;
+  double t = now();
+  while (m->sent - m->done < (uint64_t)inflight && t < stop_at && (per_sender == 0 || m->due <= t) && at < 16384) {
+    char *line = m->out + at;
+    int k = snprintf(line, (size_t)line_size, "#%d %llu %llu ", s, (unsigned long long)m->sent,
+                     (unsigned long long)(t * 1e9));
+    if (k >= line_size - 1) fail_msg("chat: --size too small for the line's header");
+    memset(line + k, 'x', (size_t)(line_size - 1 - k));
+    line[line_size - 1] = '\n';
+    remaining[(size_t)s * (size_t)inflight + m->sent % (size_t)inflight] = (uint16_t)(members - 1);
+    m->sent++;
+    at += (size_t)line_size;
+    if (per_sender > 0) m->due += 1.0 / per_sender;
+  }
+  m->out_len = at;
+  m->out_sent = 0;
+  if (at) chat_flush(s, epfd);
+}
+
+static int chat(int nmembers, int nsenders, double rate, int bound, int size, double warmup, double duration,
+                double timeout) {
+  members = nmembers, senders = nsenders, inflight = bound, line_size = size;
+  if (senders < 1 || senders > members || members < 2 || members > 60000 || inflight < 1)
+    fail_msg("chat: need 2 <= --members <= 60000, 1 <= --senders <= members, --inflight >= 1");
+  if (size < 48 || size > 200) fail_msg("chat: --size must be from 48 to 200");
+  struct rlimit lim;
+  getrlimit(RLIMIT_NOFILE, &lim);
+  lim.rlim_cur = lim.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &lim);
+  mem = calloc((size_t)members, sizeof *mem);
+  remaining = calloc((size_t)senders * (size_t)inflight, sizeof *remaining);
+  int epfd = epoll_create1(0);
+  struct epoll_event events[256];
+  double t0 = now(), deadline = t0 + timeout;
+  // Join one member at a time, each after the one before has its welcome line: the room then has
+  // the same order everywhere. Everyone reads all the while.
+  for (int i = 0; i < members; i++) {
+    struct member *m = &mem[i];
+    m->next_seq = calloc((size_t)senders, sizeof *m->next_seq);
+    if (i < senders) m->out = malloc(16384 + (size_t)size);
+    m->fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (m->fd < 0) fail("socket");
+    if (connect(m->fd, (struct sockaddr *)&server, sizeof server) < 0) fail("connect");
+    struct sockaddr_in me;
+    socklen_t len = sizeof me;
+    getsockname(m->fd, (struct sockaddr *)&me, &len);
+    char ip[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &me.sin_addr, ip, sizeof ip);
+    m->name_len = (size_t)snprintf(m->name, sizeof m->name, "%s:%d", ip, ntohs(me.sin_port));
+    nonblocking(m->fd);
+    nodelay(m->fd);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+    epoll_ctl(epfd, EPOLL_CTL_ADD, m->fd, &ev);
+    while (!m->greeted) {
+      if (now() > deadline) fail_msg("chat: members stopped getting their welcome line");
+      int ready = epoll_wait(epfd, events, 256, 100);
+      for (int k = 0; k < ready; k++) chat_read((int)events[k].data.u32);
+    }
+  }
+  // Wait until every member has heard that all M are in: "(M online)" in its welcome or a notice.
+  for (;;) {
+    int told = 0;
+    for (int i = 0; i < members; i++) told += mem[i].online == members;
+    if (told == members) break;
+    if (now() > deadline) fail_msg("chat: join notices stopped coming");
+    int ready = epoll_wait(epfd, events, 256, 100);
+    for (int k = 0; k < ready; k++) chat_read((int)events[k].data.u32);
+  }
+  double joined_s = now() - t0;
+  double start = now();
+  chat_measure_from = start + warmup, chat_end = chat_measure_from + duration;
+  double per_sender = rate / senders;
+  for (int s = 0; s < senders; s++) mem[s].due = start + (double)s / (rate > 0 ? rate : 1);
+  int measuring = 0, measured = 0;
+  const char *cpu = "";
+  double drain_until = chat_end + (timeout < 10 ? timeout : 10);
+  for (;;) {
+    double t = now();
+    if (!measuring && t >= chat_measure_from) measuring = 1, cpu_start();
+    if (!measured && t >= chat_end) measured = 1, cpu = cpu_end(t - chat_measure_from);
+    int all_done = t >= chat_end;
+    for (int s = 0; s < senders; s++) {
+      chat_send(s, epfd, per_sender, chat_end);
+      if (mem[s].done < mem[s].sent || mem[s].out_len) all_done = 0;
+    }
+    if (all_done) break;
+    if (t > drain_until) {
+      long long missing = 0;
+      for (int s = 0; s < senders; s++) missing += (long long)(mem[s].sent - mem[s].done);
+      printf("{\"error\": \"chat: %lld lines never reached every member\"}\n", missing);
+      exit(1);
+    }
+    int wait_ms = 100;
+    if (per_sender > 0 && t < chat_end) {
+      double next = chat_end;
+      for (int s = 0; s < senders; s++)
+        if (mem[s].due < next) next = mem[s].due;
+      wait_ms = next <= t ? 0 : (int)((next - t) * 1000) + 1;
+      if (wait_ms > 100) wait_ms = 100;
+    }
+    int ready = epoll_wait(epfd, events, 256, wait_ms);
+    if (ready < 0 && errno != EINTR) fail("epoll_wait");
+    for (int k = 0; k < ready; k++) {
+      int id = (int)events[k].data.u32;
+      if (events[k].events & EPOLLOUT) chat_send(id, epfd, per_sender, chat_end);
+      if (events[k].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) chat_read(id);
+    }
+  }
+  if (!measured) cpu = cpu_end(now() - chat_measure_from);
+  // Every member has every line of every other sender, checked as they came; count them once more.
+  for (int r = 0; r < members; r++)
+    for (int s = 0; s < senders; s++)
+      if (s != r && mem[r].next_seq[s] != mem[s].sent) fail_msg("chat: a member is missing lines");
+  unsigned long long total = 0;
+  for (int s = 0; s < senders; s++) total += mem[s].sent;
+  for (int i = 0; i < members; i++) close(mem[i].fd);
+  printf("{\"members\": %d, \"senders\": %d, \"rate\": %.1f, \"inflight\": %d, \"size\": %d, \"joined_s\": %.3f, "
+         "\"lines_sent\": %llu, \"seconds\": %.3f, \"lines_per_s\": %.1f, \"deliveries_per_s\": %.1f, "
+         "\"p50_us\": %.2f, \"p99_us\": %.2f, %s}\n",
+         members, senders, rate, inflight, size, joined_s, total, duration, (double)lines_in_window / duration,
+         (double)deliveries_in_window / duration, percentile_us(0.5), percentile_us(0.99), cpu);
+  return 0;
+}
+
 // ---- main ---------------------------------------------------------------------------------
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: loadgen bulk|pingpong|connrate|idle|udp --port P [options]\n");
+    fprintf(stderr, "usage: loadgen bulk|pingpong|connrate|idle|udp|chat --port P [options]\n");
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
   const char *mode = argv[1];
   long long bytes = 1LL << 30, max = 100000;
   int line = 100, conns = 1, size = 64, pid = 0, batch = 256;
-  double warmup = 0.2, duration = 1.0, timeout = 30, hold = 1.0;
+  double warmup = 0.2, duration = 1.0, timeout = 30, hold = 1.0, rate = 0;
+  int senders = 1, inflight = 256;
   for (int i = 2; i + 1 < argc; i += 2) {
     const char *k = argv[i], *v = argv[i + 1];
     if (!strcmp(k, "--host")) host = v;
@@ -647,6 +917,10 @@ int main(int argc, char **argv) {
     else if (!strcmp(k, "--server-cpu")) server_cpu_number = atoi(v);
     else if (!strcmp(k, "--hold")) hold = atof(v);
     else if (!strcmp(k, "--batch")) batch = atoi(v);
+    else if (!strcmp(k, "--members")) conns = atoi(v);
+    else if (!strcmp(k, "--senders")) senders = atoi(v);
+    else if (!strcmp(k, "--rate")) rate = atof(v);
+    else if (!strcmp(k, "--inflight")) inflight = atoi(v);
     else {
       fprintf(stderr, "loadgen: unknown option %s\n", k);
       return 2;
@@ -667,6 +941,7 @@ int main(int argc, char **argv) {
   if (!strcmp(mode, "connrate")) return connrate(conns, size, duration, max);
   if (!strcmp(mode, "idle")) return idle(conns, pid, hold, batch, timeout);
   if (!strcmp(mode, "udp")) return udp(conns, size, warmup, duration);
+  if (!strcmp(mode, "chat")) return chat(conns, senders, rate, inflight, size, warmup, duration, timeout);
   fprintf(stderr, "loadgen: unknown mode %s\n", mode);
   return 2;
 }

@@ -5,353 +5,51 @@
 // get --allow-net=127.0.0.1 and nothing more), returns a one-line figure, and throws an Error that
 // says what went wrong on any loss, crash or limit broken. Every loop has a count and a time limit;
 // whatever a scenario opens (connections, processes) is closed and awaited before it returns.
+//
+// The scenarios, in this file's order:
+//   1. manyClients      many clients connected at once, every line echoed in order
+//   2. bigStream        one big stream through one connection, byte-exact, server memory watched
+//   3. fuzz             hostile sessions (random bytes, resets, cuts, long lines); then a fresh client
+//   4. neverReads       a client that sends and never reads: the server stops reading it, others go on
+//   4b. chatNeverReads  a chat member who never reads is dropped; the room goes on (CHAT's script)
+//   5. udpGarbage       garbage datagrams at udp_server.ts, every one echoed unchanged
+//   6. outOfFiles       out of file descriptors: logged once, served again once they are freed
+//   7. ctrlCUnderLoad   Ctrl-C during full load: exit 0 quickly, nothing left running
+// Their helpers are in stress/helpers.ts.
+import { delay, encode, readLine, writeAll } from "../tests/helpers/io.ts";
+import { CHAT, ROOT, run, shell } from "../tests/helpers/process.ts";
+import { openFiles, rssKiB, sampleRss } from "../tests/helpers/proc.ts";
 import {
-  delay,
-  encode,
-  type Finished,
-  openFiles,
-  readLine,
-  ROOT,
-  rssKiB,
-  run,
-  type RunningServer,
-  sampleRss,
-  startServer,
-  writeAll,
-} from "../tests/helpers.ts";
+  attempt,
+  collect,
+  concat,
+  Connections,
+  count,
+  describeMismatch,
+  exitWithin,
+  firstDifference,
+  freshClient,
+  GREETING,
+  HOST,
+  inPool,
+  LONG_LINE_ERROR,
+  MiB,
+  mib,
+  orTimeout,
+  prng,
+  type Random,
+  seconds,
+  SERVER_FLAGS,
+  settleAll,
+  split,
+  start,
+  stopServer,
+  subSeed,
+  track,
+  within,
+} from "./helpers.ts";
 
-export const GREETING = "welcome: every line you send comes back to you\n";
-export const LONG_LINE_ERROR = "error: line longer than 65536 bytes, closing\n";
-const HOST = "127.0.0.1";
-/** The narrowest permission a server on 127.0.0.1 with --port 0 needs (any port, one host). */
-export const SERVER_FLAGS = ["--allow-net=127.0.0.1"];
-const MiB = 1024 * 1024;
-
-// ---------------------------------------------------------------------------------------------
-// Small tools
-
-/** A seeded pseudo-random generator (mulberry32): the same seed gives the same run. */
-export function prng(seed: number) {
-  let state = seed >>> 0;
-  const u32 = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-  return {
-    u32,
-    /** A whole number from 0 to n - 1. */
-    int: (n: number) => Math.floor((u32() / 2 ** 32) * n),
-    /** A whole number from low to high, both included. */
-    range: (low: number, high: number) => low + Math.floor((u32() / 2 ** 32) * (high - low + 1)),
-    chance: (p: number) => u32() / 2 ** 32 < p,
-    bytes(n: number): Uint8Array {
-      const out = new Uint8Array(Math.ceil(n / 4) * 4);
-      const words = new Uint32Array(out.buffer);
-      for (let i = 0; i < words.length; i++) words[i] = u32();
-      return out.subarray(0, n);
-    },
-  };
-}
-export type Random = ReturnType<typeof prng>;
-
-/** A seed for one part of a run, derived from the run's seed: each part can be replayed alone. */
-export function subSeed(seed: number, part: number): number {
-  let h = Math.imul((seed ^ 0x9e3779b9) >>> 0, 0x85ebca6b) ^ Math.imul(part + 1, 0xc2b2ae35);
-  h ^= h >>> 13;
-  return Math.imul(h, 0x27d4eb2f) >>> 0;
-}
-
-export const count = (n: number) => n.toLocaleString("en-US");
-const mib = (kib: number) => (kib / 1024).toFixed(1);
-const seconds = (ms: number) => (ms / 1000).toFixed(1);
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const all = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    all.set(part, at);
-    at += part.length;
-  }
-  return all;
-}
-
-/** Where two byte arrays first differ, or -1 if they are equal. */
-function firstDifference(a: Uint8Array, b: Uint8Array): number {
-  const shorter = Math.min(a.length, b.length);
-  for (let i = 0; i < shorter; i++) if (a[i] !== b[i]) return i;
-  return a.length === b.length ? -1 : shorter;
-}
-
-function describeMismatch(got: Uint8Array, wanted: Uint8Array): string {
-  const at = firstDifference(got, wanted);
-  const show = (bytes: Uint8Array) =>
-    JSON.stringify(new TextDecoder().decode(bytes.subarray(at, at + 40)));
-  return `got ${count(got.length)} bytes, expected ${
-    count(wanted.length)
-  }; first difference at byte ${count(at)}: ${show(got)} instead of ${show(wanted)}`;
-}
-
-/** Cut bytes into `pieces` parts at random points (some parts may be empty and are dropped). */
-function split(bytes: Uint8Array, pieces: number, random: Random): Uint8Array[] {
-  const cuts = Array.from({ length: pieces - 1 }, () => random.int(bytes.length + 1)).sort((a, b) =>
-    a - b
-  );
-  const parts: Uint8Array[] = [];
-  let from = 0;
-  for (const cut of [...cuts, bytes.length]) {
-    if (cut > from) parts.push(bytes.subarray(from, cut));
-    from = cut;
-  }
-  return parts;
-}
-
-/** Wait for every promise, then throw the first failure (saying how many failed), if any. */
-async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
-  const results = await Promise.allSettled(promises);
-  const failures = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
-  if (failures.length > 0) {
-    const first = failures[0].reason as Error;
-    throw new Error(
-      `${count(failures.length)} of ${count(results.length)} failed; the first: ${first.message}`,
-      {
-        cause: first,
-      },
-    );
-  }
-  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
-}
-
-/** Run task(0..total-1) with at most `width` running at once; stop starting new ones after a failure. */
-async function inPool<T>(
-  total: number,
-  width: number,
-  task: (i: number) => Promise<T>,
-): Promise<T[]> {
-  const results = new Array<T>(total);
-  let next = 0, failed = false;
-  const worker = async () => {
-    while (next < total && !failed) {
-      const i = next++;
-      try {
-        results[i] = await task(i);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  };
-  await settleAll(Array.from({ length: Math.min(width, total) }, worker));
-  return results;
-}
-
-/** The connections a scenario opens, so that a deadline or a failure can close them all at once. */
-class Connections {
-  #open = new Set<Deno.Conn>();
-  #abort = new AbortController();
-  async connect(port: number, timeoutMs = 10_000): Promise<Deno.TcpConn> {
-    const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(timeoutMs)]);
-    const conn = await Deno.connect({ hostname: HOST, port, signal });
-    if (this.#abort.signal.aborted) {
-      conn.close();
-      throw new Error("closed by the deadline");
-    }
-    this.#open.add(conn);
-    return conn;
-  }
-  close(conn: Deno.Conn) {
-    if (!this.#open.delete(conn)) return;
-    try {
-      conn.close();
-    } catch { /* already closed */ }
-  }
-  closeAll() {
-    this.#abort.abort();
-    for (const conn of [...this.#open]) this.close(conn);
-  }
-  /** True once closeAll() has run (the deadline passed, or the scenario is over). */
-  get closed(): boolean {
-    return this.#abort.signal.aborted;
-  }
-}
-
-/**
- * Run `work`; if it takes longer than `ms`, close every connection (so that all its pending reads
- * and writes fail and it ends) and throw.
- */
-async function within<T>(
-  what: string,
-  ms: number,
-  connections: Connections,
-  work: () => Promise<T>,
-): Promise<T> {
-  let late = false;
-  const timer = setTimeout(() => {
-    late = true;
-    connections.closeAll();
-  }, ms);
-  try {
-    const result = await work();
-    if (late) throw new Error("finished only after the deadline");
-    return result;
-  } catch (error) {
-    if (late) {
-      throw new Error(
-        `${what}: not done within its time limit of ${seconds(ms)} s (${(error as Error).message})`,
-      );
-    }
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Read a connection to its end in the background; `greeted` resolves once `greetingBytes` arrived. */
-function collect(conn: Deno.Conn, bufferSize = 4096, greetingBytes = GREETING.length) {
-  let greetedNow = () => {};
-  const greeted = new Promise<void>((resolve) => greetedNow = resolve);
-  const all = (async () => {
-    const parts: Uint8Array[] = [];
-    const buffer = new Uint8Array(bufferSize);
-    let total = 0;
-    try {
-      while (true) {
-        const n = await conn.read(buffer);
-        if (n === null) break;
-        parts.push(buffer.slice(0, n));
-        total += n;
-        if (total >= greetingBytes) greetedNow();
-      }
-    } finally {
-      greetedNow();
-    }
-    return concat(parts);
-  })();
-  all.catch(() => {}); // handled by whoever awaits it; never an unhandled rejection
-  return { greeted, all };
-}
-
-/** Race a promise against a timer, which is always cleared. */
-async function orTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) =>
-        timer = setTimeout(() => reject(new Error(`${what} (waited ${ms} ms)`)), ms)
-      ),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Every process the scenarios start, while it runs: the driver's last resort kills them all. */
-const running = new Set<Deno.ChildProcess>();
-function track(child: Deno.ChildProcess): Deno.ChildProcess {
-  running.add(child);
-  child.status.finally(() => running.delete(child));
-  return child;
-}
-/** Kill every process a scenario started and that still runs (for a driver that must stop now). */
-export function killEverything() {
-  for (const child of running) {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* exited meanwhile */ }
-  }
-}
-/** startServer, with the server tracked. */
-async function start(...args: Parameters<typeof startServer>): Promise<RunningServer> {
-  const server = await startServer(...args);
-  track(server.child);
-  return server;
-}
-
-/** Run `work` and return what it threw (undefined if nothing): cleanup then runs before any rethrow. */
-async function attempt(work: () => Promise<void>): Promise<unknown> {
-  try {
-    await work();
-    return undefined;
-  } catch (error) {
-    return error;
-  }
-}
-
-/** The child's exit status if it exits within `ms`, else undefined (the timer is always cleared). */
-async function exitWithin(
-  child: Deno.ChildProcess,
-  ms: number,
-): Promise<Deno.CommandStatus | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      child.status,
-      new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), ms)),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/**
- * Stop a server with SIGTERM (SIGKILL 5 s later if need be). Throw `failure` if the scenario had
- * failed, and say so too if the server had exited by itself, did not exit 0, or wrote on stderr.
- */
-async function stopServer(
-  server: RunningServer,
-  failure: unknown,
-  name = "server.ts",
-): Promise<Finished> {
-  const alive = server.running();
-  const stopping = server.stop();
-  const timer = setTimeout(() => {
-    if (server.running()) server.child.kill("SIGKILL");
-  }, 5000);
-  const finished = await stopping;
-  clearTimeout(timer);
-  const problems = [];
-  if (!alive) problems.push(`${name} had exited by itself (code ${finished.code})`);
-  else if (finished.signal === "SIGKILL") {
-    problems.push(`${name} did not exit within 5 s of SIGTERM: killed`);
-  } else if (finished.code !== 0) problems.push(`${name} ended with exit code ${finished.code}`);
-  // Only the out-of-descriptors notices are expected on stderr; anything else is a problem. (Deno
-  // itself warns when, out of descriptors, it cannot read the file that NODE_EXTRA_CA_CERTS names,
-  // set on some machines: that line is Deno's, not the script's.)
-  const stderr = finished.stderr.replace(
-    /^(server\.ts: (cannot accept .*; retrying|accepting again)|Warning: Ignoring extra certs from .*)\n/gm,
-    "",
-  );
-  if (stderr !== "") problems.push(`${name} wrote on stderr: ${stderr.trim().slice(0, 2000)}`);
-  if (failure !== undefined) {
-    if (problems.length === 0) throw failure;
-    throw new Error(`${(failure as Error).message}; and ${problems.join("; ")}`, {
-      cause: failure,
-    });
-  }
-  if (problems.length > 0) throw new Error(problems.join("; "));
-  return finished;
-}
-
-/** client.ts run as a user would, with the narrowest permission: the one server address. */
-async function freshClient(port: number): Promise<string> {
-  const client = await run([
-    "run",
-    `--allow-net=127.0.0.1:${port}`,
-    "client.ts",
-    "--port",
-    `${port}`,
-    "fresh client after the storm",
-  ]);
-  if (client.code !== 0 || client.stdout !== GREETING + "fresh client after the storm\n") {
-    throw new Error(
-      `a fresh client.ts was not served normally: exit ${client.code}, ${JSON.stringify(client)}`,
-    );
-  }
-  return "a fresh client.ts was served normally";
-}
+export { killEverything, subSeed } from "./helpers.ts";
 
 // ---------------------------------------------------------------------------------------------
 // 1. Many clients at once
@@ -675,6 +373,12 @@ export async function neverReads(
         }
         baseline = await rssKiB(server.child.pid);
         const hog = await connections.connect(server.port);
+        // The hog is served too, while the steady client is: a server serving one client at a time
+        // would never greet it (and its writes would only fill the kernel's buffers).
+        const hogGreeting = await readLine(hog, 5000).catch((error) => {
+          throw new Error(`the hog was not served while the steady client was: ${error.message}`);
+        });
+        if (hogGreeting !== GREETING) throw new Error("no greeting for the hog");
         let hogDone = false;
         const pinging = (async () => {
           while (!hogDone) {
@@ -764,8 +468,10 @@ export async function neverReads(
 export async function chatNeverReads(
   options: { mebibytes: number; rssLimitMiB: number; timeLimitMs: number },
 ): Promise<string> {
-  // No check that chat_server.ts exists: if it is missing, starting it fails, and so does this.
-  const server = await start(["--quiet"], { script: "chat_server.ts", denoFlags: SERVER_FLAGS });
+  const server = await start([...CHAT.args, "--quiet"], {
+    script: CHAT.script,
+    denoFlags: SERVER_FLAGS,
+  });
   const connections = new Connections();
   const lines = options.mebibytes * 1024; // 1 KiB each
   let baseline = 0, sleeperGot = 0, sleeperEnd = "", tookMs = 0;
@@ -852,7 +558,7 @@ export async function chatNeverReads(
       await rss.stop();
     }
   });
-  await stopServer(server, failure, "chat_server.ts");
+  await stopServer(server, failure, CHAT.script);
   const growth = rss.peak() - baseline;
   const figure = `chat room: ${count(lines)} lines (${options.mebibytes} MiB) relayed in ${
     seconds(tookMs)
@@ -865,15 +571,6 @@ export async function chatNeverReads(
 
 // ---------------------------------------------------------------------------------------------
 // 5. Garbage datagrams
-
-/** Whether udp_server.ts exists yet. */
-export function hasUdpServer(): boolean {
-  try {
-    return Deno.statSync(`${ROOT}udp_server.ts`).isFile;
-  } catch {
-    return false;
-  }
-}
 
 const MAX_DATAGRAM = 65_507;
 
@@ -1255,4 +952,98 @@ export async function ctrlCUnderLoad(
     sum("processesEnded")
   } client.ts exited, ` +
     `the port refused connections after`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4c. A storm of joins in the chat room (issue 12, finding 7). Self-contained: it uses only what
+// tests/helpers.ts exports.
+
+/** The process's CPU time so far (user + system), in ms, from /proc/PID/stat. */
+async function cpuMs(pid: number): Promise<number> {
+  const fields = (await shell(`cat /proc/${pid}/stat`)).replace(/^.*\) /, "").split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime and stime, in 1/100 s
+  return ticks * 10;
+}
+
+/**
+ * `joins` members join the room as fast as they can connect (none of them reads), while one
+ * member says a line every 50 ms to another who reads: the server must stay up, the reader must
+ * get every line in order, and the figure is the server's CPU time for the storm and the worst
+ * delay of a line. `serverArgs` goes past the room's default limits (--max-clients 1000,
+ * --max-per-address 50), which would otherwise refuse most of the storm.
+ */
+export async function chatJoinStorm(options: {
+  joins: number;
+  timeLimitMs: number;
+  maxDelayMs: number;
+  script?: string;
+  serverArgs?: string[];
+}): Promise<string> {
+  const script = options.script ?? "chat_server.ts";
+  const args = options.serverArgs ??
+    ["--max-clients", `${options.joins + 10}`, "--max-per-address", `${options.joins + 10}`];
+  const server = await start(["--quiet", ...args], { script, denoFlags: SERVER_FLAGS });
+  const connections = new Connections();
+  let cpu = 0, worst = 0, said = 0, joined = 0;
+  const failure = await attempt(async () => {
+    try {
+      await within("chat, a storm of joins", options.timeLimitMs, connections, async () => {
+        const reader = await connections.connect(server.port);
+        const talker = await connections.connect(server.port);
+        talker.setNoDelay(true);
+        const talkerDrain = collect(talker, 64 * 1024, 1);
+        await delay(200);
+        const cpuBefore = await cpuMs(server.child.pid);
+        let storming = true;
+        const sentAt: number[] = [];
+        const talking = (async () => {
+          while (storming && !connections.closed) {
+            sentAt.push(performance.now());
+            await writeAll(talker, encode(`storm line ${said++}\n`));
+            await delay(50);
+          }
+          sentAt.push(performance.now()); // the last line, which the reader waits for
+          await writeAll(talker, encode(`storm line ${said++}\n`));
+        })();
+        // The reader's lines arrive in order; each one's delay is measured as it comes.
+        let seen = 0, pending = "";
+        const decoder = new TextDecoder();
+        const watching = (async () => {
+          const buffer = new Uint8Array(64 * 1024);
+          while (seen < said || storming) {
+            const n = await reader.read(buffer);
+            if (n === null) throw new Error(`the reader was closed after ${seen} lines`);
+            pending += decoder.decode(buffer.subarray(0, n), { stream: true });
+            const lines = pending.split("\n");
+            pending = lines.pop()!;
+            for (const line of lines) {
+              const m = line.match(/storm line (\d+)$/);
+              if (!m) continue;
+              if (Number(m[1]) !== seen) throw new Error(`line ${m[1]} came when ${seen} was due`);
+              worst = Math.max(worst, performance.now() - sentAt[seen++]);
+            }
+          }
+        })();
+        watching.catch(() => {});
+        await inPool(options.joins, 64, async () => {
+          await connections.connect(server.port); // and never read
+          joined++;
+        });
+        await delay(500); // the room announces the last joins
+        storming = false;
+        await talking;
+        await watching;
+        cpu = (await cpuMs(server.child.pid)) - cpuBefore;
+        connections.close(talker);
+        await talkerDrain.all.catch(() => {});
+      });
+    } finally {
+      connections.closeAll();
+    }
+  });
+  await stopServer(server, failure, script);
+  const figure = `chat room: ${count(joined)} joins; server CPU ${seconds(cpu)} s for the storm, ` +
+    `a chat line delayed ${Math.round(worst)} ms at worst (${count(said)} lines, all in order)`;
+  if (worst > options.maxDelayMs) throw new Error(`a line waited too long: ${figure}`);
+  return figure;
 }

@@ -1,6 +1,8 @@
-// chat_server.ts and client.ts as the chat client, run as real processes.
+// The chat room, chat_server.ts (CHAT in tests/helpers/process.ts), and client.ts as the chat
+// client, run as real processes.
 import assert from "node:assert/strict";
-import { encode, LineReader, readLine, run, startServer, writeAll } from "./helpers.ts";
+import { encode, expectClosed, LineReader, readLine, within, writeAll } from "./helpers/io.ts";
+import { ROOT, run, startChat, startServer } from "./helpers/process.ts";
 
 const connect = (port: number) => Deno.connect({ hostname: "127.0.0.1", port });
 
@@ -12,7 +14,7 @@ async function join(port: number, name: string): Promise<Deno.TcpConn> {
   return conn;
 }
 
-/** Read lines until one matches; fails after `limit` lines. */
+/** Read lines until one matches; fails after `limit` lines, or a line that takes over 10 s. */
 async function readUntil(conn: Deno.Conn, wanted: RegExp, limit = 20): Promise<string[]> {
   const seen: string[] = [];
   for (let n = 0; n < limit; n++) {
@@ -24,7 +26,7 @@ async function readUntil(conn: Deno.Conn, wanted: RegExp, limit = 20): Promise<s
 }
 
 Deno.test("chat: a line reaches the two others, not the sender; joins and leaves are announced", async () => {
-  const server = await startServer([], { script: "chat_server.ts" });
+  const server = await startChat();
   const ana = await join(server.port, "Ana");
   const bo = await join(server.port, "Bo");
   const cy = await join(server.port, "Cy");
@@ -53,7 +55,7 @@ Deno.test("chat: a line reaches the two others, not the sender; joins and leaves
 });
 
 Deno.test("chat: a client that never reads is dropped, and the room goes on", async () => {
-  const server = await startServer(["--quiet"], { script: "chat_server.ts" });
+  const server = await startChat(["--quiet"]);
   const talker = await join(server.port, "Talker");
   const reader = await join(server.port, "Reader");
   const sleeper = await join(server.port, "Sleeper"); // never reads again
@@ -75,6 +77,8 @@ Deno.test("chat: a client that never reads is dropped, and the room goes on", as
       }
     }
     assert.ok(dropped, "the sleeper was never dropped");
+    // Dropped means disconnected: after what was already on its way, the sleeper reads the end.
+    await expectClosed(sleeper, 10_000, "the server, having dropped the sleeper,");
     await writeAll(talker, encode("still here?\n"));
     assert.equal(await lines.next(), "Talker: still here?\n");
   } finally {
@@ -84,33 +88,63 @@ Deno.test("chat: a client that never reads is dropped, and the room goes on", as
 });
 
 Deno.test("chat: client.ts --name is the chat client, and shows what others write", async () => {
-  const server = await startServer([], { script: "chat_server.ts" });
+  const server = await startChat();
   const ana = await join(server.port, "Ana");
+  const client = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "client.ts", "--port", `${server.port}`, "--name", "Bo"],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdin: "piped", // left open while the others talk: a user still typing
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(30_000),
+  }).spawn();
+  const stderr = new Response(client.stderr).text();
+  const stdout = client.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const input = client.stdin.getWriter();
+  let seen = "";
+  /** Read client.ts's stdout until it shows `wanted`; fails after 10 s. */
+  const shows = async (wanted: RegExp) => {
+    const deadline = Date.now() + 10_000;
+    while (!wanted.test(seen)) {
+      const { value, done } = await within(
+        stdout.read(),
+        Math.max(0, deadline - Date.now()),
+        `client.ts never showed ${wanted}; it showed ${JSON.stringify(seen)}`,
+      );
+      if (done) {
+        throw new Error(`client.ts ended before showing ${wanted}: ${JSON.stringify(seen)}`);
+      }
+      seen += value;
+    }
+  };
   try {
-    const client = run([
-      "run",
-      "--allow-net",
-      "client.ts",
-      "--port",
-      `${server.port}`,
-      "--name",
-      "Bo",
-    ], {
-      stdin: "hola desde client.ts\n",
-    });
+    await shows(/^welcome to the chat, 127\.0\.0\.1:\d+: 2 online/);
+    await readUntil(ana, /is now Bo/);
+    await writeAll(ana, encode("hola Bo\n"));
+    await shows(/\nAna: hola Bo\n/); // what another member writes appears while Bo types
+    await input.write(encode("hola desde client.ts\n"));
     assert.equal((await readUntil(ana, /hola desde/)).at(-1), "Bo: hola desde client.ts\n");
-    const finished = await client;
-    assert.equal(finished.code, 0, finished.stderr);
-    assert.match(finished.stdout, /^welcome to the chat, 127\.0\.0\.1:\d+: 2 online/);
-    assert.doesNotMatch(finished.stdout, /hola desde/); // not sent back to its sender
+    await input.close();
+    const { code } = await within(client.status, 10_000, "client.ts did not exit after Ctrl-D");
+    for (let more = await stdout.read(); !more.done; more = await stdout.read()) seen += more.value;
+    assert.equal(code, 0, await stderr);
+    assert.doesNotMatch(seen, /hola desde/); // not sent back to its sender
   } finally {
+    await input.close().catch(() => {});
+    await stdout.cancel().catch(() => {});
+    try {
+      client.kill("SIGKILL");
+    } catch { /* it has exited */ }
+    await client.status;
+    await stderr;
     ana.close();
     await server.stop();
   }
 });
 
 Deno.test("chat: /name takes extra spaces, keeps 32 characters; control characters never reach others", async () => {
-  const server = await startServer(["--quiet"], { script: "chat_server.ts" });
+  const server = await startChat(["--quiet"]);
   const ana = await join(server.port, "Ana");
   const other = await connect(server.port);
   try {

@@ -1,7 +1,10 @@
 // The clients tell the truth (issue 13): a test-controlled socket plays the rude server or the
 // stranger, and client.ts / udp_client.ts run as real processes against it.
 import assert from "node:assert/strict";
-import { encode, ROOT, sampleRss, UdpPeer } from "./helpers.ts";
+import { encode } from "./helpers/io.ts";
+import { sampleRss } from "./helpers/proc.ts";
+import { ROOT } from "./helpers/process.ts";
+import { UdpPeer } from "./helpers/udp.ts";
 
 const NET = ["--unstable-net", "--allow-net"];
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);

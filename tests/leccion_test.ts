@@ -2,17 +2,10 @@
 // the lesson's steps in order, standalone) and their wire behaviour, each run as a real process
 // against its full counterpart and against the lesson-style Python peers in tests/, both ways.
 import assert from "node:assert/strict";
-import {
-  encode,
-  type Finished,
-  freeUdpPort,
-  ROOT,
-  run,
-  runPython,
-  startPythonServer,
-  startServer,
-  UdpPeer,
-} from "./helpers.ts";
+import { encode } from "./helpers/io.ts";
+import { type Finished, ROOT, run, startServer } from "./helpers/process.ts";
+import { runPython, startPythonServer } from "./helpers/python.ts";
+import { freeUdpPort, UdpPeer } from "./helpers/udp.ts";
 
 const SALUDO = "bienvenido: cada línea que mandes vuelve a vos\n";
 const GREETING = "welcome: every line you send comes back to you\n"; // the full server.ts's

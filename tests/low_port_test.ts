@@ -2,7 +2,7 @@
 // The servers run as the user "nobody" (setpriv), which only root can do: elsewhere the test is
 // ignored, and its name says why.
 import assert from "node:assert/strict";
-import { ROOT } from "./helpers.ts";
+import { ROOT } from "./helpers/process.ts";
 
 async function output(command: string, args: string[], env?: Record<string, string>) {
   try {

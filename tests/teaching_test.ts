@@ -1,6 +1,6 @@
 // The teaching layer: --explain traces the lesson's steps as they happen.
 import assert from "node:assert/strict";
-import { run, startServer } from "./helpers.ts";
+import { run, startServer } from "./helpers/process.ts";
 
 Deno.test("--explain: the server and client.ts print the lesson's steps as they happen", async () => {
   const server = await startServer(["--explain"]);
@@ -57,10 +57,13 @@ Deno.test("without --explain there is no trace", async () => {
       `${server.port}`,
       "hola",
     ]);
+    assert.equal(client.code, 0, client.stderr);
     assert.equal(client.stderr, "");
   } finally {
     const finished = await server.stop();
-    assert.doesNotMatch(finished.stdout, /\[step/);
+    // No trace line of any kind ([step N], [recv], ...): only the server's own log.
+    assert.doesNotMatch(finished.stdout, /^\[/m);
+    assert.match(finished.stdout, /^closed 127\.0\.0\.1:\d+: 1 line, 5 bytes$/m);
   }
 });
 
@@ -75,6 +78,19 @@ Deno.test("deno task demo shows both pairs, labelled, and leaves nothing running
     demo.stdout,
     /\(client exited with 0, server with 0\)\n[^]*\(client exited with 0, server with 0\)/,
   );
+  // The UDP half: both ends trace their steps, and the client prints every reply.
+  const udp = demo.stdout.slice(demo.stdout.indexOf("=== UDP"));
+  assert.match(udp, /^server \| listening on 127\.0\.0\.1:\d+$/m);
+  assert.match(udp, /^server \| \[step 7\] python: data, addr = recvfrom\(65507\) /m);
+  assert.match(udp, /^server \| \[step 8\] python: sendto\(data, addr\) /m);
+  assert.match(udp, /^client \| \[step 5\] python: sendto\(data, addr\) /m);
+  assert.match(udp, /^client \| \[step 6\] python: close\(\)/m);
+  for (const message of ["uno", "dos", "tres"]) {
+    assert.match(
+      udp,
+      new RegExp(`^client \\| ${message} {2}\\(reply in \\d+\\.\\d ms, \\d+ tr`, "m"),
+    );
+  }
   // The servers it started are gone: their ports no longer answer.
   const tcpPort = Number(demo.stdout.match(/^server \| listening on 127\.0\.0\.1:(\d+)$/m)![1]);
   await assert.rejects(

@@ -1,19 +1,11 @@
 // udp_server.ts and udp_client.ts, run as real processes and checked the way a user would check them.
 import assert from "node:assert/strict";
-import {
-  encode,
-  type Finished,
-  freeUdpPort,
-  ROOT,
-  run,
-  runPython,
-  startPythonServer,
-  startServer,
-  UdpPeer,
-} from "./helpers.ts";
+import { decode, encode } from "./helpers/io.ts";
+import { type Finished, ROOT, run, startServer } from "./helpers/process.ts";
+import { runPython, startPythonServer } from "./helpers/python.ts";
+import { freeUdpPort, UdpPeer } from "./helpers/udp.ts";
 
 const NET = ["--unstable-net", "--allow-net"];
-const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const REPLY = /^(.*) {2}\(reply in \d+\.\d ms, (\d+) tr(?:y|ies)\)$/;
 
 function startUdpServer(args: string[] = [], host?: string) {
@@ -163,22 +155,62 @@ Deno.test("UDP --drop 1: the client gives up after timeout × tries, one clear l
 });
 
 Deno.test("UDP with no server at all: the client cannot tell, waits, and gives up the same way", async () => {
+  // A peer that never answers looks the same to the client; it also shows when each try came.
+  const silent = new UdpPeer();
+  const client = udpClient([
+    "--port",
+    `${silent.port}`,
+    "--timeout",
+    "500",
+    "--retries",
+    "2",
+    "¿hay alguien?",
+  ]);
+  const endedAt = client.then(() => performance.now());
+  const arrivals: number[] = [];
+  try {
+    for (let n = 0; n < 4; n++) {
+      const got = await silent.receive(n === 0 ? 15_000 : 1500);
+      if (!got) break;
+      arrivals.push(performance.now());
+      assert.equal(decode(got[0]), "¿hay alguien?");
+    }
+  } finally {
+    await client;
+    await silent.close();
+  }
+  const ended = await endedAt;
+  const gave = await client;
+  assert.equal(gave.code, 1, gave.stderr);
+  assert.equal(arrivals.length, 3, "1 try and 2 retries, no more");
+  const gaps = [arrivals[1] - arrivals[0], arrivals[2] - arrivals[1], ended - arrivals[2]];
+  for (const gap of gaps) {
+    assert.ok(
+      gap >= 480 && gap < 800,
+      `each try waits the 500 ms timeout: ${gaps.map(Math.round)}`,
+    );
+  }
+
   const port = freeUdpPort();
-  const client = await udpClient([
+  const started = performance.now();
+  const alone = await udpClient([
     "--port",
     `${port}`,
     "--timeout",
-    "200",
+    "500",
     "--retries",
-    "1",
+    "2",
     "¿hay alguien?",
   ]);
-  assert.equal(client.signal, null);
-  assert.equal(client.code, 1);
+  const waited = performance.now() - started;
+  assert.equal(alone.signal, null);
+  assert.equal(alone.code, 1);
   assert.equal(
-    client.stderr,
-    `udp_client.ts: no reply from 127.0.0.1:${port} after 2 tries: is udp_server.ts running? UDP itself never tells you\n`,
+    alone.stderr,
+    `udp_client.ts: no reply from 127.0.0.1:${port} after 3 tries: is udp_server.ts running? UDP itself never tells you\n`,
   );
+  // 3 tries of 500 ms, and Deno's start-up: about 1.5 s, never less, and not much more.
+  assert.ok(waited >= 1500 && waited < 2700, `it waited ${Math.round(waited)} ms, not about 1,500`);
 });
 
 Deno.test("UDP --drop 0.5 --seed 1: retries happen, every message is answered, and the drops repeat", async () => {

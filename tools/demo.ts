@@ -10,6 +10,7 @@
 // diagram: one arrow or note per step that happened, with byte counts, lost datagrams and retries.
 
 import { parseArgs } from "node:util";
+import { listeningPort } from "../tests/helpers/process.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const WIDTH = 100;
@@ -66,7 +67,7 @@ async function startServer(args: string[], lines: Line[]) {
   let port = "";
   let exited = false;
   const server = start("server", args, lines, (text) => {
-    port ||= text.match(/^listening on .*:(\d+)$/)?.[1] ?? "";
+    port ||= `${listeningPort(text) ?? ""}`;
   });
   server.done.then(() => exited = true);
   for (let waited = 0; port === "" && !exited && waited < 15_000; waited += 20) {

@@ -1,0 +1,444 @@
+// chat_server.ts as a classroom would try it (issue 12): a paste, output nobody reads, too many
+// connections, unfinished lines, resets before accept(), look-alike names, a storm of joins; and
+// the trace that names each client (issue 11). Every read has a deadline; every child is awaited.
+import assert from "node:assert/strict";
+import { delay, encode, LineReader, readLine, writeAll } from "./helpers/io.ts";
+import { ROOT, startServer } from "./helpers/process.ts";
+
+const connect = (port: number) => Deno.connect({ hostname: "127.0.0.1", port });
+const chat = (args: string[]) => startServer(args, { script: "chat_server.ts" });
+
+/** Close a connection that may be closed already (by within(), below). */
+function shut(...conns: Deno.Conn[]) {
+  for (const conn of conns) {
+    try {
+      conn.close();
+    } catch { /* closed already */ }
+  }
+}
+
+/** The promise's value; after `ms`, close `conns` (so that pending reads end) and throw. */
+async function within<T>(ms: number, what: string, conns: Deno.Conn[], work: Promise<T>) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      shut(...conns);
+      reject(new Error(`${what}: not within ${ms} ms`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Join the room, read the welcome line, and take a name; then read until the room says so. */
+async function join(port: number, name: string): Promise<[Deno.TcpConn, LineReader]> {
+  const conn = await connect(port);
+  const lines = new LineReader(conn);
+  const welcome = await within(5000, "welcome", [conn], lines.next());
+  assert.match(welcome, /^welcome to the chat, /);
+  await writeAll(conn, encode(`/name ${name}\n`));
+  return [conn, lines];
+}
+
+/** Read lines until one matches (at most `limit` lines, `ms` in all); returns them all. */
+async function until(conn: Deno.Conn, lines: LineReader, wanted: RegExp, limit = 50, ms = 5000) {
+  const seen: string[] = [];
+  await within(
+    ms,
+    `waiting for ${wanted}`,
+    [conn],
+    (async () => {
+      while (seen.length < limit) {
+        const line = await lines.next();
+        seen.push(line);
+        if (wanted.test(line) || line === "") return;
+      }
+    })(),
+  );
+  assert.match(seen.at(-1) ?? "", wanted, JSON.stringify(seen.slice(-5)));
+  return seen;
+}
+
+/** Run Python code with the port as sys.argv[1]; its stdout (killed after 20 s). */
+async function python(code: string, port: number): Promise<string> {
+  const { code: exit, stdout, stderr } = await new Deno.Command("python3", {
+    args: ["-c", code, `${port}`],
+    stdin: "null",
+    signal: AbortSignal.timeout(20_000),
+  }).output();
+  const decoder = new TextDecoder();
+  assert.equal(exit, 0, decoder.decode(stderr));
+  return decoder.decode(stdout);
+}
+
+/** Read `count` relayed lines "FROM: PREFIX i" (i = 0, 1, ...) in order; notices are skipped. */
+async function readRelayed(lines: LineReader, from: string, prefix: string, count: number) {
+  for (let i = 0; i < count;) {
+    const line = await lines.next();
+    if (line === "") throw new Error(`closed by the server after ${i} of ${count} lines`);
+    if (line.startsWith("* ")) continue;
+    assert.equal(line, `${from}: ${prefix}${i}\n`, `line ${i}`);
+    i++;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Finding 1: one paste emptied the room
+
+Deno.test("chat, flood: a 1 MB paste through client.ts reaches two reading members whole and in order", async () => {
+  const server = await chat(["--quiet"]);
+  const [ana, anaLines] = await join(server.port, "Ana");
+  const [bo, boLines] = await join(server.port, "Bo");
+  const file = await Deno.makeTempFile({ suffix: ".txt" });
+  try {
+    await until(ana, anaLines, /is now Bo/);
+    let text = "", count = 0;
+    while (text.length < 1024 * 1024) text += `paste line ${count++}\n`;
+    await Deno.writeTextFile(file, text);
+    const reading = Promise.all([
+      readRelayed(anaLines, "Paster", "paste line ", count),
+      readRelayed(boLines, "Paster", "paste line ", count),
+    ]);
+    const deno = `"${Deno.execPath()}" run --allow-net client.ts --port ${server.port}`;
+    const paster = new Deno.Command("sh", {
+      args: ["-c", `exec ${deno} --name Paster < "${file}"`],
+      cwd: ROOT,
+      stdout: "null",
+      stderr: "piped",
+      signal: AbortSignal.timeout(60_000),
+    }).output();
+    await within(60_000, "the paste", [ana, bo], reading);
+    const finished = await paster;
+    assert.equal(finished.code, 0, new TextDecoder().decode(finished.stderr));
+  } finally {
+    shut(ana, bo);
+    await Deno.remove(file);
+    await server.stop();
+  }
+});
+
+Deno.test("chat, flood: 65,536 empty lines in one write reach both readers, and the sender stays", async () => {
+  const server = await chat(["--quiet"]);
+  const [ana, anaLines] = await join(server.port, "Ana");
+  const [bo, boLines] = await join(server.port, "Bo");
+  const [flood] = await join(server.port, "Flood");
+  try {
+    await until(ana, anaLines, /is now Flood/);
+    await until(bo, boLines, /is now Flood/);
+    const sending = writeAll(flood, new Uint8Array(65_536).fill(10));
+    const everyLine = async (lines: LineReader) => {
+      for (let i = 0; i < 65_536;) {
+        const line = await lines.next();
+        if (line === "") throw new Error(`closed by the server after ${i} lines`);
+        if (line === "Flood: \n") i++;
+      }
+    };
+    await within(
+      30_000,
+      "65,536 lines",
+      [ana, bo, flood],
+      Promise.all([
+        everyLine(anaLines),
+        everyLine(boLines),
+        sending,
+      ]),
+    );
+    await writeAll(flood, encode("still here\n"));
+    assert.equal((await until(ana, anaLines, /still/)).at(-1), "Flood: still here\n");
+  } finally {
+    shut(ana, bo, flood);
+    await server.stop();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Finding 2: output nobody reads stopped the server, and Ctrl-C with it
+
+Deno.test("chat, stuck output: with its stdout never read, it still serves and SIGTERM ends it in 2 s", async () => {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = probe.addr.port;
+  probe.close();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "chat_server.ts", "--host", "127.0.0.1", "--port", `${port}`],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped", // and never read: a pipe holds 64 KiB, then it is full
+    stderr: "null",
+  }).spawn();
+  try {
+    let ready = false;
+    for (let tries = 0; tries < 100 && !ready; tries++) {
+      await delay(50);
+      ready = await connect(port).then((conn) => (conn.close(), true), () => false);
+    }
+    assert.ok(ready, "the server did not start");
+    // Each connection logs two lines (about 100 bytes): 1,500 of them is far more than 64 KiB.
+    for (let i = 0; i < 1500; i++) {
+      const conn = await within(2000, `connection ${i}`, [], connect(port));
+      conn.close();
+    }
+    await delay(200);
+    const fresh = await connect(port);
+    try {
+      const welcome = await within(2000, "a new client's welcome", [fresh], readLine(fresh));
+      assert.match(welcome, /^welcome to the chat/);
+    } finally {
+      shut(fresh);
+    }
+    const started = Date.now();
+    child.kill("SIGTERM");
+    const status = await within(2000, "exit after SIGTERM", [], child.status);
+    assert.equal(status.code, 0);
+    assert.ok(Date.now() - started < 2000);
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* it has exited */ }
+    await child.status;
+    await child.stdout.cancel();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Finding 3: no limits, and unfinished lines held forever
+
+Deno.test("chat, limits: one over --max-clients gets an error line saying which, and is closed", async () => {
+  const server = await chat(["--quiet", "--max-clients", "2"]);
+  const [ana] = await join(server.port, "Ana");
+  const [bo] = await join(server.port, "Bo");
+  const third = await connect(server.port);
+  try {
+    const line = await within(3000, "the refusal", [third], readLine(third));
+    assert.match(line, /^error: .*--max-clients/);
+    assert.equal(await within(3000, "the end", [third], readLine(third)), "");
+  } finally {
+    shut(ana, bo, third);
+    await server.stop();
+  }
+});
+
+Deno.test("chat, limits: --max-per-address counts one address (127.0.0.1 too); another address gets in", async () => {
+  const server = await chat(["--quiet", "--max-per-address", "2"]);
+  const [ana] = await join(server.port, "Ana");
+  const [bo] = await join(server.port, "Bo");
+  try {
+    // Python can connect from 127.0.0.2 (Deno cannot choose the source address).
+    const said = await python(
+      `
+import socket, sys
+def first_line(source):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5,
+                                 source_address=(source, 0))
+    line = s.makefile("rb").readline().decode()
+    s.close()
+    return line
+print(first_line("127.0.0.1"), end="")
+print(first_line("127.0.0.2"), end="")
+`,
+      server.port,
+    );
+    const [fromSame, fromOther] = said.split("\n");
+    assert.match(fromSame, /^error: 2 connections from 127\.0\.0\.1 already \(--max-per-address\)/);
+    assert.match(fromOther, /^welcome to the chat, 127\.0\.0\.2:/);
+  } finally {
+    shut(ana, bo);
+    await server.stop();
+  }
+});
+
+Deno.test("chat, limits: an unfinished line that does not grow for --line-timeout ends with an error line", async () => {
+  const server = await chat(["--quiet", "--line-timeout", "1"]);
+  const [idle, idleLines] = await join(server.port, "Idle"); // no unfinished line: stays
+  const [slow, slowLines] = await join(server.port, "Slow");
+  try {
+    await writeAll(slow, encode("a line that never en"));
+    const started = Date.now();
+    const said = await until(slow, slowLines, /^error: /, 10, 5000);
+    assert.match(said.at(-1)!, /^error: no end of line for 1 s/);
+    assert.ok(Date.now() - started < 3000, `${Date.now() - started} ms`);
+    assert.equal(await within(3000, "the end", [slow], slowLines.next()), "");
+    assert.match((await until(idle, idleLines, /Slow left/)).at(-1)!, /^\* Slow left/);
+    await writeAll(idle, encode("still here\n")); // the idle member was not closed
+    await delay(200);
+    assert.ok(server.running());
+  } finally {
+    shut(idle, slow);
+    await server.stop();
+  }
+});
+
+Deno.test("chat, limits: unfinished lines are bounded in all, not only per connection", async () => {
+  // 600 connections each holding a 64 KiB line would take 75 MiB of buffers; the room holds
+  // 64 MiB of them at most and tells the rest that it is too busy.
+  const server = await chat(["--quiet", "--max-per-address", "1000", "--line-timeout", "2"]);
+  const conns: Deno.TcpConn[] = [];
+  try {
+    const line = new Uint8Array(64 * 1024).fill(120); // the longest allowed: 128 KiB of buffer
+    for (let i = 0; i < 600; i++) {
+      const conn = await connect(server.port);
+      conns.push(conn);
+      await within(5000, "welcome", [conn], readLine(conn));
+    }
+    await Promise.all(conns.map((conn) => writeAll(conn, line).catch(() => {})));
+    let busy = 0;
+    await within(
+      30_000,
+      "the answers",
+      conns,
+      Promise.all(conns.map(async (conn) => {
+        const lines = new LineReader(conn); // the room's notices, then an error line: too busy,
+        let said = ""; // or, for the others, no end of line for 2 s
+        while (!/^(error: |$)/.test(said = await lines.next()));
+        if (/^error: the server is too busy/.test(said)) busy++;
+      })),
+    );
+    assert.ok(busy > 0, "no connection was told the server is too busy");
+    assert.ok(busy < 200, `${busy} connections were refused`);
+  } finally {
+    shut(...conns);
+    await server.stop();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Finding 4: a reset before accept() paused the accept loop
+
+Deno.test("chat, accept: clients that reset before accept() do not delay the next one, nor log trouble", async () => {
+  const server = await chat(["--quiet"]);
+  let stopped = false;
+  try {
+    // Stopped, the server cannot accept(); the system completes the handshakes, and the clients
+    // reset (SO_LINGER 0) while they wait in the queue.
+    Deno.kill(server.child.pid, "SIGSTOP");
+    stopped = true;
+    await python(
+      `
+import socket, struct, sys
+for _ in range(30):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+`,
+      server.port,
+    );
+    Deno.kill(server.child.pid, "SIGCONT");
+    stopped = false;
+    const started = Date.now();
+    const fresh = await connect(server.port);
+    try {
+      assert.match(await within(3000, "welcome", [fresh], readLine(fresh)), /^welcome/);
+    } finally {
+      shut(fresh);
+    }
+    assert.ok(Date.now() - started < 500, `the next client waited ${Date.now() - started} ms`);
+    await delay(100);
+    assert.equal(server.stderr(), "");
+  } finally {
+    if (stopped) Deno.kill(server.child.pid, "SIGCONT");
+    await server.stop();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Finding 6: names that impersonate
+
+Deno.test("chat, names: a taken name (any case, look-alike forms) is refused to that member only", async () => {
+  const server = await chat(["--quiet"]);
+  const [ana, anaLines] = await join(server.port, "Ana");
+  const [other, otherLines] = await join(server.port, "Bo");
+  try {
+    await until(ana, anaLines, /is now Bo/);
+    for (const wanted of ["ana", "ＡＮＡ", "A\u200Bna", "*Ana"]) {
+      await writeAll(other, encode(`/name ${wanted}\n`));
+      const refusal = await until(other, otherLines, /^\* name /);
+      assert.match(refusal.at(-1)!, /^\* name ".*" is taken; you are still Bo\n$/, wanted);
+    }
+    await writeAll(other, encode("/name \u202Etxt.exe\n")); // a bidi override: taken out
+    assert.equal((await until(ana, anaLines, /is now/)).at(-1), "* Bo is now txt.exe\n");
+    await writeAll(other, encode("/name * Ana\n")); // no leading mark, and then it is taken
+    assert.match((await until(other, otherLines, /^\* name /)).at(-1)!, /is taken/);
+    await writeAll(other, encode(`hola${" ".repeat(80)}* Ana left (1 online)\n`));
+    assert.equal(
+      (await until(ana, anaLines, /hola/)).at(-1),
+      "txt.exe: hola * Ana left (1 online)\n", // one space: it cannot wrap into a notice
+    );
+  } finally {
+    shut(ana, other);
+    await server.stop();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Issue 11, item 5: a trace that names its client; --timestamps
+
+Deno.test("chat, trace: every --explain line about a client names it (#N); --timestamps stamps each line", async () => {
+  const server = await chat(["--explain", "--timestamps"]);
+  const [ana, anaLines] = await join(server.port, "Ana");
+  const [bo] = await join(server.port, "Bo");
+  try {
+    await until(ana, anaLines, /is now Bo/);
+    await writeAll(bo, encode("hola\n"));
+    await until(ana, anaLines, /hola/);
+  } finally {
+    shut(ana, bo);
+  }
+  await delay(300);
+  const finished = await server.stop();
+  const lines = finished.stdout.trimEnd().split("\n");
+  assert.match(lines[0], /^listening on 127\.0\.0\.1:\d+$/);
+  for (const line of lines.slice(1)) {
+    assert.match(line, /^@\d{13}\.\d{3} /, line);
+    const trace = line.replace(/^@\S+ /, "");
+    if (/^\[(step [789]|recv)/.test(trace)) {
+      assert.match(trace, /^\[(step 7|(step [89]|recv) #\d+)\] python: /, trace);
+    }
+  }
+  const accepts = lines.filter((line) => line.includes("[step 7]"));
+  assert.equal(accepts.length, 2);
+  for (const [i, line] of accepts.entries()) assert.match(line, new RegExp(` \\(#${i + 1}\\)$`));
+  assert.ok(lines.some((line) => /\[step 8 #2\] /.test(line)));
+  assert.ok(lines.some((line) => /\[recv #2\] /.test(line)));
+});
+
+// ---------------------------------------------------------------------------------------------
+// Finding 7: joins and leaves cost a notice to everyone each; drops announced recursively
+
+Deno.test("chat, storm: 45 joins at once reach a member as a few notices, not one per join", async () => {
+  const server = await chat(["--quiet"]);
+  const [ana, anaLines] = await join(server.port, "Ana");
+  const storm: Deno.TcpConn[] = [];
+  try {
+    await Promise.all(
+      Array.from({ length: 45 }, async () => storm.push(await connect(server.port))),
+    );
+    await delay(500);
+    await writeAll(storm[0], encode("after the storm\n"));
+    const seen = await until(ana, anaLines, /after the storm/, 100);
+    const notices = seen.filter((line) => line.startsWith("* "));
+    assert.ok(notices.length <= 10, `${notices.length} notices: ${notices.slice(0, 3)}`);
+    assert.match(notices.at(-1)!, /\(46 online\)\n$/);
+  } finally {
+    shut(ana, ...storm);
+    await server.stop();
+  }
+});
+
+Deno.test("chat_server.ts: members who join at the same moment each hear of the others", async () => {
+  const server = await chat(["--quiet"]);
+  // Three connections at once: their joins fall in one batch of notices.
+  const conns = await Promise.all([0, 1, 2].map(() => connect(server.port)));
+  try {
+    for (const conn of conns) {
+      const lines = new LineReader(conn);
+      const heard = await until(conn, lines, /\(3 online\)\n$/, 10, 3000);
+      assert.match(heard.at(-1)!, /^(welcome to the chat, .*: 3 online;|\* .*\(3 online\)\n$)/);
+    }
+  } finally {
+    shut(...conns);
+    await server.stop();
+  }
+});
