@@ -61,7 +61,8 @@ Deno.test("client.ts sends standard input, including a last piece without a newl
 });
 
 Deno.test("200 clients at once, 50 lines each, every line echoed in order", async () => {
-  const server = await startServer(["--quiet"]);
+  // All from 127.0.0.1: past the default --max-per-address (50), so the test raises it.
+  const server = await startServer(["--quiet", "--max-per-address", "200"]);
   try {
     const clients = Array.from({ length: 200 }, async (_, id) => {
       const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
