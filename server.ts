@@ -62,7 +62,7 @@ async function serve(conn: Deno.TcpConn, client: Client) {
     await writeAll(conn, encoder.encode("welcome: every line you send comes back to you\n"));
     ending = await readLines(conn, client, (lines) => writeAll(conn, lines)); // the echo
   } catch (error) {
-    ending = client.ending ?? `closed after an error (${(error as Error).name})`;
+    ending = client.ending || `closed after an error (${(error as Error).name})`;
   } finally {
     const { lines, bytes } = client, count = `${lines} ${lines === 1 ? "line" : "lines"}`;
     if (!stopping && client.admitted) log?.(`${ending} ${client.peer}: ${count}, ${bytes} bytes`);
@@ -87,9 +87,10 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array) {
   if (bytes.length === 0) return;
   let written = 0;
   while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+  const sent = `deno: conn.write() until all is sent -> ${bytes.length} bytes`;
   explain?.(
     `step 8 #${clients.get(conn as Deno.TcpConn)?.id}`,
-    `python: conn.sendall(data)  deno: conn.write() until all is sent -> ${bytes.length} bytes`,
+    `python: conn.sendall(data)  ${sent}`,
   );
 }
 
@@ -101,7 +102,7 @@ const NEWLINE = 10; // the byte value of "\n"
 async function readLines(conn: Deno.Conn, client: Client, passOn: (l: Uint8Array) => unknown) {
   // The buffer starts small, so that idle clients cost little memory, and doubles while the client
   // keeps it full, up to 64 KiB (128 KiB while it holds a 64 KiB line waiting for its "\n").
-  let buffer = new Uint8Array(1024);
+  let buffer = new Uint8Array(1024), memory: ArrayBuffer | undefined; // memory: once it grows
   let kept = 0; // buffer[0, kept) is the start of a line whose "\n" has not arrived yet
   try {
     while (true) {
@@ -110,11 +111,8 @@ async function readLines(conn: Deno.Conn, client: Client, passOn: (l: Uint8Array
       [client.held, client.since] = [kept, Date.now()]; // for --line-timeout
       const count = await conn.read(buffer.subarray(kept)); // recv(): null when the client is done
       client.held = 0;
-      const got = count ?? "null: end of stream";
-      explain?.(
-        `recv #${client.id}`,
-        `python: conn.recv(${buffer.length - kept})  deno: conn.read() -> ${got}`,
-      );
+      const got = `deno: conn.read() -> ${count ?? "null: end of stream"}`;
+      explain?.(`recv #${client.id}`, `python: conn.recv(${buffer.length - kept})  ${got}`);
       if (count === null) break;
       client.bytes += count;
       const received = buffer.subarray(kept, kept + count);
@@ -139,34 +137,39 @@ async function readLines(conn: Deno.Conn, client: Client, passOn: (l: Uint8Array
       }
       if (full && (buffer.length < 64 * 1024 || kept === buffer.length)) {
         // Full: double it, as said above, if all the clients' buffers together stay under
-        // MAX_BUFFERED; if not, a line that needs more room ends the connection.
+        // MAX_BUFFERED; if not, a line that needs more room ends the connection. A grown buffer is
+        // resizable: resize(0) gives its memory back at once, where garbage could stay for good.
         if (buffered + buffer.length > MAX_BUFFERED) {
           if (kept < buffer.length) continue;
           await refuse(conn, "the server is holding too many unfinished lines");
           return "closed (server holding too many unfinished lines)";
         }
-        const bigger = new Uint8Array(buffer.length * 2);
-        bigger.set(buffer.subarray(0, kept));
         buffered += buffer.length;
-        buffer = bigger;
+        if (memory) memory.resize(buffer.length * 2); // the view on it grows too
+        else {
+          memory = new ArrayBuffer(buffer.length * 2, { maxByteLength: 2 * MAX_LINE });
+          new Uint8Array(memory).set(buffer.subarray(0, kept));
+          buffer = new Uint8Array(memory);
+        }
       }
     }
     if (kept > 0) await passOn(buffer.subarray(0, kept)); // a last piece without "\n" counts too
     return "closed";
   } finally {
-    buffered -= buffer.length - 1024; // its memory is given back to all the others
+    buffered -= buffer.length - 1024; // its memory is given back, for the others and at once
+    memory?.resize(0);
   }
 }
 
 // Say why we close, then let the client finish sending before we close (at most 1 MiB or 2 s):
 // closing a socket with unread data resets the connection, and the client could lose our line.
+const DISCARDED = new Uint8Array(16 * 1024);
 async function refuse(conn: Deno.Conn, why: string) {
   await writeAll(conn, encoder.encode(`error: ${why}, closing\n`));
   conn.closeWrite();
   const timer = setTimeout(() => closeOnce(conn as Deno.TcpConn), 2000);
-  const buffer = new Uint8Array(16 * 1024);
   for (let discarded = 0, count; discarded < 1024 * 1024; discarded += count) {
-    count = await conn.read(buffer).catch(() => null);
+    count = await conn.read(DISCARDED).catch(() => null); // one buffer for all: never read back
     if (count === null) break;
   }
   clearTimeout(timer);
@@ -210,23 +213,19 @@ function parseFlags() {
     console.log(USAGE);
     Deno.exit(0);
   }
-  if (flags.timestamps) {
-    stamp = () => `@${(performance.timeOrigin + performance.now()).toFixed(3)} `;
-  }
+  const now = () => (performance.timeOrigin + performance.now()).toFixed(3);
+  if (flags.timestamps) stamp = () => `@${now()} `;
   if (!flags.quiet) log = (line) => print(stamp() + line);
   if (flags.explain) explain = (step, what) => print(`${stamp()}[${step}] ${what}`);
+  const texts: Record<string, string | boolean | undefined> = flags;
+  const whole = (flag: string, fallback: number, min: number, max: number) =>
+    parseWholeNumber(`${texts[flag] ?? fallback}`, `--${flag}`, min, max);
+  limits.clients = whole("max-clients", limits.clients, 1, 1e6);
+  limits.perAddress = whole("max-per-address", limits.perAddress, 1, 1e6);
+  limits.lineTimeout = whole("line-timeout", limits.lineTimeout, 1, 86400);
   // The lesson's "" (every interface) is 0.0.0.0 here; an IPv6 address may come as [::1] or ::1.
   const host = (flags.host || "0.0.0.0").replace(/^\[(.*)\]$/, "$1");
-  const port = parseWholeNumber(flags.port ?? "21042", "--port", 0, 65535);
-  const [clients, perAddress, timeout] = [
-    "max-clients",
-    "max-per-address",
-    "line-timeout",
-  ] as const;
-  limits.clients = parseWholeNumber(flags[clients] ?? "1000", `--${clients}`, 1, 1e6);
-  limits.perAddress = parseWholeNumber(flags[perAddress] ?? "50", `--${perAddress}`, 1, 1e6);
-  limits.lineTimeout = parseWholeNumber(flags[timeout] ?? "30", `--${timeout}`, 1, 86400);
-  return { host, port, backlog: parseWholeNumber(flags.backlog ?? "511", "--backlog", 0, 65535) };
+  return { host, port: whole("port", 21042, 0, 65535), backlog: whole("backlog", 511, 0, 65535) };
 }
 
 function parseWholeNumber(text: string, flag: string, min: number, max: number): number {
@@ -255,16 +254,13 @@ function cannotListen(error: Error, host: string, port: number): never {
   if (error instanceof Deno.errors.AddrInUse) {
     fail(`port ${port} is already in use on ${host}: ${other}`);
   }
-  const allow = `--allow-net=${host}:${port}`;
+  const allow = `run with --allow-net=${host}:${port}`;
   if (error instanceof Deno.errors.NotCapable) {
-    fail(`no permission to listen on ${host}:${port}: run with ${allow}`);
+    fail(`no permission to listen on ${host}:${port}: ${allow}`);
   }
-  if (error instanceof Deno.errors.PermissionDenied && port < 1024) {
-    fail(
-      `port ${port} needs administrator rights (ports below 1024 do): ` +
-        "pick one above 1024, such as 21042",
-    );
-  }
+  const rights =
+    "needs administrator rights (ports below 1024 do): pick one above 1024, such as 21042";
+  if (error instanceof Deno.errors.PermissionDenied && port < 1024) fail(`port ${port} ${rights}`);
   fail(`cannot listen on ${host}:${port}: ${error.message}`);
 }
 
@@ -277,8 +273,7 @@ function isClientsFault(error: Error): boolean {
   const { NotConnected, ConnectionAborted, ConnectionReset } = Deno.errors;
   return [NotConnected, ConnectionAborted, ConnectionReset].some((kind) => error instanceof kind);
 }
-let acceptFailing = false;
-let lastAcceptFailure = 0; // when accept() last failed (Date.now())
+let acceptFailing = false, lastAcceptFailure = 0; // when accept() last failed (Date.now())
 async function cannotAccept(error: Error): Promise<undefined> {
   if (stopping || isClientsFault(error)) return;
   if (!acceptFailing && Date.now() - lastAcceptFailure > 1000) {
@@ -295,54 +290,41 @@ function accepted(conn: Deno.TcpConn) {
 }
 
 // Every open connection, for stop() to close and for the limits. Loopback is not exempt from
-// --max-per-address: tunnels (ssh -L) and shared lab machines bring many people through it.
+// --max-per-address: ssh tunnels and shared lab machines bring many people in through it.
 // --max-clients cannot default to the descriptor limit: Deno reads it only with --allow-run or
-// --allow-read. The buffers of all clients together stay under MAX_BUFFERED (bytes).
-type Client = {
-  id: number;
-  peer: string;
-  hostname: string;
-  lines: number;
-  bytes: number;
-  held: number;
-  since: number;
-  admitted?: boolean;
-  ending?: string;
-};
-const clients = new Map<Deno.TcpConn, Client>();
-const perAddress = new Map<string, number>();
+// --allow-read. The buffers of all the clients together stay under MAX_BUFFERED bytes.
+type Client = ReturnType<typeof newClient>;
+const clients = new Map<Deno.TcpConn, Client>(), perAddress = new Map<string, number>();
 const MAX_BUFFERED = 64 * 1024 * 1024;
 let served = 0, lastId = 0, buffered = 0;
-function newClient(conn: Deno.TcpConn): Client {
+function newClient(conn: Deno.TcpConn) {
   const { hostname } = conn.remoteAddr, peer = showAddress(conn.remoteAddr);
   const client = { id: ++lastId, peer, hostname, lines: 0, bytes: 0, held: 0, since: 0 };
-  clients.set(conn, client);
-  return client;
+  clients.set(conn, Object.assign(client, { admitted: false, ending: "" }));
+  return client as typeof client & { admitted: boolean; ending: string };
 }
 function overLimit(client: Client): string | undefined {
-  const from = perAddress.get(client.hostname) ?? 0;
+  const from = perAddress.get(client.hostname) ?? 0, { hostname } = client;
   if (served >= limits.clients) return `too many clients (--max-clients ${limits.clients})`;
-  if (from >= limits.perAddress) {
-    return `too many connections from ${client.hostname} (--max-per-address ${limits.perAddress})`;
-  }
+  const most = `(--max-per-address ${limits.perAddress})`;
+  if (from >= limits.perAddress) return `too many connections from ${hostname} ${most}`;
   [client.admitted, served] = [true, served + 1];
-  perAddress.set(client.hostname, from + 1);
+  perAddress.set(hostname, from + 1);
 }
-function leave(client: Client) {
-  if (!client.admitted) return;
-  const left = perAddress.get(client.hostname)! - 1;
-  served--;
-  if (left > 0) perAddress.set(client.hostname, left);
-  else perAddress.delete(client.hostname);
+function leave({ admitted, hostname }: Client) {
+  const left = (perAddress.get(hostname) ?? 0) - (admitted ? 1 : 0);
+  if (admitted) served--;
+  if (left > 0) perAddress.set(hostname, left);
+  else perAddress.delete(hostname);
 }
 // --line-timeout: once a second, end each connection whose unfinished line has not grown.
 function endStalledLines() {
+  const { lineTimeout } = limits, why = `line unfinished for ${lineTimeout} s (--line-timeout)`;
   for (const [conn, client] of clients) {
-    if (client.held === 0 || Date.now() - client.since < limits.lineTimeout * 1000) continue;
-    client.held = 0;
-    client.ending = `closed (unfinished line, --line-timeout ${limits.lineTimeout})`;
-    const why = `line unfinished for ${limits.lineTimeout} s (--line-timeout), closing\n`;
-    writeAll(conn, encoder.encode(`error: ${why}`)).catch(() => {}).finally(() => closeOnce(conn));
+    if (client.held === 0 || Date.now() - client.since < lineTimeout * 1000) continue;
+    [client.held, client.ending] = [0, `closed (unfinished line, --line-timeout ${lineTimeout})`];
+    writeAll(conn, encoder.encode(`error: ${why}, closing\n`)).catch(() => {})
+      .finally(() => closeOnce(conn));
   }
 }
 
@@ -354,29 +336,26 @@ let stopping = false;
 function catchSignals(listener: Deno.Listener) {
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   const seen = new Int32Array(new SharedArrayBuffer(4)); // the worker sets it to 1 on a signal
-  let worker: Worker | undefined;
-  setInterval(() => Atomics.load(seen, 0) === 1 && stop(), 50);
-  setInterval(endStalledLines, 1000);
   const stop = async () => {
     if (stopping) return; // a second Ctrl-C: already stopping
     stopping = true;
-    worker?.terminate();
     listener.close();
     for (const conn of clients.keys()) closeOnce(conn);
     await Promise.race([printing, new Promise((resolve) => setTimeout(resolve, 1000))]);
     Deno.exit(0);
   };
   for (const signal of signals) Deno.addSignalListener(signal, stop);
+  setInterval(() => Atomics.load(seen, 0) === 1 && stop(), 50);
+  setInterval(endStalledLines, 1000);
   setTimeout(() => { // the worker starts after the "listening on" line, so as not to delay it
-    if (stopping) return;
-    worker = new Worker(`data:text/javascript,${encodeURIComponent(WATCHER)}`, { type: "module" });
+    const url = `data:text/javascript,${encodeURIComponent(WATCHER)}`;
+    const worker = new Worker(url, { type: "module" });
     worker.onerror = (event) => event.preventDefault(); // the listeners above still work
     worker.postMessage({ signals, seen });
   });
 }
-const WATCHER = `onmessage = ({ data }) => {
-  for (const s of data.signals) Deno.addSignalListener(s, () => Atomics.store(data.seen, 0, 1));
-};`;
+const WATCHER = "onmessage = ({ data }) => data.signals.forEach((signal) => " +
+  "Deno.addSignalListener(signal, () => Atomics.store(data.seen, 0, 1)));";
 
 // print(line): every line a server prints after "listening on" goes through here. console.log
 // would stop the whole server while the terminal is paused or a pipe is full; here at most one
