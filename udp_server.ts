@@ -50,11 +50,8 @@ async function main() {
     const [data, from] = got as [Uint8Array, Deno.NetAddr]; // at most 65,507 bytes
     if (loopGuard(from)) continue; // never answer another server: plumbing, below
     const sender = log || explain ? showAddress(from) : ""; // text only if something prints it
-    const size = `${data.length} bytes`;
-    explain?.(
-      "step 7",
-      `python: data, addr = recvfrom(65507)  deno: socket.receive() -> got ${size} from ${sender}`,
-    );
+    const size = `${data.length} bytes`, what = `socket.receive() -> got ${size} from ${sender}`;
+    explain?.("step 7", `python: data, addr = recvfrom(65507)  deno: ${what}`);
     // Step 8, sendto(): the same bytes, back to where they came from (unless --drop ignores them).
     if (drop > 0 && random() < drop) {
       log?.(`dropped ${size} from ${sender}: ${preview(data)} (--drop ${options.dropText})`);
@@ -65,10 +62,8 @@ async function main() {
     try {
       await socket.send(data, from);
       log?.(`echoed ${size} to ${sender}: ${preview(data)}`);
-      explain?.(
-        "step 8",
-        `python: sendto(data, addr)  deno: socket.send(data, addr) -> sent ${size} back`,
-      );
+      const sent = `socket.send(data, addr) -> sent ${size} back`;
+      explain?.("step 8", `python: sendto(data, addr)  deno: ${sent}`);
     } catch (error) {
       // Deno checks permission for each address we send to: --allow-net=0.0.0.0:21042 cannot reply.
       const why = (error as Error).message;
@@ -118,11 +113,11 @@ function parseFlags() {
   const [text, yes] = [{ type: "string" }, { type: "boolean" }] as const;
   const options = {
     ...{ host: text, port: text, drop: text, seed: text, "max-rate": text, quiet: yes },
-    ...{ explain: yes, timestamps: yes },
+    ...{ explain: yes, timestamps: yes, help: yes },
   };
   let flags;
   try {
-    flags = parseArgs({ options: { ...options, help: yes } }).values;
+    flags = parseArgs({ options }).values;
   } catch (error) {
     usageError((error as Error).message);
   }
@@ -130,9 +125,8 @@ function parseFlags() {
     console.log(USAGE);
     Deno.exit(0);
   }
-  if (flags.timestamps) {
-    stamp = () => `@${(performance.timeOrigin + performance.now()).toFixed(3)} `;
-  }
+  const now = () => (performance.timeOrigin + performance.now()).toFixed(3);
+  if (flags.timestamps) stamp = () => `@${now()} `;
   if (!flags.quiet) log = (line) => print(stamp() + line);
   if (flags.explain) explain = (step, what) => print(`${stamp()}[${step}] ${what}`);
   // The lesson's "" (every interface) is 0.0.0.0 here; an IPv6 address may come as [::1] or ::1.
@@ -173,24 +167,19 @@ function showAddress({ hostname, port }: Deno.NetAddr): string {
 
 function cannotListen(error: Error, host: string, port: number): never {
   // Deno.listenDatagram exists only with --unstable-net (or "unstable": ["net"] in deno.json).
-  if (typeof Deno.listenDatagram !== "function") {
-    fail("UDP needs --unstable-net: run deno run --unstable-net --allow-net udp_server.ts");
-  }
+  const unstable =
+    "UDP needs --unstable-net: run deno run --unstable-net --allow-net udp_server.ts";
+  if (typeof Deno.listenDatagram !== "function") fail(unstable);
+  const other = "stop the other server, or use --port";
   if (error instanceof Deno.errors.AddrInUse) {
-    fail(`UDP port ${port} is in use on ${host}: stop the other server, or use --port`);
+    fail(`UDP port ${port} is in use on ${host}: ${other}`);
   }
-  if (error instanceof Deno.errors.NotCapable) {
-    fail(
-      `no permission to listen on ${host}:${port}: run with --allow-net ` +
-        `(--allow-net=${host}:${port},127.0.0.1 only answers this machine)`,
-    );
-  }
-  if (error instanceof Deno.errors.PermissionDenied && port < 1024) {
-    fail(
-      `port ${port} needs administrator rights (ports below 1024 do): ` +
-        "pick one above 1024, such as 21042",
-    );
-  }
+  const allow = `(--allow-net=${host}:${port},127.0.0.1 only answers this machine)`;
+  const no = `no permission to listen on ${host}:${port}: run with --allow-net ${allow}`;
+  if (error instanceof Deno.errors.NotCapable) fail(no);
+  const rights =
+    "needs administrator rights (ports below 1024 do): pick one above 1024, such as 21042";
+  if (error instanceof Deno.errors.PermissionDenied && port < 1024) fail(`port ${port} ${rights}`);
   fail(`cannot listen on ${host}:${port}: ${error.message}`);
 }
 
