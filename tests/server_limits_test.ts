@@ -3,6 +3,7 @@
 // memory of unfinished lines), and a trace that names each client.
 import assert from "node:assert/strict";
 import { delay, encode, readLine, readToEnd, ROOT, startServer, writeAll } from "./helpers.ts";
+import { heldLines } from "../stress/scenarios.ts";
 
 const GREETING = "welcome: every line you send comes back to you\n";
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -271,4 +272,14 @@ Deno.test("server.ts --explain: every line about a client names it (#N); --times
     assert.match(finished.stdout, /\[step 8 #1\] python: conn\.sendall\(data\) {2}deno: /);
     assert.match(finished.stdout, /\[step 9 #2\] python: conn\.close\(\) /);
   }
+});
+
+Deno.test("server.ts: the memory for unfinished lines is bounded in all, and given back (600 lines of 64 KiB)", async () => {
+  // 600 connections each holding 64 KiB with no "\n" would need 75 MiB of buffers: past the
+  // server's 64 MiB, so some are refused with an error line (the scenario checks it, and the text).
+  const figure = await heldLines({ connections: 600, lineBytes: 64 * 1024, timeLimitMs: 60_000 });
+  const rss = figure.match(/RSS ([\d.]+) MiB before, ([\d.]+) MiB at the peak, ([\d.]+) MiB/);
+  const [before, peak, after] = rss!.slice(1).map(Number);
+  assert.ok(peak - before < 120, figure); // bounded: 64 MiB of buffers and the connections' cost
+  assert.ok(after < peak, figure); // and given back when they close
 });
