@@ -444,19 +444,23 @@ function print(line: string) {
   if (printQueued + line.length >= 64 * 1024) return void printDropped++;
   printQueue.push(line);
   printQueued += line.length + 1;
-  printing ??= printAll().finally(() => printing = undefined);
+  printing ??= printAll();
 }
 async function printAll() {
-  while (printQueue.length > 0) {
-    const bytes = new TextEncoder().encode(printQueue.join("\n") + "\n");
-    printQueue.length = printQueued = 0;
-    try {
+  try {
+    while (printQueue.length > 0) {
+      const bytes = new TextEncoder().encode(printQueue.join("\n") + "\n");
+      printQueue.length = printQueued = 0;
       for (let at = 0; at < bytes.length;) at += await Deno.stdout.write(bytes.subarray(at));
-    } catch {
-      return; // nobody reads our output any more (closed pipe): serving matters more
+      // The count goes in even when the queue is full again (print() would drop it too).
+      const count = `${stamp()}(${printDropped} lines not printed: output was not being read)`;
+      if (printDropped > 0) printQueue.push(count);
+      printDropped = 0;
     }
-    if (printDropped > 0) print(`(${printDropped} lines not printed: output was not being read)`);
-    printDropped = 0;
+  } catch {
+    // nobody reads our output any more (closed pipe): serving matters more
+  } finally {
+    printing = undefined; // at once, not a tick later: a line printed meanwhile would wait forever
   }
 }
 

@@ -36,7 +36,7 @@ async function main() {
       `fuses all three -> ${address}`,
   );
   if (machine !== undefined) {
-    console.log(`this machine is ${machine}`);
+    print(`${stamp()}this machine is ${machine}`);
     explain?.("step 2", `python: socket.gethostname()  deno: Deno.hostname() -> "${machine}"`);
   }
 
@@ -44,44 +44,40 @@ async function main() {
   // serve() catches its own errors: one uncaught error would end the whole server.
   while (!stopping) {
     const conn = await listener.accept().then(accepted, cannotAccept); // undefined if it failed
-    // Ctrl-C may come just as accept() returns: stop() has then closed every client but this one.
-    if (stopping) conn?.close();
-    if (stopping || conn === undefined) continue;
-    openConnections.add(conn); // for stop() to close
-    const peer = showAddress(conn.remoteAddr);
-    explain?.(
-      "step 7",
-      `python: conn, addr = s.accept()  deno: await listener.accept() -> ${peer}`,
-    );
-    serve(conn, peer);
+    if (conn === undefined) continue;
+    const client = newClient(conn); // its number (#1, #2, ...) names it in the trace
+    const got = `${client.peer} (#${client.id})`;
+    explain?.("step 7", `python: conn, addr = s.accept()  deno: await listener.accept() -> ${got}`);
+    serve(conn, client);
   }
 }
 
 // Step 8: serve one client, from accept() to close(): greet it, then send back each line it sends.
-async function serve(conn: Deno.TcpConn, peer: string) {
-  log?.(`connection from ${peer}`);
-  const counts = { lines: 0, bytes: 0 };
-  let ending = "closed";
+// A client over a limit (--max-clients, --max-per-address) gets one line saying which, and goes.
+async function serve(conn: Deno.TcpConn, client: Client) {
+  let ending = overLimit(client);
+  log?.(`${ending ? "refused" : "connection from"} ${client.peer}${ending ? `: ${ending}` : ""}`);
   try {
+    if (ending) return await refuse(conn, ending);
     await writeAll(conn, encoder.encode("welcome: every line you send comes back to you\n"));
-    ending = await readLines(conn, counts, (lines) => writeAll(conn, lines)); // the echo
+    ending = await readLines(conn, client, (lines) => writeAll(conn, lines)); // the echo
   } catch (error) {
-    ending = `closed after an error (${(error as Error).name})`;
+    ending = client.ending || `closed after an error (${(error as Error).name})`;
   } finally {
-    const lines = `${counts.lines} ${counts.lines === 1 ? "line" : "lines"}`;
-    if (!stopping) log?.(`${ending} ${peer}: ${lines}, ${counts.bytes} bytes`);
+    const { lines, bytes } = client, count = `${lines} ${lines === 1 ? "line" : "lines"}`;
+    if (!stopping && client.admitted) log?.(`${ending} ${client.peer}: ${count}, ${bytes} bytes`);
     closeOnce(conn);
   }
 }
 
 // Step 9, close(). The client's end or Ctrl-C closes a connection; closing twice would throw.
 function closeOnce(conn: Deno.TcpConn) {
-  if (!openConnections.delete(conn)) return;
+  const client = clients.get(conn);
+  if (!client) return;
+  clients.delete(conn);
   conn.close();
-  explain?.(
-    "step 9",
-    `python: conn.close()  deno: conn.close() -> ${showAddress(conn.remoteAddr)}`,
-  );
+  leave(client); // its place under the limits is free again
+  explain?.(`step 9 #${client.id}`, `python: conn.close()  deno: conn.close() -> ${client.peer}`);
 }
 
 // conn.write() may send only part of the buffer (like Python's send()), so loop until all of it
@@ -91,10 +87,10 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array) {
   if (bytes.length === 0) return;
   let written = 0;
   while (written < bytes.length) written += await conn.write(bytes.subarray(written));
-  const sent = `${bytes.length} bytes`;
+  const sent = `deno: conn.write() until all is sent -> ${bytes.length} bytes`;
   explain?.(
-    "step 8",
-    `python: conn.sendall(data)  deno: conn.write() until all is sent -> ${sent}`,
+    `step 8 #${clients.get(conn as Deno.TcpConn)?.id}`,
+    `python: conn.sendall(data)  ${sent}`,
   );
 }
 
@@ -103,80 +99,110 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array) {
 // the next read, until the client closes its side (or sends too long a line); it says how it ended.
 const MAX_LINE = 64 * 1024; // longest line we keep in memory while waiting for its "\n"
 const NEWLINE = 10; // the byte value of "\n"
-type Counts = { lines: number; bytes: number };
-async function readLines(conn: Deno.Conn, counts: Counts, passOn: (lines: Uint8Array) => unknown) {
+async function readLines(conn: Deno.Conn, client: Client, passOn: (l: Uint8Array) => unknown) {
   // The buffer starts small, so that idle clients cost little memory, and doubles while the client
   // keeps it full, up to 64 KiB (128 KiB while it holds a 64 KiB line waiting for its "\n").
-  let buffer = new Uint8Array(1024);
+  let buffer = new Uint8Array(1024), memory: ArrayBuffer | undefined; // memory: once it grows
   let kept = 0; // buffer[0, kept) is the start of a line whose "\n" has not arrived yet
-  while (true) {
-    // New bytes go after the unfinished line, which is never copied: copies are garbage that V8
-    // frees late, and memory grows under a fast client (README, What it survives).
-    const count = await conn.read(buffer.subarray(kept)); // recv(): null when the client is done
-    const got = count ?? "null: end of stream";
-    explain?.("recv", `python: conn.recv(${buffer.length - kept})  deno: conn.read() -> ${got}`);
-    if (count === null) break;
-    counts.bytes += count;
-    const received = buffer.subarray(kept, kept + count);
-    const firstEnd = received.indexOf(NEWLINE);
-    if (kept + (firstEnd === -1 ? count : firstEnd) > MAX_LINE) {
-      await refuseLongLine(conn, buffer);
-      return "closed (line too long)";
-    }
-    const full = kept + count === buffer.length;
-    const lastEnd = received.lastIndexOf(NEWLINE);
-    if (lastEnd === -1) kept += count;
-    else {
-      const end = kept + lastEnd + 1; // buffer[0, end) holds complete lines
-      await passOn(buffer.subarray(0, end));
-      // Counting lines costs a search per line, as much as the echo itself, and the count is only
-      // for the log line: with --quiet (no log), skip it.
-      for (let at = firstEnd; log && at !== -1; at = received.indexOf(NEWLINE, at + 1)) {
-        counts.lines++;
+  try {
+    while (true) {
+      // New bytes go after the unfinished line, which is never copied: copies are garbage that V8
+      // frees late, and memory grows under a fast client (README, What it survives).
+      [client.held, client.since] = [kept, Date.now()]; // for --line-timeout
+      const count = await conn.read(buffer.subarray(kept)); // recv(): null when the client is done
+      client.held = 0;
+      const got = `deno: conn.read() -> ${count ?? "null: end of stream"}`;
+      explain?.(`recv #${client.id}`, `python: conn.recv(${buffer.length - kept})  ${got}`);
+      if (count === null) break;
+      client.bytes += count;
+      const received = buffer.subarray(kept, kept + count);
+      const firstEnd = received.indexOf(NEWLINE);
+      if (kept + (firstEnd === -1 ? count : firstEnd) > MAX_LINE) {
+        await refuse(conn, `line longer than ${MAX_LINE} bytes`);
+        return "closed (line too long)";
       }
-      buffer.copyWithin(0, end, kept + count); // the unfinished rest moves to the front
-      kept = kept + count - end;
+      const full = kept + count === buffer.length;
+      const lastEnd = received.lastIndexOf(NEWLINE);
+      if (lastEnd === -1) kept += count;
+      else {
+        const end = kept + lastEnd + 1; // buffer[0, end) holds complete lines
+        await passOn(buffer.subarray(0, end));
+        // Counting lines costs a search per line, as much as the echo itself, and the count is
+        // only for the log line: with --quiet (no log), skip it.
+        for (let at = firstEnd; log && at !== -1; at = received.indexOf(NEWLINE, at + 1)) {
+          client.lines++;
+        }
+        buffer.copyWithin(0, end, kept + count); // the unfinished rest moves to the front
+        kept = kept + count - end;
+      }
+      if (full && (buffer.length < 64 * 1024 || kept === buffer.length)) {
+        // Full: double it, as said above, if all the clients' buffers together stay under
+        // MAX_BUFFERED; if not, a line that needs more room ends the connection. A grown buffer is
+        // resizable: resize(0) gives its memory back at once, where garbage could stay for good.
+        if (buffered + buffer.length > MAX_BUFFERED) {
+          if (kept < buffer.length) continue;
+          await refuse(conn, "the server is holding too many unfinished lines");
+          return "closed (server holding too many unfinished lines)";
+        }
+        buffered += buffer.length;
+        if (memory) memory.resize(buffer.length * 2); // the view on it grows too
+        else {
+          memory = new ArrayBuffer(buffer.length * 2, { maxByteLength: 2 * MAX_LINE });
+          new Uint8Array(memory).set(buffer.subarray(0, kept));
+          buffer = new Uint8Array(memory);
+        }
+      }
     }
-    if (full && (buffer.length < 64 * 1024 || kept === buffer.length)) {
-      const bigger = new Uint8Array(buffer.length * 2); // full: double it, as said above
-      bigger.set(buffer.subarray(0, kept));
-      buffer = bigger;
-    }
+    if (kept > 0) await passOn(buffer.subarray(0, kept)); // a last piece without "\n" counts too
+    return "closed";
+  } finally {
+    buffered -= buffer.length - 1024; // its memory is given back, for the others and at once
+    memory?.resize(0);
   }
-  if (kept > 0) await passOn(buffer.subarray(0, kept)); // a last piece without "\n" counts too
-  return "closed";
 }
 
-// Say why we close, then let the client finish sending before we close: closing a socket with
-// unread data resets the connection, and the client could lose our error line.
-async function refuseLongLine(conn: Deno.Conn, buffer: Uint8Array) {
-  await writeAll(conn, encoder.encode(`error: line longer than ${MAX_LINE} bytes, closing\n`));
+// Say why we close, then let the client finish sending before we close (at most 1 MiB or 2 s):
+// closing a socket with unread data resets the connection, and the client could lose our line.
+const DISCARDED = new Uint8Array(16 * 1024);
+async function refuse(conn: Deno.Conn, why: string) {
+  await writeAll(conn, encoder.encode(`error: ${why}, closing\n`));
   conn.closeWrite();
+  const timer = setTimeout(() => closeOnce(conn as Deno.TcpConn), 2000);
   for (let discarded = 0, count; discarded < 1024 * 1024; discarded += count) {
-    count = await conn.read(buffer);
+    count = await conn.read(DISCARDED).catch(() => null); // one buffer for all: never read back
     if (count === null) break;
   }
+  clearTimeout(timer);
 }
 
 // ---------------------------------------------------------------------------------------------
-// Plumbing: flags, messages, signals and the --explain trace. None of it is part of the lesson.
+// Plumbing: flags, messages, limits, signals and the --explain trace. None of it is the lesson.
 
 const USAGE = `usage: deno run --allow-net server.ts [--host H] [--port P] [--backlog N] [--quiet]
-                                     [--explain] [--help]
-  --host H     address to listen on (default 0.0.0.0: every interface, the lesson's "")
-  --port P     port to listen on, 0 picks a free one (default 21042)
-  --backlog N  connections the system may queue before we accept them (default 511)
-  --quiet      do not log each connection
-  --explain    print each of the lesson's steps as it happens`;
+         [--explain] [--timestamps] [--max-clients N] [--max-per-address N] [--line-timeout S]
+  --host H             address to listen on (default 0.0.0.0: every interface, the lesson's "")
+  --port P             port to listen on, 0 picks a free one (default 21042)
+  --backlog N          connections the system may queue before we accept them (default 511)
+  --quiet              do not log each connection
+  --explain            print each of the lesson's steps as it happens
+  --timestamps         start each line after the first with @ and the time (ms since 1970)
+  --max-clients N      clients served at once, one more is told so and closed (default 1000)
+  --max-per-address N  clients served at once from one address, loopback too (default 50)
+  --line-timeout S     close a client whose unfinished line has not grown for S s (default 30)`;
 
 // log?.(...) writes the event log, explain?.(...) the trace. Each is undefined when its flag
 // turns it off, and then the ?. skips the call without even building its text.
 let log: ((line: string) => void) | undefined;
 let explain: ((step: string, what: string) => void) | undefined;
+let stamp = () => ""; // --timestamps: "@1767340800123.456 "
+const limits = { clients: 1000, perAddress: 50, lineTimeout: 30 };
 
 function parseFlags() {
   const [text, yes] = [{ type: "string" }, { type: "boolean" }] as const;
-  const options = { host: text, port: text, backlog: text, quiet: yes, explain: yes, help: yes };
+  const options = {
+    ...{ host: text, port: text, backlog: text, quiet: yes, explain: yes, timestamps: yes },
+    ...{ "max-clients": text, "max-per-address": text, "line-timeout": text, help: yes },
+  };
   let flags;
   try {
     flags = parseArgs({ options }).values;
@@ -187,12 +213,19 @@ function parseFlags() {
     console.log(USAGE);
     Deno.exit(0);
   }
-  if (!flags.quiet) log = (line) => console.log(line);
-  if (flags.explain) explain = (step, what) => console.log(`[${step}] ${what}`);
+  const now = () => (performance.timeOrigin + performance.now()).toFixed(3);
+  if (flags.timestamps) stamp = () => `@${now()} `;
+  if (!flags.quiet) log = (line) => print(stamp() + line);
+  if (flags.explain) explain = (step, what) => print(`${stamp()}[${step}] ${what}`);
+  const texts: Record<string, string | boolean | undefined> = flags;
+  const whole = (flag: string, fallback: number, min: number, max: number) =>
+    parseWholeNumber(`${texts[flag] ?? fallback}`, `--${flag}`, min, max);
+  limits.clients = whole("max-clients", limits.clients, 1, 1e6);
+  limits.perAddress = whole("max-per-address", limits.perAddress, 1, 1e6);
+  limits.lineTimeout = whole("line-timeout", limits.lineTimeout, 1, 86400);
   // The lesson's "" (every interface) is 0.0.0.0 here; an IPv6 address may come as [::1] or ::1.
   const host = (flags.host || "0.0.0.0").replace(/^\[(.*)\]$/, "$1");
-  const port = parseWholeNumber(flags.port ?? "21042", "--port", 0, 65535);
-  return { host, port, backlog: parseWholeNumber(flags.backlog ?? "511", "--backlog", 0, 65535) };
+  return { host, port: whole("port", 21042, 0, 65535), backlog: whole("backlog", 511, 0, 65535) };
 }
 
 function parseWholeNumber(text: string, flag: string, min: number, max: number): number {
@@ -221,26 +254,28 @@ function cannotListen(error: Error, host: string, port: number): never {
   if (error instanceof Deno.errors.AddrInUse) {
     fail(`port ${port} is already in use on ${host}: ${other}`);
   }
-  const allow = `--allow-net=${host}:${port}`;
+  const allow = `run with --allow-net=${host}:${port}`;
   if (error instanceof Deno.errors.NotCapable) {
-    fail(`no permission to listen on ${host}:${port}: run with ${allow}`);
+    fail(`no permission to listen on ${host}:${port}: ${allow}`);
   }
-  if (error instanceof Deno.errors.PermissionDenied && port < 1024) {
-    fail(
-      `port ${port} needs administrator rights (ports below 1024 do): ` +
-        "pick one above 1024, such as 21042",
-    );
-  }
+  const rights =
+    "needs administrator rights (ports below 1024 do): pick one above 1024, such as 21042";
+  if (error instanceof Deno.errors.PermissionDenied && port < 1024) fail(`port ${port} ${rights}`);
   fail(`cannot listen on ${host}:${port}: ${error.message}`);
 }
 
-// accept() can fail, for example out of file descriptors: say so once, wait a little, try again.
-// While they are scarce, accept() works each time one frees up, then fails again: a failure
+// accept() fails for one of two reasons. A client that reset before we took it (Deno 2.9 on Linux
+// says NotConnected) is the client's own fault: the next one is already waiting, go on at once.
+// Out of file descriptors or memory is our own trouble: say so once, wait a little, try again.
+// While descriptors are scarce, accept() works each time one frees up, then fails again: a failure
 // within a second of the last one is the same trouble, so it is not said again.
-let acceptFailing = false;
-let lastAcceptFailure = 0; // when accept() last failed (Date.now())
+function isClientsFault(error: Error): boolean {
+  const { NotConnected, ConnectionAborted, ConnectionReset } = Deno.errors;
+  return [NotConnected, ConnectionAborted, ConnectionReset].some((kind) => error instanceof kind);
+}
+let acceptFailing = false, lastAcceptFailure = 0; // when accept() last failed (Date.now())
 async function cannotAccept(error: Error): Promise<undefined> {
-  if (stopping) return;
+  if (stopping || isClientsFault(error)) return;
   if (!acceptFailing && Date.now() - lastAcceptFailure > 1000) {
     console.error(`server.ts: cannot accept (${error.message}); retrying`);
     acceptFailing = true;
@@ -254,35 +289,102 @@ function accepted(conn: Deno.TcpConn) {
   return conn;
 }
 
-// Ctrl-C (SIGINT) and SIGTERM call stop(): it closes the listener, so that accept() ends, and
-// every connection (step 9 for everyone); with nothing left open, we exit 0. Under load, Deno may
-// run these listeners late (README, What it survives), so a worker thread, which is idle, hears
-// the signals too and sets a number in shared memory that a timer here (timers do run) looks at.
-const openConnections = new Set<Deno.TcpConn>();
+// Every open connection, for stop() to close and for the limits. Loopback is not exempt from
+// --max-per-address: ssh tunnels and shared lab machines bring many people in through it.
+// --max-clients cannot default to the descriptor limit: Deno reads it only with --allow-run or
+// --allow-read. The buffers of all the clients together stay under MAX_BUFFERED bytes.
+type Client = ReturnType<typeof newClient>;
+const clients = new Map<Deno.TcpConn, Client>(), perAddress = new Map<string, number>();
+const MAX_BUFFERED = 64 * 1024 * 1024;
+let served = 0, lastId = 0, buffered = 0;
+function newClient(conn: Deno.TcpConn) {
+  const { hostname } = conn.remoteAddr, peer = showAddress(conn.remoteAddr);
+  const client = { id: ++lastId, peer, hostname, lines: 0, bytes: 0, held: 0, since: 0 };
+  clients.set(conn, Object.assign(client, { admitted: false, ending: "" }));
+  return client as typeof client & { admitted: boolean; ending: string };
+}
+function overLimit(client: Client): string | undefined {
+  const from = perAddress.get(client.hostname) ?? 0, { hostname } = client;
+  if (served >= limits.clients) return `too many clients (--max-clients ${limits.clients})`;
+  const most = `(--max-per-address ${limits.perAddress})`;
+  if (from >= limits.perAddress) return `too many connections from ${hostname} ${most}`;
+  [client.admitted, served] = [true, served + 1];
+  perAddress.set(hostname, from + 1);
+}
+function leave({ admitted, hostname }: Client) {
+  const left = (perAddress.get(hostname) ?? 0) - (admitted ? 1 : 0);
+  if (admitted) served--;
+  if (left > 0) perAddress.set(hostname, left);
+  else perAddress.delete(hostname);
+}
+// --line-timeout: once a second, end each connection whose unfinished line has not grown.
+function endStalledLines() {
+  const { lineTimeout } = limits, why = `line unfinished for ${lineTimeout} s (--line-timeout)`;
+  for (const [conn, client] of clients) {
+    if (client.held === 0 || Date.now() - client.since < lineTimeout * 1000) continue;
+    [client.held, client.ending] = [0, `closed (unfinished line, --line-timeout ${lineTimeout})`];
+    writeAll(conn, encoder.encode(`error: ${why}, closing\n`)).catch(() => {})
+      .finally(() => closeOnce(conn));
+  }
+}
+
+// Ctrl-C (SIGINT) and SIGTERM call stop(): it closes the listener and every connection (step 9 for
+// everyone), gives the output at most 1 s to be written, and exits 0. Under load, Deno may run
+// these listeners late (README, What it survives), so a worker thread, which is idle, hears the
+// signals too and sets a number in shared memory that a timer here (timers do run) looks at.
 let stopping = false;
 function catchSignals(listener: Deno.Listener) {
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   const seen = new Int32Array(new SharedArrayBuffer(4)); // the worker sets it to 1 on a signal
-  let worker: Worker | undefined;
-  const check = setInterval(() => Atomics.load(seen, 0) === 1 && stop(), 50);
-  const stop = () => {
+  const stop = async () => {
     if (stopping) return; // a second Ctrl-C: already stopping
     stopping = true;
-    clearInterval(check);
-    worker?.terminate();
     listener.close();
-    for (const conn of openConnections) closeOnce(conn);
+    for (const conn of clients.keys()) closeOnce(conn);
+    await Promise.race([printing, new Promise((resolve) => setTimeout(resolve, 1000))]);
+    Deno.exit(0);
   };
   for (const signal of signals) Deno.addSignalListener(signal, stop);
+  setInterval(() => Atomics.load(seen, 0) === 1 && stop(), 50);
+  setInterval(endStalledLines, 1000);
   setTimeout(() => { // the worker starts after the "listening on" line, so as not to delay it
-    if (stopping) return;
-    worker = new Worker(`data:text/javascript,${encodeURIComponent(WATCHER)}`, { type: "module" });
+    const url = `data:text/javascript,${encodeURIComponent(WATCHER)}`;
+    const worker = new Worker(url, { type: "module" });
     worker.onerror = (event) => event.preventDefault(); // the listeners above still work
     worker.postMessage({ signals, seen });
   });
 }
-const WATCHER = `onmessage = ({ data }) => {
-  for (const s of data.signals) Deno.addSignalListener(s, () => Atomics.store(data.seen, 0, 1));
-};`;
+const WATCHER = "onmessage = ({ data }) => data.signals.forEach((signal) => " +
+  "Deno.addSignalListener(signal, () => Atomics.store(data.seen, 0, 1)));";
+
+// print(line): every line a server prints after "listening on" goes through here. console.log
+// would stop the whole server while the terminal is paused or a pipe is full; here at most one
+// Deno.stdout.write() waits, lines queue up to 64 KiB behind it, and past that they are dropped
+// and counted, and the count is printed as soon as output moves again.
+const printQueue: string[] = [];
+let printQueued = 0, printDropped = 0, printing: Promise<void> | undefined;
+function print(line: string) {
+  if (printQueued + line.length >= 64 * 1024) return void printDropped++;
+  printQueue.push(line);
+  printQueued += line.length + 1;
+  printing ??= printAll();
+}
+async function printAll() {
+  try {
+    while (printQueue.length > 0) {
+      const bytes = new TextEncoder().encode(printQueue.join("\n") + "\n");
+      printQueue.length = printQueued = 0;
+      for (let at = 0; at < bytes.length;) at += await Deno.stdout.write(bytes.subarray(at));
+      // The count goes in even when the queue is full again (print() would drop it too).
+      const count = `${stamp()}(${printDropped} lines not printed: output was not being read)`;
+      if (printDropped > 0) printQueue.push(count);
+      printDropped = 0;
+    }
+  } catch {
+    // nobody reads our output any more (closed pipe): serving matters more
+  } finally {
+    printing = undefined; // at once, not a tick later: a line printed meanwhile would wait forever
+  }
+}
 
 if (import.meta.main) await main();

@@ -28,6 +28,7 @@ async function main() {
   }
   catchSignals(socket); // from now on Ctrl-C stops us cleanly, even right after the next line
   const address = showAddress(socket.addr as Deno.NetAddr);
+  ownPort = (socket.addr as Deno.NetAddr).port; // for the echo loop guard
   console.log(`listening on ${address}`);
   const family = host.includes(":") ? "AF_INET6" : "AF_INET";
   explain?.(
@@ -47,12 +48,10 @@ async function main() {
     const got = await socket.receive(buffer).catch(cannotReceive); // undefined if it failed
     if (got === undefined) continue;
     const [data, from] = got as [Uint8Array, Deno.NetAddr]; // at most 65,507 bytes
+    if (loopGuard(from)) continue; // never answer another server: plumbing, below
     const sender = log || explain ? showAddress(from) : ""; // text only if something prints it
-    const size = `${data.length} bytes`;
-    explain?.(
-      "step 7",
-      `python: data, addr = recvfrom(65507)  deno: socket.receive() -> got ${size} from ${sender}`,
-    );
+    const size = `${data.length} bytes`, what = `socket.receive() -> got ${size} from ${sender}`;
+    explain?.("step 7", `python: data, addr = recvfrom(65507)  deno: ${what}`);
     // Step 8, sendto(): the same bytes, back to where they came from (unless --drop ignores them).
     if (drop > 0 && random() < drop) {
       log?.(`dropped ${size} from ${sender}: ${preview(data)} (--drop ${options.dropText})`);
@@ -63,10 +62,8 @@ async function main() {
     try {
       await socket.send(data, from);
       log?.(`echoed ${size} to ${sender}: ${preview(data)}`);
-      explain?.(
-        "step 8",
-        `python: sendto(data, addr)  deno: socket.send(data, addr) -> sent ${size} back`,
-      );
+      const sent = `socket.send(data, addr) -> sent ${size} back`;
+      explain?.("step 8", `python: sendto(data, addr)  deno: ${sent}`);
     } catch (error) {
       // Deno checks permission for each address we send to: --allow-net=0.0.0.0:21042 cannot reply.
       const why = (error as Error).message;
@@ -95,25 +92,32 @@ function randomFrom(seed: number | undefined): () => number {
 
 const USAGE =
   `usage: deno run --unstable-net --allow-net udp_server.ts [--host H] [--port P] [--drop P]
-                                                  [--seed N] [--quiet] [--explain] [--help]
-  --host H     address to listen on (default 0.0.0.0: every interface, the lesson's "")
-  --port P     port to listen on, 0 picks a free one (default 21042)
-  --drop P     fraction of datagrams to ignore on purpose, from 0 to 1 (default 0)
-  --seed N     make the drops repeatable: the same seed drops the same datagrams
-  --quiet      do not log each datagram
-  --explain    print each of the lesson's steps as it happens`;
+           [--seed N] [--max-rate N] [--quiet] [--explain] [--timestamps] [--help]
+  --host H        address to listen on (default 0.0.0.0: every interface, the lesson's "")
+  --port P        port to listen on, 0 picks a free one (default 21042)
+  --drop P        fraction of datagrams to ignore on purpose, from 0 to 1 (default 0)
+  --seed N        make the drops repeatable: the same seed drops the same datagrams
+  --max-rate N    datagrams a second answered per sender, in bursts of up to N (default 100;
+                  0: no limit); the rest are ignored, so that no echo loop lasts
+  --quiet         do not log each datagram
+  --explain       print each of the lesson's steps as it happens
+  --timestamps    start each line after the first with @ and the time (ms since 1970)`;
 
 // log?.(...) writes the event log, explain?.(...) the trace. Each is undefined when its flag
 // turns it off, and then the ?. skips the call without even building its text.
 let log: ((line: string) => void) | undefined;
 let explain: ((step: string, what: string) => void) | undefined;
+let stamp = () => ""; // --timestamps: "@1767340800123.456 "
 
 function parseFlags() {
   const [text, yes] = [{ type: "string" }, { type: "boolean" }] as const;
-  const options = { host: text, port: text, drop: text, seed: text, quiet: yes, explain: yes };
+  const options = {
+    ...{ host: text, port: text, drop: text, seed: text, "max-rate": text, quiet: yes },
+    ...{ explain: yes, timestamps: yes, help: yes },
+  };
   let flags;
   try {
-    flags = parseArgs({ options: { ...options, help: yes } }).values;
+    flags = parseArgs({ options }).values;
   } catch (error) {
     usageError((error as Error).message);
   }
@@ -121,8 +125,10 @@ function parseFlags() {
     console.log(USAGE);
     Deno.exit(0);
   }
-  if (!flags.quiet) log = (line) => console.log(line);
-  if (flags.explain) explain = (step, what) => console.log(`[${step}] ${what}`);
+  const now = () => (performance.timeOrigin + performance.now()).toFixed(3);
+  if (flags.timestamps) stamp = () => `@${now()} `;
+  if (!flags.quiet) log = (line) => print(stamp() + line);
+  if (flags.explain) explain = (step, what) => print(`${stamp()}[${step}] ${what}`);
   // The lesson's "" (every interface) is 0.0.0.0 here; an IPv6 address may come as [::1] or ::1.
   const host = (flags.host || "0.0.0.0").replace(/^\[(.*)\]$/, "$1");
   const port = parseWholeNumber(flags.port ?? "21042", "--port", 0, 65535);
@@ -134,6 +140,7 @@ function parseFlags() {
   const seed = flags.seed === undefined
     ? undefined
     : parseWholeNumber(flags.seed, "--seed", 0, 2 ** 32 - 1);
+  maxRate = parseWholeNumber(flags["max-rate"] ?? "100", "--max-rate", 0, 1e9);
   return { host, port, drop, dropText, seed };
 }
 
@@ -160,24 +167,19 @@ function showAddress({ hostname, port }: Deno.NetAddr): string {
 
 function cannotListen(error: Error, host: string, port: number): never {
   // Deno.listenDatagram exists only with --unstable-net (or "unstable": ["net"] in deno.json).
-  if (typeof Deno.listenDatagram !== "function") {
-    fail("UDP needs --unstable-net: run deno run --unstable-net --allow-net udp_server.ts");
-  }
+  const unstable =
+    "UDP needs --unstable-net: run deno run --unstable-net --allow-net udp_server.ts";
+  if (typeof Deno.listenDatagram !== "function") fail(unstable);
+  const other = "stop the other server, or use --port";
   if (error instanceof Deno.errors.AddrInUse) {
-    fail(`UDP port ${port} is in use on ${host}: stop the other server, or use --port`);
+    fail(`UDP port ${port} is in use on ${host}: ${other}`);
   }
-  if (error instanceof Deno.errors.NotCapable) {
-    fail(
-      `no permission to listen on ${host}:${port}: run with --allow-net ` +
-        `(--allow-net=${host}:${port},127.0.0.1 only answers this machine)`,
-    );
-  }
-  if (error instanceof Deno.errors.PermissionDenied && port < 1024) {
-    fail(
-      `port ${port} needs administrator rights (ports below 1024 do): ` +
-        "pick one above 1024, such as 21042",
-    );
-  }
+  const allow = `(--allow-net=${host}:${port},127.0.0.1 only answers this machine)`;
+  const no = `no permission to listen on ${host}:${port}: run with --allow-net ${allow}`;
+  if (error instanceof Deno.errors.NotCapable) fail(no);
+  const rights =
+    "needs administrator rights (ports below 1024 do): pick one above 1024, such as 21042";
+  if (error instanceof Deno.errors.PermissionDenied && port < 1024) fail(`port ${port} ${rights}`);
   fail(`cannot listen on ${host}:${port}: ${error.message}`);
 }
 
@@ -189,19 +191,79 @@ async function cannotReceive(error: Error): Promise<undefined> {
   await new Promise((resolve) => setTimeout(resolve, 100));
 }
 
-// Ctrl-C (SIGINT) and SIGTERM call stop(): it closes the one socket (step 9, once), so that a
-// pending receive() fails and the loop ends; with nothing left open, we exit 0.
+// The echo loop guard. An echo server that answers another echo server starts a loop that never
+// ends; inetd's built-in echo refuses datagrams from ports below 1024 (where services live) and
+// from its own port. Two kit servers on other ports can still bounce a datagram, so each sender
+// is also answered at most --max-rate times a second (a token bucket, bursts of --max-rate): a
+// loop runs out of tokens, one datagram goes unanswered, and the loop is over. Said once a sender.
+let ownPort = 0, maxRate = 100;
+const buckets = new Map<string, { tokens: number; at: number }>(), warned = new Set<string>();
+function loopGuard(from: Deno.NetAddr): boolean {
+  const serverPort = from.port < 1024 || from.port === ownPort;
+  if (!serverPort && maxRate === 0) return false;
+  const key = showAddress(from), now = performance.now();
+  let why = serverPort ? "a server port" : undefined;
+  if (!serverPort) {
+    if (buckets.size >= 10_000) buckets.clear(); // bounded: a forged sender costs one entry
+    const bucket = buckets.get(key) ?? { tokens: maxRate, at: now };
+    bucket.tokens = Math.min(maxRate, bucket.tokens + (now - bucket.at) * maxRate / 1000);
+    bucket.at = now;
+    buckets.set(key, bucket);
+    if (bucket.tokens >= 1) bucket.tokens--;
+    else why = `over ${maxRate} a second, --max-rate`;
+  }
+  if (why === undefined || warned.has(key)) return why !== undefined;
+  if (warned.size >= 10_000) warned.clear();
+  warned.add(key);
+  log?.(`ignored datagram from ${key}: ${why} (echo loop guard)`);
+  return true;
+}
+
+// Ctrl-C (SIGINT) and SIGTERM call stop(): it closes the one socket (step 9, once), gives the
+// output at most 1 s to be written (stuck output must not keep us running), and exits 0.
 let stopping = false;
 function catchSignals(socket: Deno.DatagramConn) {
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  const stop = () => {
+  const stop = async () => {
     if (stopping) return; // a second Ctrl-C: already stopping
     stopping = true;
     socket.close();
     const closed = "closed the one socket that served every client";
     explain?.("step 9", `python: close()  deno: socket.close() -> ${closed}`);
+    await Promise.race([printing, new Promise((resolve) => setTimeout(resolve, 1000))]);
+    Deno.exit(0);
   };
   for (const signal of signals) Deno.addSignalListener(signal, stop);
+}
+
+// print(line): every line a server prints after "listening on" goes through here. console.log
+// would stop the whole server while the terminal is paused or a pipe is full; here at most one
+// Deno.stdout.write() waits, lines queue up to 64 KiB behind it, and past that they are dropped
+// and counted, and the count is printed as soon as output moves again.
+const printQueue: string[] = [];
+let printQueued = 0, printDropped = 0, printing: Promise<void> | undefined;
+function print(line: string) {
+  if (printQueued + line.length >= 64 * 1024) return void printDropped++;
+  printQueue.push(line);
+  printQueued += line.length + 1;
+  printing ??= printAll();
+}
+async function printAll() {
+  try {
+    while (printQueue.length > 0) {
+      const bytes = new TextEncoder().encode(printQueue.join("\n") + "\n");
+      printQueue.length = printQueued = 0;
+      for (let at = 0; at < bytes.length;) at += await Deno.stdout.write(bytes.subarray(at));
+      // The count goes in even when the queue is full again (print() would drop it too).
+      const count = `${stamp()}(${printDropped} lines not printed: output was not being read)`;
+      if (printDropped > 0) printQueue.push(count);
+      printDropped = 0;
+    }
+  } catch {
+    // nobody reads our output any more (closed pipe): serving matters more
+  } finally {
+    printing = undefined; // at once, not a tick later: a line printed meanwhile would wait forever
+  }
 }
 
 if (import.meta.main) await main();

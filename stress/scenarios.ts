@@ -51,6 +51,12 @@ import {
 
 export { killEverything, subSeed } from "./helpers.ts";
 
+/**
+ * server.ts serves at most 1,000 clients, 50 from one address, by default (issue 12); these
+ * scenarios bring thousands from 127.0.0.1 on purpose, so they pass the flags that allow them.
+ */
+export const PAST_LIMITS = ["--max-clients", "20000", "--max-per-address", "20000"];
+
 // ---------------------------------------------------------------------------------------------
 // 1. Many clients at once
 
@@ -63,7 +69,7 @@ export async function manyClients(
   options: { clients: number; lines: number; seed: number; timeLimitMs: number },
 ): Promise<string> {
   const random = prng(options.seed);
-  const server = await start(["--quiet"], { denoFlags: SERVER_FLAGS });
+  const server = await start(["--quiet", ...PAST_LIMITS], { denoFlags: SERVER_FLAGS });
   const connections = new Connections();
   const rss = sampleRss(server.child.pid, 200);
   const started = performance.now();
@@ -583,8 +589,9 @@ export async function udpGarbage(
   options: { datagrams: number; seed: number; timeLimitMs: number },
 ): Promise<string> {
   const random = prng(options.seed);
-  // Logging on: each datagram's printable preview is made from the garbage too.
-  const server = await start([], {
+  // Logging on: each datagram's printable preview is made from the garbage too. Two senders, each
+  // far past udp_server.ts's default --max-rate (100 a second): the scenario lifts it.
+  const server = await start(["--max-rate", "0"], {
     script: "udp_server.ts",
     denoFlags: [...SERVER_FLAGS, "--unstable-net"],
   });
@@ -684,7 +691,10 @@ export async function udpGarbage(
 export async function outOfFiles(
   options: { fileLimit: number; attempts: number; timeLimitMs: number },
 ): Promise<string> {
-  const server = await start([], { denoFlags: SERVER_FLAGS, fileLimit: options.fileLimit });
+  const server = await start(PAST_LIMITS, {
+    denoFlags: SERVER_FLAGS,
+    fileLimit: options.fileLimit,
+  });
   const connections = new Connections();
   const cannot = () => (server.stderr().match(/cannot accept/g) ?? []).length;
   const accepted = () => (server.stdout().match(/^connection from/gm) ?? []).length;
@@ -761,7 +771,7 @@ interface CtrlCOptions {
 
 /** One round: the load, then Ctrl-C (SIGINT); everything must end by itself. */
 async function ctrlCRound(options: CtrlCOptions, timeLimitMs: number) {
-  const server = await start([], { denoFlags: SERVER_FLAGS });
+  const server = await start(PAST_LIMITS, { denoFlags: SERVER_FLAGS });
   const connections = new Connections();
   const clientProcesses: Deno.ChildProcess[] = [];
   let storm: Deno.ChildProcess | undefined;
@@ -1046,4 +1056,73 @@ export async function chatJoinStorm(options: {
     `a chat line delayed ${Math.round(worst)} ms at worst (${count(said)} lines, all in order)`;
   if (worst > options.maxDelayMs) throw new Error(`a line waited too long: ${figure}`);
   return figure;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. Unfinished lines held by many connections (issue 12)
+
+/**
+ * `connections` connections at once, each sends `lineBytes` bytes with no "\n" and holds them. The
+ * memory the server keeps for unfinished lines is bounded in all, not only per connection: past
+ * its bound (64 MiB of buffers) a connection gets an `error:` line and is closed. Once they all
+ * close, the memory is given back. The server's RSS before, at its peak, and 5 s after.
+ */
+export async function heldLines(
+  options: { connections: number; lineBytes: number; timeLimitMs: number },
+): Promise<string> {
+  const server = await start(["--quiet", ...PAST_LIMITS], { denoFlags: SERVER_FLAGS });
+  const connections = new Connections();
+  const refusal = "error: the server is holding too many unfinished lines, closing\n";
+  const before = await rssKiB(server.child.pid);
+  const rss = sampleRss(server.child.pid, 100);
+  let refused = 0, after = 0, fresh = "";
+  const failure = await attempt(async () => {
+    try {
+      await within("held lines", options.timeLimitMs, connections, async () => {
+        const line = new Uint8Array(options.lineBytes).fill(120); // "x" again and again, no "\n"
+        const replies: { done: boolean; got?: Uint8Array }[] = [];
+        await inPool(options.connections, 200, async (id) => {
+          const conn = await connections.connect(server.port);
+          const reply = collect(conn), state: { done: boolean; got?: Uint8Array } = { done: false };
+          replies.push(state);
+          reply.all.then((got) => state.got = got).finally(() => state.done = true).catch(() => {});
+          await orTimeout(reply.greeted, 30_000, `connection ${id} got no greeting`);
+          await writeAll(conn, line);
+        });
+        await delay(4000); // the server reads what it will hold, and refuses the rest
+        const closed = replies.filter((reply) => reply.done);
+        refused = closed.length;
+        const wrong = closed.find((reply) =>
+          new TextDecoder().decode(reply.got) !== GREETING + refusal
+        );
+        if (wrong) {
+          throw new Error(
+            `a closed connection got ${
+              JSON.stringify(wrong.got && new TextDecoder().decode(wrong.got))
+            }`,
+          );
+        }
+        if (refused === options.connections) throw new Error("every connection was closed");
+        const needed = options.connections * options.lineBytes * 2;
+        if (refused === 0 && needed > 64 * MiB) {
+          throw new Error("no connection was refused: is the memory for unfinished lines bounded?");
+        }
+        connections.closeAll();
+        await delay(5000); // the server sees every end, and its garbage collector runs
+        after = await rssKiB(server.child.pid);
+        fresh = await freshClient(server.port);
+      });
+    } finally {
+      connections.closeAll();
+      await rss.stop();
+    }
+  });
+  await stopServer(server, failure);
+  const held = options.connections - refused;
+  return `${count(options.connections)} connections each holding ${
+    count(options.lineBytes)
+  } bytes with no "\\n": ${count(held)} held, ${count(refused)} refused with an error line ` +
+    `(the server holds at most 64 MiB of buffers); server RSS ${mib(before)} MiB before, ${
+      mib(rss.peak())
+    } MiB at the peak, ${mib(after)} MiB 5 s after they all closed; ${fresh}`;
 }

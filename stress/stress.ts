@@ -13,6 +13,7 @@ import {
   chatNeverReads,
   ctrlCUnderLoad,
   fuzz,
+  heldLines,
   killEverything,
   manyClients,
   neverReads,
@@ -119,6 +120,19 @@ const scenarios: Scenario[] = [
         exitLimitMs: 2000,
         timeLimitMs: limitMs,
       }),
+  },
+  {
+    name: "held-lines",
+    title: "8. 10,000 connections each holding an unfinished 64 KiB line, RSS before/peak/after",
+    limitMs: 90_000,
+    skip: () =>
+      Promise.resolve(
+        fileLimit < 10_200
+          ? `needs ulimit -n of 10,200 or more, but it is ${fileLimit}: run it with deno task stress`
+          : undefined,
+      ),
+    run: (limitMs) =>
+      heldLines({ connections: 10_000, lineBytes: 64 * 1024, timeLimitMs: limitMs }),
   },
 ];
 

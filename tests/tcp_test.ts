@@ -52,7 +52,8 @@ Deno.test("client.ts sends standard input, including a last piece without a newl
 });
 
 Deno.test("200 clients at once, 50 lines each, every line echoed in order", async () => {
-  const server = await startServer(["--quiet"]);
+  // All from 127.0.0.1: past the default --max-per-address (50), so the test raises it.
+  const server = await startServer(["--quiet", "--max-per-address", "200"]);
   const conns: Deno.TcpConn[] = [];
   try {
     // All 200 are connected and greeted before anyone sends: a server that served one client at a

@@ -39,10 +39,10 @@ Deno.test("--explain: the server and client.ts print the lesson's steps as they 
     );
     assert.match(
       finished.stdout,
-      /\[step 7\] python: conn, addr = s\.accept\(\) {2}deno: await listener\.accept\(\) -> 127\.0\.0\.1:\d+/,
+      /\[step 7\] python: conn, addr = s\.accept\(\) {2}deno: await listener\.accept\(\) -> 127\.0\.0\.1:\d+ \(#1\)\n/,
     );
-    assert.match(finished.stdout, /\[step 8\] python: conn\.sendall\(data\) .* -> 5 bytes/);
-    assert.match(finished.stdout, /\[step 9\] python: conn\.close\(\)/);
+    assert.match(finished.stdout, /\[step 8 #1\] python: conn\.sendall\(data\) .* -> 5 bytes/);
+    assert.match(finished.stdout, /\[step 9 #1\] python: conn\.close\(\)/);
   }
 });
 
@@ -73,7 +73,7 @@ Deno.test("deno task demo shows both pairs, labelled, and leaves nothing running
   assert.match(demo.stdout, /^server \| listening on 127\.0\.0\.1:\d+$/m);
   assert.match(demo.stdout, /^client \| \[steps 3-4\] python: s = socket\.socket\(\); s\.connect/m);
   assert.match(demo.stdout, /^client \| qué tal$/m);
-  assert.match(demo.stdout, /^server \| \[step 9\] python: conn\.close\(\)/m);
+  assert.match(demo.stdout, /^server \| \[step 9 #1\] python: conn\.close\(\)/m);
   assert.match(
     demo.stdout,
     /\(client exited with 0, server with 0\)\n[^]*\(client exited with 0, server with 0\)/,

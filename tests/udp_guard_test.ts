@@ -1,0 +1,200 @@
+// udp_server.ts in a classroom (issue 12, items 2 and 5): output nobody reads, and the echo loop
+// guard (no datagram bounces for ever between two echo servers; real clients still get every reply).
+import assert from "node:assert/strict";
+import { delay, encode } from "./helpers/io.ts";
+import { ROOT, run, startServer } from "./helpers/process.ts";
+import { runPython } from "./helpers/python.ts";
+import { UdpPeer } from "./helpers/udp.ts";
+
+const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+const NET = ["--unstable-net", "--allow-net"];
+const startUdp = (args: string[] = [], host?: string, port?: number) =>
+  startServer(args, { script: "udp_server.ts", denoFlags: NET, host, port });
+const count = (text: string, pattern: RegExp) => (text.match(pattern) ?? []).length;
+
+/** A raw socket needs root (CAP_NET_RAW); CI runs as root. */
+const uid = decode((await new Deno.Command("id", { args: ["-u"] }).output()).stdout).trim();
+const NOT_ROOT = uid === "0" ? "" : " (ignored: forging a sender needs root, for a raw socket)";
+
+/**
+ * Send one UDP datagram that claims to come from `from` (host, port), through a raw socket with
+ * our own IPv4 and UDP headers (loopback takes a UDP checksum of 0, "none").
+ */
+async function forge(from: [string, number], to: [string, number], payload = "loop?") {
+  const code = `
+import socket, struct, sys
+src, sport, dst, dport, data = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5].encode()
+udp = struct.pack("!HHHH", sport, dport, 8 + len(data), 0) + data
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, socket.IPPROTO_UDP, 0,
+                 socket.inet_aton(src), socket.inet_aton(dst))
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+s.sendto(ip + udp, (dst, 0))
+`;
+  const out = await new Deno.Command("python3", {
+    args: ["-c", code, from[0], `${from[1]}`, to[0], `${to[1]}`, payload],
+    stdin: "null",
+    signal: AbortSignal.timeout(20_000),
+  }).output();
+  assert.equal(out.code, 0, decode(out.stderr));
+}
+
+Deno.test(`two udp_server.ts cannot be made to bounce a datagram between them${NOT_ROOT}`, {
+  ignore: NOT_ROOT !== "",
+}, async () => {
+  const a = await startUdp();
+  const b = await startUdp([], "127.0.0.1");
+  // Same port on another address (two classroom machines on the default port): inetd's guard.
+  const c = await startUdp([], "127.0.0.2", a.port);
+  try {
+    await forge(["127.0.0.1", b.port], ["127.0.0.1", a.port]); // "from B" to A
+    await forge(["127.0.0.2", a.port], ["127.0.0.1", a.port]); // "from C" to A
+    await forge(["127.0.0.1", 7], ["127.0.0.1", a.port]); // "from the echo port 7" to A
+    await delay(2000);
+    const [inA, inB] = [a.stdout(), b.stdout()];
+    // Without a guard these count tens of thousands in 2 s; with it, one burst of --max-rate.
+    const bounces = [count(inA, /^echoed /gm), count(inB, /^echoed /gm)];
+    assert.ok(bounces.every((n) => n >= 1 && n <= 110), `echoed by A and B: ${bounces}`);
+    // The loop ends at whichever of the two runs out of its burst first: that one says so.
+    const over = /^ignored datagram from 127\.0\.0\.1:\d+: over 100 a second, --max-rate \(/gm;
+    assert.equal(count(inA, over) + count(inB, over), 1, inA + inB);
+    const fromC = `ignored datagram from 127.0.0.2:${a.port}: a server port (echo loop guard)`;
+    assert.equal(count(inA, new RegExp(`^${fromC.replace(/[().]/g, "\\$&")}$`, "gm")), 1);
+    assert.match(inA, /^ignored datagram from 127\.0\.0\.1:7: a server port \(echo loop guard\)$/m);
+    assert.equal(count(c.stdout(), /^echoed /gm), 0); // C never heard of it: A did not answer
+    // And the loop is over: a second later, nothing more has been echoed.
+    await delay(1000);
+    assert.deepEqual([count(a.stdout(), /^echoed /gm), count(b.stdout(), /^echoed /gm)], bounces);
+  } finally {
+    for (const server of [a, b, c]) assert.equal((await server.stop()).code, 0);
+  }
+});
+
+Deno.test("the loop guard keeps every reply for udp_client.ts and the lesson's Python client", async () => {
+  const server = await startUdp();
+  try {
+    const messages = Array.from({ length: 40 }, (_, n) => `mensaje ${n}`);
+    const client = await run([
+      "run",
+      ...NET,
+      "udp_client.ts",
+      "--port",
+      `${server.port}`,
+      ...messages,
+    ]);
+    assert.equal(client.code, 0, client.stderr);
+    assert.deepEqual(
+      client.stdout.trimEnd().split("\n").map((line) => line.replace(/ {2}\(reply .*$/, "")),
+      messages,
+    );
+    assert.doesNotMatch(client.stdout, /tries\)/); // every one at the first try
+    const python = await runPython("lesson_udp_client.py", ["127.0.0.1", `${server.port}`]);
+    assert.equal(python.stdout, "hola desde Python\n", python.stderr);
+  } finally {
+    const finished = await server.stop();
+    assert.doesNotMatch(finished.stdout, /^ignored/m);
+  }
+});
+
+Deno.test("--max-rate: one sender past its burst is ignored (said once); --max-rate 0 answers all", async () => {
+  for (const rate of [20, 0]) {
+    const server = await startUdp(["--max-rate", `${rate}`]);
+    const peer = new UdpPeer();
+    let got = 0;
+    const started = performance.now();
+    try {
+      // 200 datagrams as fast as they go: a ping-pong like the bench's, one in flight.
+      for (let i = 0; i < 200; i++) {
+        await peer.send(encode("ping"), server.port);
+        if (await peer.receive(rate === 0 ? 2000 : 20)) got++;
+      }
+      const seconds = (performance.now() - started) / 1000;
+      if (rate === 0) assert.equal(got, 200);
+      else {
+        // The burst, plus what the bucket refilled meanwhile, and not one more.
+        const most = rate + Math.ceil(rate * seconds) + 1;
+        assert.ok(got >= rate && got <= most && got < 200, `${got} answered (at most ${most})`);
+      }
+    } finally {
+      await peer.close();
+      const finished = await server.stop();
+      const said = count(finished.stdout, /^ignored datagram from .*--max-rate/gm);
+      assert.equal(said, rate === 0 ? 0 : 1);
+    }
+  }
+});
+
+/** udp_server.ts with its stdout a pipe that this test reads up to "listening on", never after. */
+async function startUnread(args: string[]) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...NET, "udp_server.ts", "--host", "127.0.0.1", "--port", "0", ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stdout = child.stdout.getReader();
+  const stderr = new Response(child.stderr).text();
+  let first = "";
+  while (!first.includes("\n")) {
+    const { value, done } = await stdout.read();
+    if (done) break;
+    first += decode(value);
+  }
+  return {
+    child,
+    port: Number(first.match(/^listening on 127\.0\.0\.1:(\d+)\n/)?.[1]),
+    stdout,
+    stderr,
+  };
+}
+
+Deno.test("udp_server.ts keeps answering while nobody reads its output, and SIGTERM stops it within 2 s", async () => {
+  const server = await startUnread(["--explain"]);
+  const peers = Array.from({ length: 10 }, () => new UdpPeer());
+  try {
+    // Three lines of about 100 bytes for each datagram: 800 of them are 240 KB, past any pipe.
+    await Promise.all(peers.map(async (peer, p) => {
+      for (let i = 0; i < 80; i++) {
+        await peer.send(encode(`peer ${p} datagram ${i}`), server.port);
+        const reply = await peer.receive(5000);
+        assert.ok(reply, `peer ${p}: no reply to datagram ${i}`);
+        assert.equal(decode(reply[0]), `peer ${p} datagram ${i}`);
+      }
+    }));
+    const client = await run(["run", ...NET, "udp_client.ts", "--port", `${server.port}`, "hola"]);
+    assert.match(client.stdout, /^hola {2}\(reply in .*, 1 try\)\n$/, client.stderr);
+    const signalled = performance.now();
+    server.child.kill("SIGTERM");
+    const status = await server.child.status;
+    const tookMs = performance.now() - signalled;
+    assert.equal(status.code, 0);
+    assert.ok(tookMs < 2000, `exited ${tookMs.toFixed(0)} ms after SIGTERM`);
+  } finally {
+    for (const peer of peers) await peer.close();
+    try {
+      server.child.kill("SIGKILL");
+    } catch { /* it has exited */ }
+    await server.child.status;
+    await server.stdout.cancel();
+    assert.equal(await server.stderr, "");
+  }
+});
+
+Deno.test("udp_server.ts --timestamps: every line after the listening line starts with @ and the time", async () => {
+  const server = await startUdp(["--timestamps", "--explain"]);
+  const peer = new UdpPeer();
+  try {
+    await peer.send(encode("hola"), server.port);
+    assert.ok(await peer.receive(5000));
+  } finally {
+    await peer.close();
+    const [first, ...rest] = (await server.stop()).stdout.trimEnd().split("\n");
+    assert.match(first, /^listening on 127\.0\.0\.1:\d+$/);
+    assert.ok(rest.length >= 4, rest.join("\n")); // steps 4-5, 7, the log line, 8, 9
+    for (const line of rest) assert.match(line, /^@\d{13}\.\d{3} \S/);
+    const times = rest.map((line) => Number(line.slice(1, line.indexOf(" "))));
+    assert.deepEqual(times, [...times].sort((a, b) => a - b)); // in the order they happened
+    assert.ok(Math.abs(times[0] - Date.now()) < 60_000);
+  }
+});
