@@ -75,9 +75,10 @@ function closeOnce(conn: Deno.TcpConn) {
   const client = clients.get(conn);
   if (!client) return;
   clients.delete(conn);
+  // Each trace line of a call that the client will notice is printed as the call is made.
+  explain?.(`step 9 #${client.id}`, `python: conn.close()  deno: conn.close() -> ${client.peer}`);
   conn.close();
   leave(client); // its place under the limits is free again
-  explain?.(`step 9 #${client.id}`, `python: conn.close()  deno: conn.close() -> ${client.peer}`);
 }
 
 // conn.write() may send only part of the buffer (like Python's send()), so loop until all of it
@@ -85,13 +86,13 @@ function closeOnce(conn: Deno.TcpConn) {
 const encoder = new TextEncoder();
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array) {
   if (bytes.length === 0) return;
-  let written = 0;
-  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
   const sent = `deno: conn.write() until all is sent -> ${bytes.length} bytes`;
   explain?.(
     `step 8 #${clients.get(conn as Deno.TcpConn)?.id}`,
     `python: conn.sendall(data)  ${sent}`,
   );
+  let written = 0;
+  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
 }
 
 // TCP is a stream of bytes, not of messages: one read may hold half a line, or several. So

@@ -60,10 +60,10 @@ async function main() {
       continue;
     }
     try {
+      const sent = `socket.send(data, addr) -> ${size} back`; // said as the call is made
+      explain?.("step 8", `python: sendto(data, addr)  deno: ${sent}`);
       await socket.send(data, from);
       log?.(`echoed ${size} to ${sender}: ${preview(data)}`);
-      const sent = `socket.send(data, addr) -> sent ${size} back`;
-      explain?.("step 8", `python: sendto(data, addr)  deno: ${sent}`);
     } catch (error) {
       // Deno checks permission for each address we send to: --allow-net=0.0.0.0:21042 cannot reply.
       const why = (error as Error).message;

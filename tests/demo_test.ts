@@ -1,7 +1,7 @@
 // deno task demo: the two ends' lines in the order they happened, on a projector's width, and the
 // same run as a Mermaid sequence diagram (--mermaid).
 import assert from "node:assert/strict";
-import { run } from "./helpers.ts";
+import { run } from "./helpers/process.ts";
 
 const RUNS = 3;
 

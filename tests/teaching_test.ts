@@ -81,9 +81,9 @@ Deno.test("deno task demo shows both pairs, labelled, and leaves nothing running
   // The UDP half: both ends trace their steps, and the client prints every reply.
   const udp = demo.stdout.slice(demo.stdout.indexOf("=== UDP"));
   assert.match(udp, /^server \| listening on 127\.0\.0\.1:\d+$/m);
-  assert.match(udp, /^server \| \[step 7\] python: data, addr = recvfrom\(65507\) /m);
-  assert.match(udp, /^server \| \[step 8\] python: sendto\(data, addr\) /m);
-  assert.match(udp, /^client \| \[step 5\] python: sendto\(data, addr\) /m);
+  assert.match(udp, /^server \| \[step 7\] python: data, addr = recvfrom\(65507\)$/m);
+  assert.match(udp, /^server \| \[step 8\] python: sendto\(data, addr\)$/m);
+  assert.match(udp, /^client \| \[step 5\] python: sendto\(data, addr\)$/m);
   assert.match(udp, /^client \| \[step 6\] python: close\(\)/m);
   for (const message of ["uno", "dos", "tres"]) {
     assert.match(

@@ -551,7 +551,7 @@ Deno.test("UDP --explain traces the lesson's steps on both ends, after the liste
   );
   assert.ok(
     log.includes(
-      "[step 8] python: sendto(data, addr)  deno: socket.send(data, addr) -> sent 4 bytes back",
+      "[step 8] python: sendto(data, addr)  deno: socket.send(data, addr) -> 4 bytes back",
     ),
   );
   assert.deepEqual(log.slice(-2), [
