@@ -2,6 +2,7 @@
 // line back byte for byte; a line over 64 KiB gets an error line and the connection closes.
 // Usage: node node_net.mjs HOST PORT
 import net from "node:net";
+import { Buffer } from "node:buffer";
 import process from "node:process";
 
 const WELCOME = "welcome: every line you send comes back to you\n";
