@@ -5,7 +5,7 @@
 // line from deno.json with its port 21042 made 0, in a temporary folder with copies of the
 // scripts, which stand alone), and sends SIGINT to the group as a terminal would.
 import assert from "node:assert/strict";
-import { ROOT } from "./helpers.ts";
+import { ROOT } from "./helpers/process.ts";
 
 const [major, minor] = Deno.version.deno.split(".").map(Number);
 /** Deno 2.0.6's task runner does not pass SIGINT on to its child (measured; 2.2.15 does). */
