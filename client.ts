@@ -50,7 +50,7 @@ async function main() {
   if (!typing) await waitAtMost(sending, options.timeout);
   // Exit 0 only if all that was given went out (and came back), and the server refused nothing.
   const closed = lines.reset ? `connection reset by ${server}` : `${server} closed the connection`;
-  const after = lines.refusal === "" ? "" : ` after ${quote(lines.refusal)}`;
+  const after = lines.refusal() === "" ? "" : ` after ${quote(lines.refusal())}`;
   if (lines.notEchoed() !== "") fail(`${closed}${after}${lines.notEchoed()}`);
   if (input.unsent > 0 || (!input.ended && !typing)) {
     const early = input.ended ? "" : " before the input ended";
@@ -69,7 +69,12 @@ async function sendAll(conn: Deno.Conn, options: Options, input: Input) {
   for (const message of options.messages) await send(conn, `${message}\n`, input, options);
   const buffer = new Uint8Array(16 * 1024);
   while (options.messages.length === 0) {
-    const count = await readInput(buffer); // a line when typed, a chunk when piped
+    let count: number | null;
+    try {
+      count = await Deno.stdin.read(buffer); // a line when typed, a chunk when piped
+    } catch (error) {
+      fail(`cannot read standard input: ${(error as Error).message}`); // a folder, say
+    }
     if (count === null) break;
     await send(conn, buffer.subarray(0, count), input, options);
   }
@@ -130,20 +135,16 @@ async function receiveAll(conn: Deno.Conn, lines: ServerLines, restartSilence: (
     if (screen === undefined) await writeOut(bytes);
     else await writeOut(encoder.encode(visible(screen.decode(bytes, { stream: true }))));
   }
-  lines.end();
   if (screen !== undefined) await writeOut(encoder.encode(visible(screen.decode()))); // a cut end
 }
 
 // What the server's lines say. The first is its greeting (as in the lesson); each later complete
-// line is one of ours coming back (the lesson's Python server answers "eco: hola"), except a line
-// that starts with "error:" and is not ours: that is the server refusing something.
+// line is one of ours coming back (the lesson's Python server answers "eco: hola"), except a last
+// line that starts with "error:" and is not ours: that is the server refusing something.
 class ServerLines {
-  echoed = 0; // lines that came back after the greeting
-  refusal = ""; // the server's last "error:" line, if any
+  newlines = 0; // complete lines, greeting included
+  tail = ""; // the end of what the server sent: enough to read its last line
   reset = false; // the server ended with a reset instead of a normal close
-  greeted = false;
-  start = ""; // the start of the line arriving now: enough to recognise and quote it
-  decoder = new TextDecoder();
   sent: string[]; // the lines we send, one for each "\n"
 
   constructor(messages: string[]) {
@@ -151,30 +152,22 @@ class ServerLines {
   }
 
   take(bytes: Uint8Array) {
-    const pieces = this.decoder.decode(bytes, { stream: true }).split("\n");
-    const last = pieces.pop() ?? "";
-    for (const piece of pieces) {
-      this.lineEnds(this.start + piece);
-      this.start = "";
-    }
-    this.start = (this.start + last).slice(0, 200);
+    for (const byte of bytes) if (byte === NEWLINE) this.newlines += 1;
+    this.tail = (this.tail + new TextDecoder().decode(bytes.subarray(-200))).slice(-200);
   }
 
-  end() {
-    this.start += this.decoder.decode(); // a last line with no "\n" is complete too
-    if (this.start !== "") this.lineEnds(this.start);
-  }
-
-  lineEnds(text: string) {
-    const line = text.slice(0, 200).replace(/\r$/, ""); // a server may end its lines with "\r\n"
-    const ours = this.sent[this.echoed]?.slice(0, 200);
-    if (line.startsWith("error:") && line !== ours) this.refusal = line;
-    else if (!this.greeted) this.greeted = true;
-    else this.echoed += 1;
+  // The last complete line if it starts with "error:" (a server may end lines with "\r\n").
+  refusal(): string {
+    const last = this.tail.replace(/\r?\n[^\n]*$/, "").split("\n").at(-1) ?? "";
+    const ours = this.sent.at(-1)?.slice(-200) ?? "";
+    return last.startsWith("error:") && last !== ours ? last : "";
   }
 
   notEchoed(): string {
-    const missing = this.sent.length - this.echoed;
+    const greeting = Math.min(1, this.newlines);
+    const refused = this.refusal() === "" ? 0 : 1;
+    const echoed = Math.max(0, this.newlines - greeting - refused);
+    const missing = this.sent.length - echoed;
     if (missing <= 0) return "";
     return `: ${missing} of ${this.sent.length} line${
       this.sent.length === 1 ? "" : "s"
@@ -196,6 +189,7 @@ const USAGE = `usage: deno run --allow-net client.ts [--host H] [--port P] [--na
   --timestamps   with --explain, start each trace line with @ and the time (for tools/demo.ts)
   message        lines to send, each to come back; with none, send standard input as it comes`;
 const CONNECT_MS = 5000; // how long Deno.connect may wait for a server that does not answer
+const NEWLINE = 10; // "\n"
 const encoder = new TextEncoder();
 let explain: ((step: string, what: string) => void) | undefined; // set by --explain
 type Options = ReturnType<typeof parseFlags>;
@@ -278,15 +272,6 @@ function failToConnect(error: unknown, { server, host }: Options): never {
     fail(`unknown host name "${host}" (for ${server}): is it spelled right?`);
   }
   fail(`cannot connect to ${server}: ${(error as Error).message}`);
-}
-
-// Deno.stdin.read(), with one clear line when standard input cannot be read (a folder, say).
-async function readInput(buffer: Uint8Array): Promise<number | null> {
-  try {
-    return await Deno.stdin.read(buffer);
-  } catch (error) {
-    fail(`cannot read standard input: ${(error as Error).message}`);
-  }
 }
 
 // All of the bytes to stdout (write() may take only part). When nobody reads any more (as after
