@@ -167,7 +167,12 @@ async function* readLines() {
   const buffer = new Uint8Array(64 * 1024);
   let length = 0;
   while (true) {
-    const count = await readInput(buffer);
+    let count: number | null;
+    try {
+      count = await Deno.stdin.read(buffer);
+    } catch (error) {
+      fail(`cannot read standard input: ${(error as Error).message}`); // a folder, say
+    }
     if (count === null) break;
     const chunk = buffer.subarray(0, count);
     let start = 0;
@@ -313,15 +318,6 @@ function failToSend(error: unknown, { server, host }: Options, allow: string): n
     fail(`unknown host name "${host}" (for ${server}): is it spelled right?`);
   }
   fail(`cannot talk to ${server}: ${(error as Error).message}`);
-}
-
-// Deno.stdin.read(), with one clear line when standard input cannot be read (a folder, say).
-async function readInput(buffer: Uint8Array): Promise<number | null> {
-  try {
-    return await Deno.stdin.read(buffer);
-  } catch (error) {
-    fail(`cannot read standard input: ${(error as Error).message}`);
-  }
 }
 
 // All of the bytes to stdout (write() may take only part). When nobody reads any more (as after
