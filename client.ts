@@ -13,176 +13,195 @@
 import { parseArgs } from "node:util";
 
 async function main() {
-  const options = parseFlags(), { host, port, server } = options;
+  const options = parseFlags();
+  const { host, port, server } = options;
   // Steps 3 and 4 in one call: Deno.connect creates the socket and connects it to the server. The
   // signal gives up on a server that never answers, instead of waiting for the system's timeout.
   const python = `s = socket.socket(); s.connect(("${host}", ${port}))`;
-  const deno = `Deno.connect({ hostname: "${host}", port: ${port} }) fuses both -> connecting`;
-  explain?.("steps 3-4", `python: ${python}  deno: ${deno}`); // said as the call is made
+  const deno = `Deno.connect({ hostname: "${host}", port: ${port} }) fuses both`;
+  explain?.("steps 3-4", `python: ${python}  deno: ${deno} -> connecting`);
   let conn: Deno.Conn;
   try {
     conn = await Deno.connect({ hostname: host, port, signal: AbortSignal.timeout(CONNECT_MS) });
   } catch (error) {
-    failToConnect(error, host, server);
+    failToConnect(error, options);
   }
-  // Step 5: sending and receiving run side by side, so replies appear while we still send or type.
-  // Messages given must come back (not in a chat, which does not echo: --name turns this off).
-  const seen = new Seen(options.name === undefined ? options.messages : []);
-  let silence: ReturnType<typeof setTimeout> | undefined; // --timeout, once nothing is left to type
-  const rearm = () => {
+  // Step 5: send() and recv() run side by side, so replies appear while we still send or type.
+  const input: Input = { unsent: 0, ended: false, serverClosed: false };
+  const lines = new ServerLines(options.name === undefined ? options.messages : []);
+  // --timeout: once all is sent, give up on a server that sends nothing for that long.
+  let silence: ReturnType<typeof setTimeout> | undefined;
+  const restartSilence = () => {
+    if (!input.ended || input.serverClosed) return; // while we still send or type: no limit
     clearTimeout(silence);
-    silence = setTimeout(
-      () => fail(`${server} sent nothing for ${options.timeout} ms${seen.left()}`),
-      options.timeout,
-    );
+    const tell = `${server} sent nothing for ${options.timeout} ms${lines.notEchoed()}`;
+    silence = setTimeout(() => fail(tell), options.timeout);
   };
-  const sending = { done: false, typing: false };
-  sendAll(conn, options, sending, rearm).catch(() => {}); // a write failed: sending is never done
-  await receiveAll(conn, seen, () => silence !== undefined && rearm(), server);
-  conn.close(); // step 6
+  const sending = sendAll(conn, options, input).then(restartSilence);
+  await receiveAll(conn, lines, restartSilence);
+  input.serverClosed = true; // from now on, input is counted, not sent
+  clearTimeout(silence);
+  // Step 6, close(): the server has closed its side of the connection, so we close ours.
+  conn.close();
   explain?.("step 6", "python: s.close()  deno: conn.close()");
-  // Exit 0 only if all that was given went out (and came back), and the server sent no "error:".
-  // Input already on its way when the server closed counts as given: a moment lets it arrive.
-  if (sending.typing) await new Promise((resolve) => setTimeout(resolve, 100));
-  const said = seen.refusal() && ` after ${JSON.stringify(seen.refusal())}`;
-  if (!sending.done && !sending.typing) {
-    fail(`${server} closed the connection before all was sent${said}`);
+  // Input still coming from a pipe or a file: read the rest (for at most --timeout ms), to tell
+  // how much was never sent. A person at a terminal may simply not have typed any more.
+  const typing = options.messages.length === 0 && Deno.stdin.isTerminal();
+  if (!typing) await waitAtMost(sending, options.timeout);
+  // Exit 0 only if all that was given went out (and came back), and the server refused nothing.
+  const closed = lines.reset ? `connection reset by ${server}` : `${server} closed the connection`;
+  const after = lines.refusal() === "" ? "" : ` after ${quote(lines.refusal())}`;
+  if (lines.notEchoed() !== "") fail(`${closed}${after}${lines.notEchoed()}`);
+  if (input.unsent > 0 || (!input.ended && !typing)) {
+    const early = input.ended ? "" : " before the input ended";
+    fail(`${closed}${after}${early}: ${input.unsent} bytes of input not sent`);
   }
-  if (seen.reset) fail(`connection reset by ${server}${said}${seen.left()}`);
-  if (said || seen.left()) fail(`${server} closed the connection${said}${seen.left()}`);
-  if (!sending.done) console.error(`client.ts: ${server} closed the connection`);
-  Deno.exit(0); // also stops reading standard input if the server closed first
+  if (after !== "" || lines.reset) fail(`${closed}${after}`);
+  if (!input.ended) console.error(`client.ts: ${closed}`); // the person had not pressed Ctrl-D
+  Deno.exit(0); // also stops reading standard input, if a read is still waiting
 }
 
-// Step 5, send(): each message as one line, or standard input as it comes, as bytes. Then
+// The lesson's send(): each message as one line, or standard input as it comes, as bytes. Then
 // closeWrite(), the lesson's shutdown(SHUT_WR): the server reads "end of stream" and knows we are
 // done, while we can still receive what it has left to send.
-async function sendAll(conn: Deno.Conn, options: Options, sending: Sending, ended: () => void) {
-  const send = async (bytes: Uint8Array) => {
-    explain?.(
-      "step 5",
-      `python: s.sendall(data)  deno: conn.write() until all is sent -> ${bytes.length} bytes`,
-    );
-    await writeAll(conn, bytes);
-  };
-  if (options.messages.length > 0) ended();
-  if (options.name !== undefined) await send(encoder.encode(`/name ${options.name}\n`));
-  for (const message of options.messages) await send(encoder.encode(message + "\n"));
-  const buffer = new Uint8Array(options.messages.length > 0 ? 0 : 16 * 1024);
-  while (buffer.length > 0) {
-    sending.typing = true; // waiting for input: all that was given is sent
-    const count = await Deno.stdin.read(buffer); // a line when typed, a chunk when piped
-    sending.typing = false;
+async function sendAll(conn: Deno.Conn, options: Options, input: Input) {
+  if (options.name !== undefined) await send(conn, `/name ${options.name}\n`, input, options);
+  for (const message of options.messages) await send(conn, `${message}\n`, input, options);
+  const buffer = new Uint8Array(16 * 1024);
+  while (options.messages.length === 0) {
+    let count: number | null;
+    try {
+      count = await Deno.stdin.read(buffer); // a line when typed, a chunk when piped
+    } catch (error) {
+      fail(`cannot read standard input: ${(error as Error).message}`); // a folder, say
+    }
     if (count === null) break;
-    await send(buffer.subarray(0, count));
+    await send(conn, buffer.subarray(0, count), input, options);
   }
-  ended();
-  explain?.(
-    "step 5",
-    "python: s.shutdown(socket.SHUT_WR)  deno: conn.closeWrite() -> the server reads end of stream",
-  );
+  input.ended = true;
+  if (input.unsent > 0 || input.serverClosed) return; // the server has gone: no shutdown to do
+  const shutdown = "python: s.shutdown(socket.SHUT_WR)  deno: conn.closeWrite()";
+  explain?.("step 5", `${shutdown} -> the server reads end of stream`);
   try {
-    conn.closeWrite();
-  } catch { /* the server has closed already: nothing was left to send */ }
-  sending.done = true;
+    await conn.closeWrite();
+  } catch { /* the server closed meanwhile: it will not read any more anyway */ }
 }
 
-// Step 5, recv(): print what arrives, as it arrives, until the server closes (read() gives null).
-async function receiveAll(conn: Deno.Conn, seen: Seen, heard: () => void, server: string) {
-  const buffer = new Uint8Array(64 * 1024);
-  while (true) {
-    const count = await conn.read(buffer).catch((error) => {
-        if (error instanceof Deno.errors.ConnectionReset) return (seen.reset = true) && null;
-        fail(`connection to ${server} failed: ${error.message}`);
-      }),
-      got = count ?? "null: end of stream";
-    explain?.("step 5", `python: s.recv(${buffer.length})  deno: conn.read(buffer) -> ${got}`);
-    if (count === null) return seen.finish();
-    heard();
-    seen.take(buffer.subarray(0, count));
-    await show(buffer.subarray(0, count));
-  }
-}
+// What happened to our input: bytes read (or given) but not sent, whether it has ended, and
+// whether the server has closed (from then on, what is read is only counted).
+type Input = { unsent: number; ended: boolean; serverClosed: boolean };
 
-// conn.write() may send only part of the buffer (like Python's send()), so loop until all of it
-// is written: this is Python's sendall().
-async function writeAll(writer: Deno.Conn | typeof Deno.stdout, bytes: Uint8Array) {
+// The lesson's sendall(): conn.write() may take only part of the bytes (like Python's send()), so
+// we write until all are taken. A write that takes nothing for --timeout ms means the server does
+// not read what we send: we give up instead of waiting forever.
+async function send(conn: Deno.Conn, data: string | Uint8Array, input: Input, options: Options) {
+  const bytes = typeof data === "string" ? encoder.encode(data) : data;
   let written = 0;
-  while (written < bytes.length) written += await writer.write(bytes.subarray(written));
+  if (!input.serverClosed) {
+    const sendall = "python: s.sendall(data)  deno: conn.write() until all is sent";
+    explain?.("step 5", `${sendall} -> ${bytes.length} bytes`);
+  }
+  try {
+    while (written < bytes.length && !input.serverClosed) {
+      const tell = `${options.server} took none of our bytes for ${options.timeout} ms`;
+      const stuck = setTimeout(() => fail(`${tell}: it is not reading`), options.timeout);
+      written += await conn.write(bytes.subarray(written)).finally(() => clearTimeout(stuck));
+    }
+  } catch { /* the server closed or reset the connection: the rest is not sent */ }
+  input.unsent += bytes.length - written;
 }
 
-// What the server's lines said: how many of ours came back (a line that ends with ours counts, as
-// the lesson's Python server's "eco: hola"), its last other line (an "error:"?), and a reset.
-class Seen {
-  line = ""; // the line arriving now: only its end, as much as a comparison needs
-  last = "";
-  echoed = 0;
-  reset = false;
-  decoder = new TextDecoder();
-  expected: string[];
+// The lesson's recv(): print what arrives, as it arrives, until the server closes (read() gives
+// null) or resets the connection. Every read counts the server's lines and restarts the silence.
+async function receiveAll(conn: Deno.Conn, lines: ServerLines, restartSilence: () => void) {
+  const buffer = new Uint8Array(64 * 1024);
+  // On a terminal we decode the bytes to show control characters: a character may come in two
+  // reads, so the decoder keeps its first half until the rest arrives.
+  const screen = Deno.stdout.isTerminal() ? new TextDecoder() : undefined;
+  while (true) {
+    let count: number | null = null;
+    try {
+      count = await conn.read(buffer);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.ConnectionReset)) fail(`connection failed: ${error}`);
+      lines.reset = true;
+    }
+    const result = count === null ? "null: end of stream" : `${count} bytes`;
+    explain?.("step 5", `python: s.recv(${buffer.length})  deno: conn.read(buffer) -> ${result}`);
+    if (count === null) break;
+    restartSilence();
+    const bytes = buffer.subarray(0, count);
+    lines.take(bytes);
+    if (screen === undefined) await writeOut(bytes);
+    else await writeOut(encoder.encode(visible(screen.decode(bytes, { stream: true }))));
+  }
+  if (screen !== undefined) await writeOut(encoder.encode(visible(screen.decode()))); // a cut end
+}
+
+// What the server's lines say. The first is its greeting (as in the lesson); each later complete
+// line is one of ours coming back (the lesson's Python server answers "eco: hola"), except a last
+// line that starts with "error:" and is not ours: that is the server refusing something.
+class ServerLines {
+  newlines = 0; // complete lines, greeting included
+  tail = ""; // the end of what the server sent: enough to read its last line
+  reset = false; // the server ended with a reset instead of a normal close
+  sent: string[]; // the lines we send, one for each "\n"
+
   constructor(messages: string[]) {
-    this.expected = messages.flatMap((message) => message.split("\n")); // a line per "\n" sent
+    this.sent = messages.flatMap((message) => message.split("\n"));
   }
-  take(bytes: Uint8Array) {
-    const lines = (this.line + this.decoder.decode(bytes, { stream: true })).split("\n");
-    this.line = lines.pop()!.slice(-256 - Math.max(0, ...this.expected.map((e) => e.length)));
-    lines.forEach(this.end);
-  }
-  finish = () => (this.line += this.decoder.decode()) && this.end(this.line); // a last piece
-  end = (line: string) => {
-    const echo = this.echoed < this.expected.length && line.endsWith(this.expected[this.echoed]);
-    [this.echoed, this.last] = echo ? [this.echoed + 1, ""] : [this.echoed, line.slice(0, 200)];
-  };
-  refusal = () => this.last.startsWith("error:") ? this.last : "";
-  left = (all = this.expected.length, missing = all - this.echoed) =>
-    missing ? `: ${missing} of ${all} line${all === 1 ? "" : "s"} not echoed` : "";
-}
 
-// On a terminal, control characters other than "\n" and "\t" are made visible (ESC as ^[), so that
-// no server can drive it; anywhere else the bytes go out exactly as the server sent them.
-const terminal = Deno.stdout.isTerminal(), screen = new TextDecoder();
-async function show(bytes: Uint8Array) {
-  const out = terminal ? encoder.encode(visible(screen.decode(bytes, { stream: true }))) : bytes;
-  await writeAll(Deno.stdout, out).catch(() => Deno.exit(0)); // as after "| head -1": nobody reads
+  take(bytes: Uint8Array) {
+    for (const byte of bytes) if (byte === NEWLINE) this.newlines += 1;
+    this.tail = (this.tail + new TextDecoder().decode(bytes.subarray(-200))).slice(-200);
+  }
+
+  // The last complete line if it starts with "error:" (a server may end lines with "\r\n").
+  refusal(): string {
+    const last = this.tail.replace(/\r?\n[^\n]*$/, "").split("\n").at(-1) ?? "";
+    const ours = this.sent.at(-1)?.slice(-200) ?? "";
+    return last.startsWith("error:") && last !== ours ? last : "";
+  }
+
+  notEchoed(): string {
+    const greeting = Math.min(1, this.newlines);
+    const refused = this.refusal() === "" ? 0 : 1;
+    const echoed = Math.max(0, this.newlines - greeting - refused);
+    const missing = this.sent.length - echoed;
+    if (missing <= 0) return "";
+    return `: ${missing} of ${this.sent.length} line${
+      this.sent.length === 1 ? "" : "s"
+    } not echoed`;
+  }
 }
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g; // DEL shows as ^?, a C1 code as M-^[ as "cat -v"
-const visible = (text: string) => text.replace(CONTROL, (c) => caret(c.charCodeAt(0)));
-const caret = (code: number): string =>
-  code < 128 ? "^" + String.fromCharCode(code ^ 64) : "M-" + caret(code - 128);
 
 // ---------------------------------------------------------------------------------------------
-// Plumbing: flags, messages and the --explain trace. None of it is part of the lesson.
+// Plumbing: flags, standard input and output, messages and the --explain trace.
 const USAGE = `usage: deno run --allow-net client.ts [--host H] [--port P] [--name N] [--timeout MS]
-                                      [--explain] [--help] [message ...]
-  --host H       server to connect to (default 127.0.0.1)
+                                      [--explain] [--timestamps] [--help] [message ...]
+  --host H       server to connect to: an address or a host name (default 127.0.0.1)
   --port P       server's port (default 21042)
   --name N       in a chat room (chat_server.ts), the name the others see
-  --timeout MS   once all is sent (messages given, or input ended): exit 1 if the server sends
-                 nothing for MS milliseconds (default 5000); never while you may still type
+  --timeout MS   exit 1 if the server takes none of our bytes for MS milliseconds, or, once all
+                 is sent, sends nothing for MS milliseconds (default 5000); when the server closes
+                 first, piped input is read for up to MS ms more, to count what was not sent
   --explain      print each of the lesson's steps on stderr as it happens
   --timestamps   with --explain, start each trace line with @ and the time (for tools/demo.ts)
   message        lines to send, each to come back; with none, send standard input as it comes`;
-const CONNECT_MS = 5000, encoder = new TextEncoder();
+const CONNECT_MS = 5000; // how long Deno.connect may wait for a server that does not answer
+const NEWLINE = 10; // "\n"
+const encoder = new TextEncoder();
 let explain: ((step: string, what: string) => void) | undefined; // set by --explain
-
 type Options = ReturnType<typeof parseFlags>;
-type Sending = { done: boolean; typing: boolean };
+
 function parseFlags() {
-  const text = (value?: string) => ({ type: "string", default: value } as const);
-  const flags = {
-    host: text("127.0.0.1"),
-    port: text("21042"),
-    name: text(),
-    timeout: text("5000"),
-  };
+  const text = { type: "string" } as const;
+  const yes = { type: "boolean", default: false } as const;
+  const flags = { host: text, port: text, name: text, timeout: text };
   let parsed;
   try {
-    const help = { type: "boolean", default: false } as const;
-    parsed = parseArgs({
-      allowPositionals: true,
-      options: { ...flags, explain: help, timestamps: help, help },
-    });
+    const switches = { explain: yes, timestamps: yes, help: yes };
+    parsed = parseArgs({ allowPositionals: true, options: { ...flags, ...switches } });
   } catch (error) {
     usageError((error as Error).message);
   }
@@ -191,21 +210,34 @@ function parseFlags() {
     console.log(USAGE);
     Deno.exit(0);
   }
-  const port = parseWholeNumber(options.port!, "--port", 1, 65535);
-  const timeout = parseWholeNumber(options.timeout!, "--timeout", 1, 3_600_000);
-  // "localhost" may mean ::1 first (macOS, some Linux), where a server on 0.0.0.0 does not listen:
-  // take it as 127.0.0.1. An IPv6 address may come as [::1] or ::1.
-  const host = options.host === "localhost"
-    ? "127.0.0.1"
-    : options.host!.replace(/^\[(.*)\]$/, "$1");
-  // The trace goes to stderr, so that stdout holds only what the server sent.
-  // --timestamps starts each trace line with the time, so that tools/demo.ts can merge both ends.
+  const host = parseHost(options.host ?? "127.0.0.1");
+  const port = parseWholeNumber(options.port ?? "21042", "--port", 1, 65535);
+  const timeout = parseWholeNumber(options.timeout ?? "5000", "--timeout", 1, 3_600_000);
+  // The trace goes to stderr, so that stdout holds only what the server sent. --timestamps starts
+  // each trace line with the time, so that tools/demo.ts can merge the two ends' traces.
   const time = () => `@${(performance.timeOrigin + performance.now()).toFixed(3)} `;
   if (options.explain) {
     explain = (step, what) => console.error(`${options.timestamps ? time() : ""}[${step}] ${what}`);
   }
   const server = showAddress({ transport: "tcp", hostname: host, port });
   return { host, port, server, name: options.name, messages: parsed.positionals, timeout };
+}
+
+// --host: an address or a host name. "localhost" may mean ::1 first (macOS, some Linux), where a
+// server on 0.0.0.0 does not listen: we take it as 127.0.0.1. An IPv6 address may come as [::1].
+function parseHost(text: string): string {
+  if (text === "localhost") return "127.0.0.1";
+  const host = text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text;
+  const bad = `--host must be an address or a host name, with no port (see --port): ${quote(text)}`;
+  if (host === "" || /[\s[\]/]/.test(host)) usageError(bad);
+  try {
+    // The URL parser writes an address as the system reads it: 127.1 is 127.0.0.1, 0:0::1 is ::1.
+    const url = new URL(host.includes(":") ? `http://[${host}]` : `http://${host}`);
+    return url.hostname.replace(/^\[(.*)\]$/, "$1");
+  } catch {
+    if (host.includes(":")) usageError(bad);
+    return host; // not an address: a name, for the system to look up
+  }
 }
 
 function parseWholeNumber(text: string, flag: string, min: number, max: number): number {
@@ -215,28 +247,67 @@ function parseWholeNumber(text: string, flag: string, min: number, max: number):
   return Number(text);
 }
 
-const showAddress = ({ hostname, port }: Deno.NetAddr) =>
-  hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+function showAddress({ hostname, port }: Deno.NetAddr): string {
+  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+}
 
-// One line for each failure a class meets, naming what was typed: an address, or a host name.
-function failToConnect(error: unknown, host: string, server: string): never {
-  const is = (text: string) => `${error}`.includes(text);
+// One line for each failure a connect meets, naming the server as it was given.
+function failToConnect(error: unknown, { server, host }: Options): never {
+  const text = String(error);
   const where = "is the address right, and is that computer on the same network and switched on?";
-  fail(
-    error instanceof Deno.errors.ConnectionRefused
-      ? `connection refused by ${server}: is server.ts running, and on that port?`
-      : error instanceof Deno.errors.NotCapable
-      ? `no permission to connect to ${server}: run with --allow-net=${server}`
-      : is("os error 113")
-      ? `no route to ${server}: ${where}`
-      : is("os error 101")
-      ? `network unreachable for ${server}: is this computer connected to a network?`
-      : is("TimeoutError") || is("os error 110")
-      ? `no answer from ${server} within ${CONNECT_MS / 1000} s: ${where}`
-      : is("lookup") && !/^[\d.]+$|:/.test(host)
-      ? `unknown host name "${host}" (for ${server}): is it spelled right?`
-      : `cannot connect to ${server}: ${(error as Error).message}`,
-  );
+  if (error instanceof Deno.errors.ConnectionRefused) {
+    fail(`connection refused by ${server}: is server.ts running, and on that port?`);
+  }
+  if (error instanceof Deno.errors.NotCapable) {
+    fail(`no permission to connect to ${server}: run with --allow-net=${server}`);
+  }
+  if (text.includes("os error 113")) fail(`no route to ${server}: ${where}`);
+  if (text.includes("os error 101")) {
+    fail(`network unreachable for ${server}: is this computer connected to a network?`);
+  }
+  if (text.includes("TimeoutError") || text.includes("os error 110")) {
+    fail(`no answer from ${server} within ${CONNECT_MS / 1000} s: ${where}`);
+  }
+  if (text.includes("lookup")) {
+    fail(`unknown host name "${host}" (for ${server}): is it spelled right?`);
+  }
+  fail(`cannot connect to ${server}: ${(error as Error).message}`);
+}
+
+// All of the bytes to stdout (write() may take only part). When nobody reads any more (as after
+// "| head -1"), we stop quietly with exit 0, as cat does.
+async function writeOut(bytes: Uint8Array) {
+  try {
+    let written = 0;
+    while (written < bytes.length) written += await Deno.stdout.write(bytes.subarray(written));
+  } catch (error) {
+    if (error instanceof Deno.errors.BrokenPipe) Deno.exit(0);
+    fail(`cannot write to standard output: ${(error as Error).message}`);
+  }
+}
+
+async function waitAtMost(promise: Promise<unknown>, ms: number) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeUp = new Promise((resolve) => timer = setTimeout(resolve, ms));
+  await Promise.race([promise, timeUp]);
+  clearTimeout(timer);
+}
+
+// Control characters other than "\n" and "\t" made visible as "cat -v" shows them: ESC as ^[,
+// DEL as ^?, a C1 code such as U+009B as M-^[. No server can then drive the terminal.
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+function visible(text: string): string {
+  return text.replace(CONTROL, (char) => caret(char.charCodeAt(0)));
+}
+function caret(code: number): string {
+  if (code >= 128) return "M-" + caret(code - 128);
+  return "^" + String.fromCharCode(code ^ 64);
+}
+
+// Text from the network in a message on stderr: in quotes, control characters made visible.
+function quote(text: string): string {
+  return JSON.stringify(visible(text));
 }
 
 function usageError(message: string): never {

@@ -7,8 +7,8 @@
 //                prints "hola  (reply in 0.4 ms, 1 try)"
 // With no messages, each line you type is one datagram (end with Ctrl-D; Ctrl-Z Enter on Windows).
 // UDP may lose a datagram and never say so: we wait up to --timeout ms and send again, up to
-// --retries times. The reply comes from the server's address and port with the message's bytes;
-// any other datagram (a stranger's, or a stale reply) is reported and ignored. Steps: 1-6.
+// --retries times. Only the server's reply goes to stdout; any other datagram is reported on
+// stderr and ignored. Comments give the lesson's step numbers (1-6).
 
 // Step 1, "import socket": Deno's sockets are built in; we import a flag parser, and the system's
 // name lookup to learn the addresses of a server given by name.
@@ -16,175 +16,224 @@ import { parseArgs } from "node:util";
 import { lookup } from "node:dns/promises";
 
 async function main() {
-  const { host, port, server, named, messages, ...options } = parseFlags();
-  // Deno 2.9 has Deno.listenDatagram only with --unstable-net (or "unstable": ["net"], deno.json).
+  const options = parseFlags();
+  const { host, server } = options;
+  // Datagram sockets need --unstable-net in Deno 2 (README, "Requirement"): say so in one line.
   if (typeof Deno.listenDatagram !== "function") {
     fail("UDP needs --unstable-net: run deno run --unstable-net --allow-net udp_client.ts");
   }
   // Step 3, socket(): Deno creates and binds a datagram socket in one call, so we bind to port 0
   // (any free one), as Python does by itself at the first sendto(). It must be of the server's
   // family (IPv6 for an address with ":"), and for this machine, on its loopback address.
-  const ipv6 = host.includes(":");
-  const local = ["127.0.0.1", "::1"].includes(host) ? host : ipv6 ? "::" : "0.0.0.0";
-  const allow = `--allow-net=${local}:0,${named ? host : server}`; // a name: looked up, any port
+  let local = host.includes(":") ? "::" : "0.0.0.0";
+  if (host === "127.0.0.1" || host === "::1") local = host;
+  const bound = showAddress({ transport: "udp", hostname: local, port: 0 });
+  const allow = `--allow-net=${bound},${options.named ? host : server}`; // a name: any port
   let socket: Deno.DatagramConn;
   try {
     socket = Deno.listenDatagram({ transport: "udp", hostname: local, port: 0 });
   } catch (error) {
-    const refused = error instanceof Deno.errors.NotCapable;
-    fail(
-      refused
-        ? `no permission to use ${local}:0: run with ${allow}`
-        : `cannot open a UDP socket on ${local}: ${error}`,
-    );
+    if (error instanceof Deno.errors.NotCapable) {
+      fail(`no permission to use ${bound}: run with ${allow}`);
+    }
+    fail(`cannot open a UDP socket on ${bound}: ${error}`);
   }
-  const python = `socket(${ipv6 ? "AF_INET6" : "AF_INET"}, SOCK_DGRAM)`;
-  const deno = `Deno.listenDatagram({ transport: "udp", hostname: "${local}", port: 0 }) -> bound`;
-  explain?.("step 3", `python: ${python}  deno: ${deno}`);
+  const python = `socket(${local.includes(":") ? "AF_INET6" : "AF_INET"}, SOCK_DGRAM)`;
+  const deno = `Deno.listenDatagram({ transport: "udp", hostname: "${local}", port: 0 })`;
+  explain?.("step 3", `python: ${python}  deno: ${deno} -> bound`);
   // Step 4: UDP has no connection, and Deno no connected datagram socket: every datagram names the
   // server, and we check the sender of every datagram that arrives (as a DNS resolver does).
-  const found = named
-    ? await lookup(host, { all: true }).catch((e) => failToSend(e, host, allow))
-    : [];
-  const addresses = named ? found.map((address) => address.address) : [host];
-  const fromServer = ({ hostname, port: from }: Deno.NetAddr) =>
-    from === port && addresses.includes(hostname);
+  const senders = await serverAddresses(options, allow);
   const names = `UDP has no connection: each sendto() names ${server}`;
   explain?.("step 4", `python: (no connect)  deno: (no connect) -> ${names}`);
   // Step 5: the messages given, or else standard input line by line as it comes.
-  const talk = { socket, host, port, server, fromServer, ...options };
-  try {
-    for (const message of messages) await exchange(talk, message);
-    if (messages.length === 0) { for await (const line of readLines()) await exchange(talk, line); }
-  } catch (error) {
-    failToSend(error, host, allow);
+  const talk: Talk = { socket, options, senders, allow, pending: undefined, stale: 0 };
+  for (const message of options.messages) await exchange(talk, message);
+  if (options.messages.length === 0) {
+    for await (const line of readLines()) await exchange(talk, line);
   }
-  socket.close(); // step 6
+  // Step 6, close(): the socket is closed and we exit, which also ends a receive() still waiting.
+  socket.close();
   explain?.("step 6", `python: close()  deno: socket.close() -> done`);
-  Deno.exit(0); // also ends a receive() still pending for a reply that never came
+  Deno.exit(0);
 }
 
-// Step 5, send and receive: sendto() the message, wait for the server's datagram with the same
-// bytes, and on silence send it again. After the last try, give up: exit 1, timeout × tries later.
+// The addresses the server's replies may come from: its own (a name may have several). A server
+// on 0.0.0.0 or :: (as it prints itself) answers a datagram sent there from loopback.
+async function serverAddresses(options: Options, allow: string): Promise<string[]> {
+  let addresses = [options.host];
+  if (options.named) {
+    try {
+      const found = await lookup(options.host, { all: true });
+      addresses = found.map((address) => address.address);
+    } catch (error) {
+      failToSend(error, options, allow);
+    }
+  }
+  if (addresses.includes("0.0.0.0") || addresses.includes("::")) {
+    addresses.push("127.0.0.1", "::1");
+  }
+  return addresses;
+}
+
+// The lesson's send and receive: sendto() the message, then recvfrom() until the server's reply
+// comes (the same bytes, from its address and port); after --timeout ms of silence, send it
+// again. After the last try, give up: exit 1, about timeout × tries after the first.
 async function exchange(talk: Talk, message: Uint8Array) {
-  const { socket, host, port, server, timeout, tries } = talk, started = performance.now();
-  for (let tried = 1; tried <= tries; tried++) {
-    const sent = `socket.send(data, addr) -> try ${tried} of ${tries}`;
-    explain?.("step 5", `python: sendto(data, addr)  deno: ${sent}`);
-    await socket.send(message, { transport: "udp", hostname: host, port }); // sendto()
-    const deadline = performance.now() + timeout;
-    while (true) {
-      const received = await receiveBefore(socket, deadline); // recvfrom(), until the deadline
-      if (received === undefined) break; // time is up: send again
-      const [reply, from] = received, quote = JSON.stringify(decoder.decode(reply).slice(0, 40));
+  const { socket, options } = talk;
+  const started = performance.now();
+  for (let tried = 1; tried <= options.tries; tried++) {
+    const sendto = `socket.send(data, addr) -> try ${tried} of ${options.tries}`;
+    explain?.("step 5", `python: sendto(data, addr)  deno: ${sendto}`);
+    try {
+      await socket.send(message, { transport: "udp", hostname: options.host, port: options.port });
+    } catch (error) {
+      failToSend(error, options, talk.allow);
+    }
+    const deadline = performance.now() + options.timeout;
+    let received = await receiveBefore(talk, deadline);
+    while (received !== undefined) {
+      const [reply, from] = received;
       const got = `python: recvfrom(65507)  deno: socket.receive() -> got ${reply.length} bytes`;
-      const other = reply.length !== message.length || reply.some((b, at) => b !== message[at]);
-      if (!talk.fromServer(from)) {
-        explain?.(
-          "step 5",
-          `${got} from ${showAddress(from)}, not ${server}: a stranger's, ignored`,
-        );
-        console.log(`stranger's datagram from ${showAddress(from)} ignored: ${quote}`);
-      } else if (other) {
+      const fromServer = from.port === options.port && talk.senders.includes(from.hostname);
+      const text = quote(decoder.decode(reply.subarray(0, 40)));
+      if (!fromServer) {
+        const sender = showAddress(from);
+        explain?.("step 5", `${got} from ${sender}, not ${options.server}: a stranger's, ignored`);
+        console.error(`udp_client.ts: stranger's datagram from ${sender} ignored: ${text}`);
+      } else if (!sameBytes(reply, message)) {
+        talk.stale += 1;
         explain?.("step 5", `${got}, other bytes than this message: a stale reply, ignored`);
-        console.log(`stale reply ${++stale} ignored: ${quote}`);
+        console.error(`udp_client.ts: stale reply ${talk.stale} ignored: ${text}`);
       } else {
         explain?.("step 5", got);
         const time = (performance.now() - started).toFixed(1);
-        return await show(reply, `  (reply in ${time} ms, ${showTries(tried)})\n`);
+        await writeOut(onScreen(reply));
+        await writeOut(encoder.encode(`  (reply in ${time} ms, ${showTries(tried)})\n`));
+        return;
       }
+      received = await receiveBefore(talk, deadline);
     }
-    const race = `Promise.race() with a timer -> no reply in ${timeout} ms`;
+    const race = `Promise.race() with a timer -> no reply in ${options.timeout} ms`;
     explain?.("step 5", `python: recvfrom() timed out  deno: ${race}`);
   }
   const tell = "is udp_server.ts running? UDP itself never tells you";
-  fail(`no reply from ${server} after ${showTries(tries)}: ${tell}`);
+  fail(`no reply from ${options.server} after ${showTries(options.tries)}: ${tell}`);
 }
 
-// receive() cannot be cancelled, so at most one is pending, kept from one wait to the next: a
-// reply that arrives after a timeout is not lost, the next wait reads it. undefined: time is up.
-let pending: Promise<[Uint8Array, Deno.NetAddr] | null> | undefined, stale = 0;
-async function receiveBefore(socket: Deno.DatagramConn, deadline: number) {
-  pending ??= (socket.receive() as Promise<[Uint8Array, Deno.NetAddr]>).catch((error) => {
-    // Windows may report an earlier datagram to a port with no server here, as "connection reset".
-    if (error instanceof Deno.errors.ConnectionReset) return null;
-    throw error;
-  });
+// What exchange() works with: the socket, the flags, who may reply, and what lasts from one wait
+// to the next: the receive() still pending, and how many stale replies were seen.
+type Talk = {
+  socket: Deno.DatagramConn;
+  options: Options;
+  senders: string[];
+  allow: string;
+  pending: Promise<[Uint8Array, Deno.Addr] | null> | undefined;
+  stale: number;
+};
+
+// recvfrom() until the deadline: the datagram and its sender, or undefined once time is up.
+// receive() cannot be cancelled, so at most one is pending, kept in talk from one wait to the
+// next: a reply that arrives after a timeout is not lost, the next wait reads it.
+async function receiveBefore(talk: Talk, deadline: number) {
+  if (talk.pending === undefined) {
+    talk.pending = talk.socket.receive().catch((error) => {
+      // Windows may report an earlier datagram to a port with no server as "connection reset".
+      if (error instanceof Deno.errors.ConnectionReset) return null;
+      failToSend(error, talk.options, talk.allow);
+    });
+  }
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeUp = new Promise<undefined>((resolve) =>
-    timer = setTimeout(() => resolve(undefined), deadline - performance.now())
-  );
-  const received = await Promise.race([pending, timeUp]).finally(() => clearTimeout(timer));
-  if (received !== undefined) pending = undefined;
-  return received ?? undefined;
+  const timeUp = new Promise<undefined>((resolve) => {
+    const left = Math.max(0, deadline - performance.now()); // a deadline passed: at once
+    timer = setTimeout(() => resolve(undefined), left);
+  });
+  const received = await Promise.race([talk.pending, timeUp]);
+  clearTimeout(timer);
+  if (received === undefined) return undefined; // time is up, the receive() stays pending
+  talk.pending = undefined;
+  if (received === null) return undefined; // a "connection reset": no reply to this try
+  return received as [Uint8Array, Deno.NetAddr];
 }
 
-// Standard input, line by line, as raw bytes without the "\n" (or "\r\n"). A line is refused as
-// soon as it outgrows a datagram, so memory stays bounded whatever comes in (even /dev/zero).
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, at) => byte === b[at]);
+}
+
+// Standard input, line by line, as raw bytes without the "\n". A line is refused as soon as it
+// outgrows a datagram, so memory stays bounded whatever comes in (even /dev/zero).
 async function* readLines() {
-  const line = new Uint8Array(MAX_DATAGRAM + 1), buffer = new Uint8Array(64 * 1024); // +1: "\r"
+  const line = new Uint8Array(MAX_DATAGRAM + 1); // room for one "\r" more, dropped at the end
+  const buffer = new Uint8Array(64 * 1024);
   let length = 0;
-  for (let count; (count = await Deno.stdin.read(buffer)) !== null;) {
-    for (let start = 0, end = 0; start <= count; start = end + 1) {
-      end = buffer.subarray(0, count).indexOf(10, start);
-      const part = buffer.subarray(start, end === -1 ? count : end);
-      if (length + part.length > line.length) tooLong(`a line is more than ${line.length}`);
-      line.set(part, length);
-      length += part.length;
-      if (end === -1) break;
-      yield datagramOrExit(line.slice(0, length - (line[length - 1] === 13 ? 1 : 0)), "a line");
-      length = 0; // (a length of 0 makes line[-1] undefined: an empty line stays empty)
+  while (true) {
+    let count: number | null;
+    try {
+      count = await Deno.stdin.read(buffer);
+    } catch (error) {
+      fail(`cannot read standard input: ${(error as Error).message}`); // a folder, say
+    }
+    if (count === null) break;
+    const chunk = buffer.subarray(0, count);
+    let start = 0;
+    while (true) {
+      const newline = chunk.indexOf(NEWLINE, start);
+      const piece = chunk.subarray(start, newline === -1 ? count : newline);
+      if (length + piece.length > line.length) tooLong(`a line is more than ${line.length}`);
+      line.set(piece, length);
+      length += piece.length;
+      if (newline === -1) break;
+      yield lineBytes(line, length, "a line");
+      length = 0;
+      start = newline + 1;
     }
   }
-  if (length > 0) yield datagramOrExit(line.slice(0, length), "the last line");
+  if (length > 0) yield lineBytes(line, length, "the last line");
 }
 
-// What the server sent goes out as bytes; on a terminal, control characters other than "\n" and
-// "\t" are made visible (ESC as ^[), so that no server can drive the terminal.
-async function show(bytes: Uint8Array, after: string) {
-  const out = Deno.stdout.isTerminal() ? encoder.encode(visible(decoder.decode(bytes))) : bytes;
-  const all = new Uint8Array([...out, ...encoder.encode(after)]);
-  for (let written = 0; written < all.length;) {
-    written += await Deno.stdout.write(all.subarray(written));
-  }
+// A copy of the line's bytes, without a "\r" at its end (Windows ends a line with "\r\n").
+function lineBytes(line: Uint8Array, length: number, which: string): Uint8Array {
+  const end = length > 0 && line[length - 1] === RETURN ? length - 1 : length;
+  return datagramOrExit(line.slice(0, end), which);
 }
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g; // DEL shows as ^?, a C1 code as M-^[ as "cat -v"
-const visible = (text: string) => text.replace(CONTROL, (c) => caret(c.charCodeAt(0)));
-const caret = (code: number): string =>
-  code < 128 ? "^" + String.fromCharCode(code ^ 64) : "M-" + caret(code - 128);
+
+// What the server sent, as bytes; on a terminal, control characters other than "\n" and "\t" are
+// made visible (ESC as ^[), so that no server can drive the terminal.
+function onScreen(bytes: Uint8Array): Uint8Array {
+  if (!Deno.stdout.isTerminal()) return bytes;
+  return encoder.encode(visible(decoder.decode(bytes)));
+}
 
 // ---------------------------------------------------------------------------------------------
-// Plumbing: flags, messages and the --explain trace. None of it is part of the lesson.
+// Plumbing: flags, standard input and output, messages and the --explain trace.
 const USAGE =
   `usage: deno run --unstable-net --allow-net udp_client.ts [--host H] [--port P] [--timeout MS]
-         [--retries N] [--explain] [--help] [message ...]
-  --host H       server to send to (default 127.0.0.1; for IPv6, an address such as ::1); a host
-                 name needs --allow-net for that name, to learn its addresses
+         [--retries N] [--explain] [--timestamps] [--help] [message ...]
+  --host H       server to send to (default 127.0.0.1): an address (for IPv6, such as ::1) or a
+                 host name, which needs --allow-net for that name, to learn its addresses
   --port P       server's port (default 21042)
   --timeout MS   how long to wait for each reply, in milliseconds (default 1000)
   --retries N    how many times to send again when no reply comes (default 3)
   --explain      print each of the lesson's steps on stderr as it happens
   --timestamps   with --explain, start each trace line with @ and the time (for tools/demo.ts)
-  message        datagrams to send; with none, send standard input line by line, as bytes`;
+  message        datagrams to send; with none, send standard input line by line, as bytes
+Only the server's replies go to stdout; other datagrams are reported on stderr.`;
 const MAX_DATAGRAM = 65507; // 65,535, less 8 for the UDP header and 20 for the IPv4 header
-const encoder = new TextEncoder(), decoder = new TextDecoder();
+const NEWLINE = 10; // "\n"
+const RETURN = 13; // "\r"
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 let explain: ((step: string, what: string) => void) | undefined; // set by --explain
-type Talk = Omit<ReturnType<typeof parseFlags>, "messages" | "named"> & {
-  socket: Deno.DatagramConn;
-  fromServer: (from: Deno.NetAddr) => boolean;
-};
+type Options = ReturnType<typeof parseFlags>;
 
 function parseFlags() {
-  const s = (value: string) => ({ type: "string", default: value } as const);
-  const flags = { host: s("127.0.0.1"), port: s("21042"), timeout: s("1000"), retries: s("3") };
+  const text = { type: "string" } as const;
+  const yes = { type: "boolean", default: false } as const;
+  const flags = { host: text, port: text, timeout: text, retries: text };
   let parsed;
   try {
-    const help = { type: "boolean", default: false } as const;
-    parsed = parseArgs({
-      allowPositionals: true,
-      options: { ...flags, explain: help, timestamps: help, help },
-    });
+    const switches = { explain: yes, timestamps: yes, help: yes };
+    parsed = parseArgs({ allowPositionals: true, options: { ...flags, ...switches } });
   } catch (error) {
     usageError((error as Error).message);
   }
@@ -193,12 +242,10 @@ function parseFlags() {
     console.log(USAGE);
     Deno.exit(0);
   }
-  const port = parseWholeNumber(options.port, "--port", 1, 65535);
-  const timeout = parseWholeNumber(options.timeout, "--timeout", 1, 600_000);
-  const tries = 1 + parseWholeNumber(options.retries, "--retries", 0, 100);
-  // "localhost" may mean ::1 first (macOS, some Linux), where a server on 0.0.0.0 does not listen:
-  // take it as 127.0.0.1. An IPv6 address may come as [::1] or ::1.
-  const host = options.host.replace(/^localhost$/, "127.0.0.1").replace(/^\[(.*)\]$/, "$1");
+  const host = parseHost(options.host ?? "127.0.0.1");
+  const port = parseWholeNumber(options.port ?? "21042", "--port", 1, 65535);
+  const timeout = parseWholeNumber(options.timeout ?? "1000", "--timeout", 1, 600_000);
+  const tries = 1 + parseWholeNumber(options.retries ?? "3", "--retries", 0, 100);
   // The trace goes to stderr, as in client.ts, so that stdout holds only the replies.
   // --timestamps starts each trace line with the time, so that tools/demo.ts can merge both ends.
   const time = () => `@${(performance.timeOrigin + performance.now()).toFixed(3)} `;
@@ -206,11 +253,29 @@ function parseFlags() {
     explain = (step, what) => console.error(`${options.timestamps ? time() : ""}[${step}] ${what}`);
   }
   const server = showAddress({ transport: "udp", hostname: host, port });
-  const named = !/^[\d.]+$|:/.test(host); // a host name, not an IPv4 or IPv6 address
+  const named = !/^[\d.]+$/.test(host) && !host.includes(":"); // not an IPv4 or IPv6 address
   // All the messages are checked before any is sent.
-  const messages = parsed.positionals.map((text) => encoder.encode(text));
-  messages.forEach((message, n) => datagramOrExit(message, `message ${n + 1}`));
+  const messages = parsed.positionals.map((message, index) =>
+    datagramOrExit(encoder.encode(message), `message ${index + 1}`)
+  );
   return { host, port, server, named, timeout, tries, messages };
+}
+
+// --host: an address or a host name. "localhost" may mean ::1 first (macOS, some Linux), where a
+// server on 0.0.0.0 does not listen: we take it as 127.0.0.1. An IPv6 address may come as [::1].
+function parseHost(text: string): string {
+  if (text === "localhost") return "127.0.0.1";
+  const host = text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text;
+  const bad = `--host must be an address or a host name, with no port (see --port): ${quote(text)}`;
+  if (host === "" || /[\s[\]/]/.test(host)) usageError(bad);
+  try {
+    // The URL parser writes an address as the system reads it: 127.1 is 127.0.0.1, 0:0::1 is ::1.
+    const url = new URL(host.includes(":") ? `http://[${host}]` : `http://${host}`);
+    return url.hostname.replace(/^\[(.*)\]$/, "$1");
+  } catch {
+    if (host.includes(":")) usageError(bad);
+    return host; // not an address: a name, for the system to look up
+  }
 }
 
 function parseWholeNumber(text: string, flag: string, min: number, max: number): number {
@@ -221,7 +286,8 @@ function parseWholeNumber(text: string, flag: string, min: number, max: number):
 }
 
 function datagramOrExit(bytes: Uint8Array, which: string): Uint8Array {
-  return bytes.length > MAX_DATAGRAM ? tooLong(`${which} is ${bytes.length}`) : bytes;
+  if (bytes.length > MAX_DATAGRAM) tooLong(`${which} is ${bytes.length}`);
+  return bytes;
 }
 
 function tooLong(what: string): never {
@@ -229,25 +295,58 @@ function tooLong(what: string): never {
   Deno.exit(2);
 }
 
-const showAddress = ({ hostname, port }: Deno.NetAddr) =>
-  hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
-const showTries = (count: number) => `${count} ${count === 1 ? "try" : "tries"}`;
+function showAddress({ hostname, port }: Deno.NetAddr): string {
+  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+}
 
-// One line for each failure a class meets, naming what was typed: an address, or a host name.
-function failToSend(error: unknown, host: string, allow: string): never {
-  const is = (text: string) => `${error}`.includes(text), server = allow.split(",")[1];
+function showTries(count: number): string {
+  return count === 1 ? "1 try" : `${count} tries`;
+}
+
+// One line for each failure a send meets, naming the server as it was given.
+function failToSend(error: unknown, { server, host }: Options, allow: string): never {
+  const text = String(error);
   const where = "is the address right, and is that computer on the same network and switched on?";
-  fail(
-    error instanceof Deno.errors.NotCapable || is("EPERM")
-      ? `no permission to send to ${server}: run with ${allow}`
-      : is("os error 113")
-      ? `no route to ${server}: ${where}`
-      : is("os error 101")
-      ? `network unreachable for ${server}: is this computer connected to a network?`
-      : is("ENOTFOUND") || is("lookup")
-      ? `unknown host name "${host}" (for ${server}): is it spelled right?`
-      : `cannot talk to ${server}: ${(error as Error).message}`,
-  );
+  if (error instanceof Deno.errors.NotCapable || text.includes("EPERM")) {
+    fail(`no permission to send to ${server}: run with ${allow}`);
+  }
+  if (text.includes("os error 113")) fail(`no route to ${server}: ${where}`);
+  if (text.includes("os error 101")) {
+    fail(`network unreachable for ${server}: is this computer connected to a network?`);
+  }
+  if (text.includes("ENOTFOUND") || text.includes("lookup")) {
+    fail(`unknown host name "${host}" (for ${server}): is it spelled right?`);
+  }
+  fail(`cannot talk to ${server}: ${(error as Error).message}`);
+}
+
+// All of the bytes to stdout (write() may take only part). When nobody reads any more (as after
+// "| head -1"), we stop quietly with exit 0, as cat does.
+async function writeOut(bytes: Uint8Array) {
+  try {
+    let written = 0;
+    while (written < bytes.length) written += await Deno.stdout.write(bytes.subarray(written));
+  } catch (error) {
+    if (error instanceof Deno.errors.BrokenPipe) Deno.exit(0);
+    fail(`cannot write to standard output: ${(error as Error).message}`);
+  }
+}
+
+// Control characters other than "\n" and "\t" made visible as "cat -v" shows them: ESC as ^[,
+// DEL as ^?, a C1 code such as U+009B as M-^[. No server can then drive the terminal.
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+function visible(text: string): string {
+  return text.replace(CONTROL, (char) => caret(char.charCodeAt(0)));
+}
+function caret(code: number): string {
+  if (code >= 128) return "M-" + caret(code - 128);
+  return "^" + String.fromCharCode(code ^ 64);
+}
+
+// Text from the network in a message on stderr: in quotes, control characters made visible.
+function quote(text: string): string {
+  return JSON.stringify(visible(text));
 }
 
 function usageError(message: string): never {

@@ -136,10 +136,14 @@ Deno.test("issue 13.1: udp_client.ts takes a reply only from the server's addres
   }
   const finished = await running;
   assert.equal(finished.code, 0, finished.stderr);
-  const lines = decode(finished.stdout).split("\n");
-  assert.equal(lines[0], `stranger's datagram from 127.0.0.1:${stranger.port} ignored: "hola"`);
-  assert.match(lines[1], /^hola {2}\(reply in \d+\.\d ms, 1 try\)$/);
-  assert.equal(lines.length, 3);
+  // stdout holds only the reply (QA 15); the stranger is reported on stderr.
+  assert.match(decode(finished.stdout), /^hola {2}\(reply in \d+\.\d ms, 1 try\)\n$/);
+  assert.match(
+    finished.stderr,
+    new RegExp(
+      `\nudp_client\\.ts: stranger's datagram from 127\\.0\\.0\\.1:${stranger.port} ignored: "hola"\n`,
+    ),
+  );
   assert.match(
     finished.stderr,
     /-> got 4 bytes from 127\.0\.0\.1:\d+, not 127\.0\.0\.1:\d+: a stranger's, ignored\n/,
@@ -166,11 +170,11 @@ Deno.test("issue 13.1: udp_client.ts takes a reply only from the server's addres
   }
   const gaveUp = await alone;
   assert.equal(gaveUp.code, 1);
+  assert.equal(decode(gaveUp.stdout), "");
   assert.match(
-    decode(gaveUp.stdout),
-    /^stranger's datagram from 127\.0\.0\.1:\d+ ignored: "hola"\n$/,
+    gaveUp.stderr,
+    /^udp_client\.ts: stranger's datagram from 127\.0\.0\.1:\d+ ignored: "hola"\nudp_client\.ts: no reply from 127\.0\.0\.1:\d+ after 2 tries: /,
   );
-  assert.match(gaveUp.stderr, /^udp_client\.ts: no reply from 127\.0\.0\.1:\d+ after 2 tries: /);
 });
 
 // Finding 2: bytes were changed on the way to the screen, and on the way out.
@@ -258,6 +262,7 @@ Deno.test("issue 13.3: client.ts exits 1 when the server refuses a line, quoting
 
 Deno.test("issue 13.3: client.ts exits 1 saying how many lines did not come back", async () => {
   const server = rudeServer(async (conn) => {
+    await conn.write(encode(GREETING)); // the first line is the greeting, as in the lesson
     await readSome(conn, Infinity); // all three lines, up to the client's half-close
     await conn.write(encode("uno\n")); // then closes: "dos" and "tres" never come back
   });
@@ -284,7 +289,7 @@ Deno.test("issue 13.3: a server that closes while client.ts still writes its inp
     assert.match(
       finished.stderr,
       new RegExp(
-        `^client\\.ts: (127\\.0\\.0\\.1:${server.port} closed the connection before all was sent|connection reset by 127\\.0\\.0\\.1:${server.port})\n$`,
+        `^client\\.ts: (127\\.0\\.0\\.1:${server.port} closed the connection|connection reset by 127\\.0\\.0\\.1:${server.port}): \\d+ bytes of input not sent\n$`,
       ),
     );
   } finally {
@@ -386,5 +391,409 @@ Deno.test("issue 13.5: a 16 MiB line with no newline is refused as fast as a sho
     assert.ok(finished.ms < 5_000, `took ${finished.ms} ms`);
   } finally {
     await server.close();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// The QA pass after issue 13: one test for each finding, each seen failing on the code it found.
+
+/** A resolvable promise, for a test to say "now" to a server or a client. */
+function signal() {
+  let resolve = () => {};
+  const promise = new Promise<void>((done) => resolve = done);
+  return { promise, resolve };
+}
+
+/** Wait for a promise at most `ms` (a failed wait is an assertion, never a hang). */
+async function waitFor<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  const limit = timer(ms);
+  const result = await Promise.race([promise, limit.done]);
+  limit.clear();
+  assert.notEqual(result, undefined, `${what}: not within ${ms} ms`);
+  return result as T;
+}
+
+/**
+ * A client as a process whose standard input the test writes and closes when it likes;
+ * finish() closes the input (if still open) and collects the rest, killed after 15 s.
+ */
+function spawnClient(script: string, args: string[]) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...NET, script, ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(15_000),
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  const output = child.output();
+  return {
+    write: (bytes: Uint8Array) => writer.write(bytes).catch(() => {}),
+    close: () => writer.close().catch(() => {}),
+    async finish() {
+      await writer.close().catch(() => {});
+      const { code, stdout, stderr } = await output;
+      return { code, stdout: decode(stdout), stderr: decode(stderr) };
+    },
+  };
+}
+
+/** A UDP server that echoes `count` datagrams (each wait bounded), then stops. */
+async function echoDatagrams(peer: UdpPeer, count: number, ms = 5_000) {
+  for (let n = 0; n < count; n++) {
+    const received = await peer.receive(ms);
+    if (!received) return;
+    await peer.send(received[0], received[1].port, received[1].hostname);
+  }
+}
+
+Deno.test("QA 1: input that ends just after the server closed: one line and exit 1, no stack trace", async () => {
+  const closed = signal();
+  const server = rudeServer(async (conn) => {
+    await conn.write(encode(GREETING));
+    await readSome(conn, 70_000); // all of it, so that closing sends no reset
+    await conn.write(encode("error: line longer than 65536 bytes, closing\n"));
+    conn.close();
+    closed.resolve();
+  });
+  const client = spawnClient("client.ts", ["--port", `${server.port}`]);
+  try {
+    await client.write(new Uint8Array(70_000).fill(0x78));
+    await waitFor(closed.promise.then(() => true), 5_000, "the server closed");
+    await timer(30).done; // the input ends a moment after the server closed
+    await client.close();
+    const finished = await client.finish();
+    assert.equal(finished.code, 1, finished.stderr);
+    assert.equal(
+      finished.stderr,
+      `client.ts: 127.0.0.1:${server.port} closed the connection after ` +
+        `"error: line longer than 65536 bytes, closing"\n`,
+    );
+  } finally {
+    await client.finish();
+    await server.done();
+  }
+});
+
+Deno.test("QA 2: udp_client.ts takes the reply when --host spells the server's address otherwise", async () => {
+  const spellings = [
+    ["127.0.0.1", ["0.0.0.0", "127.1", "127.000.000.001"]],
+    ["::1", ["0:0:0:0:0:0:0:1", "::0001", "[::0001]", "::"]],
+  ] as const;
+  for (const [address, hosts] of spellings) {
+    for (const host of hosts) {
+      const server = new UdpPeer(address);
+      const running = udpClient([
+        "--host",
+        host,
+        "--port",
+        `${server.port}`,
+        "--retries",
+        "0",
+        "hola",
+      ]);
+      try {
+        await echoDatagrams(server, 1);
+      } finally {
+        await running;
+        await server.close();
+      }
+      const finished = await running;
+      assert.equal(finished.code, 0, `--host ${host}: ${finished.stderr}`);
+      assert.match(decode(finished.stdout), /^hola {2}\(reply in /, `--host ${host}`);
+    }
+  }
+});
+
+Deno.test("QA 3: C1 control characters in quoted text never reach stderr raw", async () => {
+  const server = rudeServer(async (conn) => {
+    await conn.write(encode(GREETING));
+    await readSome(conn, Infinity);
+    await conn.write(encode("error: \u009b2J\u0085gone\n"));
+  });
+  try {
+    const finished = await client(["--port", `${server.port}`, "hola"]);
+    assert.equal(finished.code, 1);
+    assert.ok(!/[\u0080-\u009f]/.test(finished.stderr), JSON.stringify(finished.stderr));
+    assert.match(finished.stderr, /after "error: M-\^\[2JM-\^Egone"/);
+  } finally {
+    await server.done();
+  }
+  const quiet = new UdpPeer(), stranger = new UdpPeer();
+  const running = udpClient(["--port", `${quiet.port}`, "--timeout", "300", "--retries", "0", "x"]);
+  try {
+    const sent = await quiet.receive();
+    await stranger.send(encode("\u009b2J"), sent![1].port);
+  } finally {
+    await running;
+    await quiet.close();
+    await stranger.close();
+  }
+  const udp = await running;
+  const all = decode(udp.stdout) + udp.stderr;
+  assert.ok(!/[\u0080-\u009f]/.test(all), JSON.stringify(all));
+  assert.match(all, /ignored: "M-\^\[2J"/);
+});
+
+Deno.test("QA 4: a flood of strangers' datagrams: no warning about negative timeouts", async () => {
+  const quiet = new UdpPeer(), stranger = new UdpPeer();
+  const running = udpClient(["--port", `${quiet.port}`, "--timeout", "5", "--retries", "2", "x"]);
+  try {
+    const sent = await quiet.receive();
+    const flood = [];
+    for (let n = 0; n < 3_000; n++) flood.push(stranger.send(encode(`flood ${n}`), sent![1].port));
+    await Promise.all(flood);
+  } finally {
+    await running;
+    await quiet.close();
+    await stranger.close();
+  }
+  const finished = await running;
+  assert.equal(finished.code, 1);
+  assert.ok(!finished.stderr.includes("Warning"), finished.stderr.slice(0, 2000));
+});
+
+Deno.test("QA 5: an input that cannot be read: exit 1 at once, saying so", async () => {
+  const server = rudeServer(silent);
+  try {
+    for (const script of ["client.ts", "udp_client.ts"]) {
+      const command =
+        `exec "$0" run --unstable-net --allow-net ${script} --port ${server.port} < /`;
+      const finished = await runRaw("sh", ["-c", command, Deno.execPath()], { timeoutMs: 8_000 });
+      assert.equal(finished.code, 1, `${script}: ${finished.stderr}`);
+      assert.match(finished.stderr, new RegExp(`^${script}: cannot read standard input: Is a dir`));
+      assert.ok(finished.ms < 4_000, `${script} took ${finished.ms} ms`);
+    }
+  } finally {
+    await server.done();
+  }
+});
+
+Deno.test("QA 6: --timeout also bounds a write to a server that never reads", async () => {
+  const server = rudeServer((_conn, released) => released); // accepts, never reads, never closes
+  try {
+    const finished = await client(["--port", `${server.port}`, "--timeout", "1000"], {
+      stdin: new Uint8Array(20_000_000),
+      timeoutMs: 10_000,
+    });
+    assert.equal(finished.code, 1, finished.stderr);
+    assert.equal(
+      finished.stderr,
+      `client.ts: 127.0.0.1:${server.port} took none of our bytes for 1000 ms: it is not reading\n`,
+    );
+    assert.ok(finished.ms < 6_000, `${finished.ms} ms`);
+  } finally {
+    await server.done();
+  }
+});
+
+Deno.test("QA 7: udp_client.ts's permission hint for IPv6 works when followed", async () => {
+  const server = new UdpPeer("::1");
+  try {
+    const args = ["--host", "0:0:0:0:0:0:0:1", "--port", `${server.port}`, "--retries", "0", "x"];
+    const refused = await runRaw(Deno.execPath(), [
+      "run",
+      "--unstable-net",
+      "--allow-net=127.0.0.1",
+      "udp_client.ts",
+      ...args,
+    ]);
+    assert.equal(refused.code, 1);
+    const hint = refused.stderr.match(/run with (--allow-net=\S+)\n$/)?.[1];
+    assert.equal(hint, `--allow-net=[::1]:0,[::1]:${server.port}`, refused.stderr);
+    const running = runRaw(Deno.execPath(), [
+      "run",
+      "--unstable-net",
+      hint!,
+      "udp_client.ts",
+      ...args,
+    ]);
+    await echoDatagrams(server, 1);
+    const followed = await running;
+    assert.equal(followed.code, 0, followed.stderr);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("QA 8: input piped in that the server closed before: exit 1, saying how much was not sent", async () => {
+  const closed = signal();
+  const server = rudeServer(async (conn) => {
+    await conn.write(encode(GREETING));
+    await readSome(conn, 2);
+    conn.close();
+    closed.resolve();
+  });
+  const client = spawnClient("client.ts", ["--port", `${server.port}`]);
+  try {
+    await client.write(encode("a\n"));
+    await waitFor(closed.promise.then(() => true), 5_000, "the server closed");
+    await timer(300).done; // as (printf 'a\n'; sleep 1; printf 'b\n') | client.ts
+    await client.write(encode("b\n"));
+    await client.close();
+    const finished = await client.finish();
+    assert.equal(finished.code, 1, finished.stderr);
+    assert.equal(
+      finished.stderr,
+      `client.ts: 127.0.0.1:${server.port} closed the connection: 2 bytes of input not sent\n`,
+    );
+  } finally {
+    await client.finish();
+    await server.done();
+  }
+});
+
+Deno.test("QA 8: a person typing at a terminal when the server closes: exit 0, with a notice", async () => {
+  const server = rudeServer(async (conn) => {
+    await conn.write(encode(GREETING));
+  });
+  // script(1) gives the client a terminal; its own input stays open: the person may still type.
+  const command = `${Deno.execPath()} run --allow-net client.ts --port ${server.port}`;
+  const child = new Deno.Command("script", {
+    args: ["-qec", command, "/dev/null"],
+    cwd: ROOT,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+    signal: AbortSignal.timeout(10_000),
+  }).spawn();
+  try {
+    const { code, stdout } = await child.output();
+    assert.equal(code, 0, decode(stdout));
+    assert.match(decode(stdout), /client\.ts: 127\.0\.0\.1:\d+ closed the connection\r?\n$/);
+  } finally {
+    await child.stdin.close().catch(() => {});
+    await server.done();
+  }
+});
+
+Deno.test("QA 9: a server that echoes nothing never gets exit 0, whatever the message", async () => {
+  for (const message of ["", "you"]) {
+    const server = rudeServer(async (conn) => {
+      await conn.write(encode(GREETING));
+      await readSome(conn, Infinity); // up to the client's half-close, then closes: no echo
+    });
+    try {
+      const finished = await client(["--port", `${server.port}`, message]);
+      assert.equal(finished.code, 1, `message ${JSON.stringify(message)}`);
+      assert.equal(
+        finished.stderr,
+        `client.ts: 127.0.0.1:${server.port} closed the connection: 1 of 1 line not echoed\n`,
+      );
+    } finally {
+      await server.done();
+    }
+  }
+});
+
+Deno.test("QA 10: a server that ends its lines with CRLF echoes as well as any", async () => {
+  const server = rudeServer(async (conn) => {
+    await conn.write(encode(GREETING.replace("\n", "\r\n")));
+    await readSome(conn, Infinity);
+    await conn.write(encode("hola\r\nchau\r\n"));
+  });
+  try {
+    const finished = await client(["--port", `${server.port}`, "hola", "chau"]);
+    assert.equal(finished.code, 0, finished.stderr);
+    assert.equal(finished.stderr, "");
+  } finally {
+    await server.done();
+  }
+});
+
+Deno.test("QA 11: both clients end quietly with exit 0 when their reader goes away (| head -1)", async () => {
+  const udpServer = new UdpPeer();
+  const messages = Array.from({ length: 40 }, (_, n) => `mensaje ${n}`);
+  const tcpServer = rudeServer(async (conn) => {
+    await conn.write(encode(GREETING));
+    for (let n = 0; n < 400; n++) await conn.write(encode("x".repeat(1_000) + "\n"));
+  });
+  try {
+    const runs = [
+      `exec "$0" run --unstable-net --allow-net udp_client.ts --port ${udpServer.port} ${
+        messages.map((m) => `'${m}'`).join(" ")
+      }`,
+      `exec "$0" run --allow-net client.ts --port ${tcpServer.port}`,
+    ];
+    for (const command of runs) {
+      const child = new Deno.Command("sh", {
+        args: ["-c", command, Deno.execPath()],
+        cwd: ROOT,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+        signal: AbortSignal.timeout(15_000),
+      }).spawn();
+      const stderr = new Response(child.stderr).text();
+      const echoing = command.includes("udp_client") ? echoDatagrams(udpServer, 40, 2_000) : null;
+      const reader = child.stdout.getReader();
+      await waitFor(reader.read(), 5_000, "a first reply"); // like head -1: one read, then gone
+      await reader.cancel();
+      await echoing;
+      const { code } = await child.status;
+      assert.equal(await stderr, "", command);
+      assert.equal(code, 0, command);
+    }
+  } finally {
+    await udpServer.close();
+    await tcpServer.done();
+  }
+});
+
+Deno.test("QA 12: --host: an empty or bracketed-with-port host is bad usage; names get a clear line", async () => {
+  for (const script of ["client.ts", "udp_client.ts"]) {
+    for (const host of ["", "[::1]:80"]) {
+      const finished = await runRaw(Deno.execPath(), ["run", ...NET, script, "--host", host, "x"]);
+      assert.equal(finished.code, 2, `${script} --host ${host}: ${finished.stderr}`);
+      assert.match(finished.stderr, new RegExp(`^${script}: --host `));
+    }
+    for (const host of ["nosuch.invalid", "1.2.3.4.5"]) {
+      const finished = await runRaw(Deno.execPath(), [
+        "run",
+        ...NET,
+        script,
+        "--host",
+        host,
+        "--port",
+        "9",
+        "x",
+      ]);
+      assert.equal(finished.code, 1);
+      assert.equal(
+        finished.stderr,
+        `${script}: unknown host name "${host}" (for ${host}:9): is it spelled right?\n`,
+      );
+    }
+  }
+});
+
+Deno.test("QA 13: udp_client.ts drops a \\r at the end of the last line too", async () => {
+  const server = new UdpPeer();
+  const running = udpClient(["--port", `${server.port}`], { stdin: encode("hola\r") });
+  let got: Uint8Array | undefined;
+  try {
+    const received = await server.receive();
+    got = received?.[0];
+    if (received) await server.send(received[0], received[1].port);
+  } finally {
+    await running;
+    await server.close();
+  }
+  assert.equal(decode(got ?? new Uint8Array()), "hola");
+  assert.equal((await running).code, 0);
+});
+
+Deno.test("QA 14: on a terminal, a character cut at the very end still shows", async () => {
+  const server = rudeServer(async (conn) => {
+    await conn.write(new Uint8Array([0x68, 0x6f, 0x6c, 0x61, 0x20, 0xc3])); // "hola " and half an "é"
+  });
+  try {
+    const command = `${Deno.execPath()} run --allow-net client.ts --port ${server.port}`;
+    const finished = await runRaw("script", ["-qec", command, "/dev/null"]);
+    assert.match(decode(finished.stdout), /hola \ufffd/);
+  } finally {
+    await server.done();
   }
 });

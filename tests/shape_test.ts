@@ -8,8 +8,18 @@ import { ROOT } from "./helpers/process.ts";
 // (lower each one as a script gets shorter; the issue's limits are the goal). Issue 12 raised
 // server.ts from 288 (non-blocking output, limits, accept errors, #N trace) and udp_server.ts from
 // 207 (non-blocking output, echo loop guard, --timestamps).
-const GOAL = { "server.ts": 200, "chat_server.ts": 180, "udp_server.ts": 180 };
+const GOAL = {
+  "server.ts": 200,
+  "chat_server.ts": 180,
+  "udp_server.ts": 180,
+  "client.ts": 180,
+  "udp_client.ts": 180,
+};
 const SERVERS = { "server.ts": 390, "chat_server.ts": 543, "udp_server.ts": 269 };
+// The clients grew with the QA pass's fixes (write timeouts, unended input, host spellings, ...);
+// the same rule: today's sizes as ceilings, the goal above.
+const CLIENTS = { "client.ts": 323, "udp_client.ts": 362 };
+const SCRIPTS = { ...SERVERS, ...CLIENTS };
 const read = (script: string) => Deno.readTextFileSync(`${ROOT}${script}`).split("\n");
 
 /** Every step a comment cites ("Step 7", "Steps 4, 5 and 6", "(step 9 ...)"), in file order. */
@@ -24,7 +34,7 @@ function citedSteps(lines: string[]): { step: number; line: number }[] {
   return steps;
 }
 
-for (const script of Object.keys(SERVERS)) {
+for (const script of Object.keys(SCRIPTS)) {
   Deno.test(`${script}: its step comments ascend from Step 1, top to bottom`, () => {
     const steps = citedSteps(read(script));
     assert.equal(steps[0]?.step, 1, `${script} does not start with Step 1`);
@@ -65,8 +75,8 @@ Deno.test("server.ts: listen, accept, the serving write and close all come in th
   assert.ok(calls["writeAll(conn, ...) in serve"] < calls["conn.close()"]);
 });
 
-Deno.test("the servers: main() runs last, the plumbing sits below one divider", () => {
-  for (const script of Object.keys(SERVERS)) {
+Deno.test("all five: main() runs last, the plumbing sits below one divider", () => {
+  for (const script of Object.keys(SCRIPTS)) {
     const text = read(script).join("\n");
     assert.match(text, /\nif \(import\.meta\.main\) await main\(\);\n$/, script);
     assert.equal(text.match(/^\/\/ -{20,}$/gm)?.length, 1, `${script}: one divider`);
@@ -74,9 +84,9 @@ Deno.test("the servers: main() runs last, the plumbing sits below one divider", 
   }
 });
 
-Deno.test(`the servers' sizes: no longer than today (goal ${JSON.stringify(GOAL)}), 100 columns`, () => {
+Deno.test(`the sizes: no longer than today (goal ${JSON.stringify(GOAL)}), 100 columns`, () => {
   const problems = [];
-  for (const [script, limit] of Object.entries(SERVERS)) {
+  for (const [script, limit] of Object.entries(SCRIPTS)) {
     const lines = read(script);
     const count = lines.at(-1) === "" ? lines.length - 1 : lines.length;
     if (count > limit) problems.push(`${script} has ${count} lines (at most ${limit})`);

@@ -434,12 +434,12 @@ Deno.test("the lesson's empty host means every interface; client.ts refuses port
   assert.match(zero.stderr, /^client\.ts: --port must be a whole number from 1 to 65535\n/);
 });
 
-Deno.test("client.ts says so when the server closes first, while it still waits for input", async () => {
+Deno.test("client.ts says so when the server closes before piped input ended: exit 1", async () => {
   const server = await startServer(["--quiet"]);
   const client = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "client.ts", "--port", `${server.port}`],
+    args: ["run", "--allow-net", "client.ts", "--port", `${server.port}`, "--timeout", "500"],
     cwd: ROOT,
-    stdin: "piped", // left open: the user has not finished typing
+    stdin: "piped", // left open: a pipe, not a person (tests/client_truth_test.ts, QA 8)
     stdout: "piped",
     stderr: "piped",
     signal: AbortSignal.timeout(20_000),
@@ -459,9 +459,13 @@ Deno.test("client.ts says so when the server closes first, while it still waits 
     await stdout.cancel();
     const { code } = await client.status;
     const stderr = await new Response(client.stderr).text();
-    assert.equal(code, 0);
+    assert.equal(code, 1);
     assert.equal(seen, GREETING + "hola\n");
-    assert.equal(stderr, `client.ts: 127.0.0.1:${server.port} closed the connection\n`);
+    assert.equal(
+      stderr,
+      `client.ts: 127.0.0.1:${server.port} closed the connection before the input ended: ` +
+        "0 bytes of input not sent\n",
+    );
   } finally {
     await writer.close().catch(() => {});
   }
