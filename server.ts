@@ -18,8 +18,7 @@ async function main() {
   // Step 3: the port, from --port (default 21042); the lesson picks one above 1024.
   const { host, port, backlog } = options;
   // Steps 4, 5 and 6 in one call: Deno.listen creates the socket, binds it and listens. The backlog
-  // (the lesson's listen(n)) is not how many clients we serve at once, but how many connections
-  // the system may hold for us until accept() takes them: with a small one, a burst waits seconds.
+  // (the lesson's listen(n)) is how many connections the system holds until accept() takes them.
   let listener: Deno.TcpListener;
   try {
     listener = Deno.listen({ hostname: host, port, tcpBacklog: backlog });
@@ -55,17 +54,19 @@ async function main() {
 // Step 8: serve one client, from accept() to close(): greet it, then send back each line it sends.
 // A client over a limit (--max-clients, --max-per-address) gets one line saying which, and goes.
 async function serve(conn: Deno.TcpConn, client: Client) {
-  let ending = overLimit(client);
-  log?.(`${ending ? "refused" : "connection from"} ${client.peer}${ending ? `: ${ending}` : ""}`);
+  let ending = admit(client);
+  if (ending) log?.(`refused ${client.peer}: ${ending}`);
+  else log?.(`connection from ${client.peer}`);
   try {
-    if (ending) return await refuse(conn, ending);
-    await writeAll(conn, encoder.encode("welcome: every line you send comes back to you\n"));
-    ending = await readLines(conn, client, (lines) => writeAll(conn, lines)); // the echo
+    if (ending) return await refuse(conn, client.id, ending);
+    await writeAll(conn, WELCOME, client.id);
+    ending = await readLines(conn, client); // the echo
   } catch (error) {
     ending = client.ending || `closed after an error (${(error as Error).name})`;
   } finally {
-    const { lines, bytes } = client, count = `${lines} ${lines === 1 ? "line" : "lines"}`;
-    if (!stopping && client.admitted) log?.(`${ending} ${client.peer}: ${count}, ${bytes} bytes`);
+    const { peer, lines, bytes } = client;
+    const count = `${lines} ${lines === 1 ? "line" : "lines"}, ${bytes} bytes`;
+    if (!stopping && client.admitted) log?.(`${ending} ${peer}: ${count}`);
     closeOnce(conn);
   }
 }
@@ -75,51 +76,49 @@ function closeOnce(conn: Deno.TcpConn) {
   const client = clients.get(conn);
   if (!client) return;
   clients.delete(conn);
-  // Each trace line of a call that the client will notice is printed as the call is made.
   explain?.(`step 9 #${client.id}`, `python: conn.close()  deno: conn.close() -> ${client.peer}`);
   conn.close();
   leave(client); // its place under the limits is free again
 }
 
 // conn.write() may send only part of the buffer (like Python's send()), so loop until all of it
-// is written: this is Python's sendall().
+// is written: this is Python's sendall(). Its trace line comes as the call is made.
 const encoder = new TextEncoder();
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array) {
+const WELCOME = encoder.encode("welcome: every line you send comes back to you\n"); // one for all
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array, id: number) {
   if (bytes.length === 0) return;
   const sent = `deno: conn.write() until all is sent -> ${bytes.length} bytes`;
-  explain?.(
-    `step 8 #${clients.get(conn as Deno.TcpConn)?.id}`,
-    `python: conn.sendall(data)  ${sent}`,
-  );
+  explain?.(`step 8 #${id}`, `python: conn.sendall(data)  ${sent}`);
   let written = 0;
   while (written < bytes.length) written += await conn.write(bytes.subarray(written));
 }
 
 // TCP is a stream of bytes, not of messages: one read may hold half a line, or several. So
-// readLines() passes on everything up to the last "\n" it has and keeps the unfinished line for
+// readLines() sends back everything up to the last "\n" it has and keeps the unfinished line for
 // the next read, until the client closes its side (or sends too long a line); it says how it ended.
+// The buffer starts small and doubles while full (README, "What it survives", says how far).
 const MAX_LINE = 64 * 1024; // longest line we keep in memory while waiting for its "\n"
+const FIRST_SIZE = 256; // the buffer's size while a client is idle
 const NEWLINE = 10; // the byte value of "\n"
-async function readLines(conn: Deno.Conn, client: Client, passOn: (l: Uint8Array) => unknown) {
-  // The buffer starts small, so that idle clients cost little memory, and doubles while the client
-  // keeps it full, up to 64 KiB (128 KiB while it holds a 64 KiB line waiting for its "\n").
-  let buffer = new Uint8Array(1024), memory: ArrayBuffer | undefined; // memory: once it grows
+async function readLines(conn: Deno.TcpConn, client: Client): Promise<string> {
+  let buffer = new Uint8Array(FIRST_SIZE);
+  let memory: ArrayBuffer | undefined; // once it grows: resizable, so resize(0) frees it at once
   let kept = 0; // buffer[0, kept) is the start of a line whose "\n" has not arrived yet
   try {
     while (true) {
-      // New bytes go after the unfinished line, which is never copied: copies are garbage that V8
-      // frees late, and memory grows under a fast client (README, What it survives).
-      [client.held, client.since] = [kept, Date.now()]; // for --line-timeout
-      const count = await conn.read(buffer.subarray(kept)); // recv(): null when the client is done
+      client.held = kept; // for --line-timeout
+      client.since = Date.now();
+      // New bytes go after the unfinished line, which is never copied (README, What it survives).
+      const count = await conn.read(kept === 0 ? buffer : buffer.subarray(kept)); // recv()
       client.held = 0;
       const got = `deno: conn.read() -> ${count ?? "null: end of stream"}`;
       explain?.(`recv #${client.id}`, `python: conn.recv(${buffer.length - kept})  ${got}`);
-      if (count === null) break;
+      if (count === null) break; // the client is done
       client.bytes += count;
       const received = buffer.subarray(kept, kept + count);
       const firstEnd = received.indexOf(NEWLINE);
       if (kept + (firstEnd === -1 ? count : firstEnd) > MAX_LINE) {
-        await refuse(conn, `line longer than ${MAX_LINE} bytes`);
+        await refuse(conn, client.id, `line longer than ${MAX_LINE} bytes`);
         return "closed (line too long)";
       }
       const full = kept + count === buffer.length;
@@ -127,22 +126,20 @@ async function readLines(conn: Deno.Conn, client: Client, passOn: (l: Uint8Array
       if (lastEnd === -1) kept += count;
       else {
         const end = kept + lastEnd + 1; // buffer[0, end) holds complete lines
-        await passOn(buffer.subarray(0, end));
-        // Counting lines costs a search per line, as much as the echo itself, and the count is
-        // only for the log line: with --quiet (no log), skip it.
+        await writeAll(conn, buffer.subarray(0, end), client.id);
+        // Counting lines costs a search per line, as much as the echo: only for the log line.
         for (let at = firstEnd; log && at !== -1; at = received.indexOf(NEWLINE, at + 1)) {
           client.lines++;
         }
         buffer.copyWithin(0, end, kept + count); // the unfinished rest moves to the front
         kept = kept + count - end;
       }
-      if (full && (buffer.length < 64 * 1024 || kept === buffer.length)) {
-        // Full: double it, as said above, if all the clients' buffers together stay under
-        // MAX_BUFFERED; if not, a line that needs more room ends the connection. A grown buffer is
-        // resizable: resize(0) gives its memory back at once, where garbage could stay for good.
+      if (full && (buffer.length < MAX_LINE || kept === buffer.length)) {
+        // Full: double it, if all the buffers together stay under MAX_BUFFERED; if not, a line
+        // that needs more room ends the connection.
         if (buffered + buffer.length > MAX_BUFFERED) {
           if (kept < buffer.length) continue;
-          await refuse(conn, "the server is holding too many unfinished lines");
+          await refuse(conn, client.id, "the server is holding too many unfinished lines");
           return "closed (server holding too many unfinished lines)";
         }
         buffered += buffer.length;
@@ -154,24 +151,26 @@ async function readLines(conn: Deno.Conn, client: Client, passOn: (l: Uint8Array
         }
       }
     }
-    if (kept > 0) await passOn(buffer.subarray(0, kept)); // a last piece without "\n" counts too
+    if (kept > 0) await writeAll(conn, buffer.subarray(0, kept), client.id); // a last piece
     return "closed";
   } finally {
-    buffered -= buffer.length - 1024; // its memory is given back, for the others and at once
+    buffered -= buffer.length - FIRST_SIZE; // its memory is given back, for the others and at once
     memory?.resize(0);
   }
 }
 
 // Say why we close, then let the client finish sending before we close (at most 1 MiB or 2 s):
 // closing a socket with unread data resets the connection, and the client could lose our line.
-const DISCARDED = new Uint8Array(16 * 1024);
-async function refuse(conn: Deno.Conn, why: string) {
-  await writeAll(conn, encoder.encode(`error: ${why}, closing\n`));
+const DISCARDED = new Uint8Array(16 * 1024); // one buffer for all: what it holds is never read
+async function refuse(conn: Deno.TcpConn, id: number, why: string) {
+  await writeAll(conn, encoder.encode(`error: ${why}, closing\n`), id);
   conn.closeWrite();
-  const timer = setTimeout(() => closeOnce(conn as Deno.TcpConn), 2000);
-  for (let discarded = 0, count; discarded < 1024 * 1024; discarded += count) {
-    count = await conn.read(DISCARDED).catch(() => null); // one buffer for all: never read back
+  const timer = setTimeout(() => closeOnce(conn), 2000);
+  let discarded = 0;
+  while (discarded < 1024 * 1024) {
+    const count = await conn.read(DISCARDED).catch(() => null);
     if (count === null) break;
+    discarded += count;
   }
   clearTimeout(timer);
 }
@@ -191,19 +190,20 @@ const USAGE = `usage: deno run --allow-net server.ts [--host H] [--port P] [--ba
   --max-per-address N  clients served at once from one address, loopback too (default 50)
   --line-timeout S     close a client whose unfinished line has not grown for S s (default 30)`;
 
-// log?.(...) writes the event log, explain?.(...) the trace. Each is undefined when its flag
-// turns it off, and then the ?. skips the call without even building its text.
+// log?.(...) writes the event log, explain?.(...) the trace: each is undefined when its flag is
+// off, and then ?. skips the call without even building its text.
 let log: ((line: string) => void) | undefined;
 let explain: ((step: string, what: string) => void) | undefined;
 let stamp = () => ""; // --timestamps: "@1767340800123.456 "
-const limits = { clients: 1000, perAddress: 50, lineTimeout: 30 };
+const limits = { clients: 1000, perAddress: 50, lineTimeout: 30 }; // README, "Flags", says why
 
+// Each flag, and whether it takes a value ("string") or is on or off ("boolean").
+const TEXTS = ["host", "port", "backlog", "max-clients", "max-per-address", "line-timeout"];
+const SWITCHES = ["quiet", "explain", "timestamps", "help"];
 function parseFlags() {
-  const [text, yes] = [{ type: "string" }, { type: "boolean" }] as const;
-  const options = {
-    ...{ host: text, port: text, backlog: text, quiet: yes, explain: yes, timestamps: yes },
-    ...{ "max-clients": text, "max-per-address": text, "line-timeout": text, help: yes },
-  };
+  const options: Record<string, { type: "string" | "boolean" }> = {};
+  for (const flag of TEXTS) options[flag] = { type: "string" };
+  for (const flag of SWITCHES) options[flag] = { type: "boolean" };
   let flags;
   try {
     flags = parseArgs({ options }).values;
@@ -218,14 +218,13 @@ function parseFlags() {
   if (flags.timestamps) stamp = () => `@${now()} `;
   if (!flags.quiet) log = (line) => print(stamp() + line);
   if (flags.explain) explain = (step, what) => print(`${stamp()}[${step}] ${what}`);
-  const texts: Record<string, string | boolean | undefined> = flags;
   const whole = (flag: string, fallback: number, min: number, max: number) =>
-    parseWholeNumber(`${texts[flag] ?? fallback}`, `--${flag}`, min, max);
+    parseWholeNumber(`${flags[flag] ?? fallback}`, `--${flag}`, min, max);
   limits.clients = whole("max-clients", limits.clients, 1, 1e6);
   limits.perAddress = whole("max-per-address", limits.perAddress, 1, 1e6);
   limits.lineTimeout = whole("line-timeout", limits.lineTimeout, 1, 86400);
   // The lesson's "" (every interface) is 0.0.0.0 here; an IPv6 address may come as [::1] or ::1.
-  const host = (flags.host || "0.0.0.0").replace(/^\[(.*)\]$/, "$1");
+  const host = `${flags.host || "0.0.0.0"}`.replace(/^\[(.*)\]$/, "$1");
   return { host, port: whole("port", 21042, 0, 65535), backlog: whole("backlog", 511, 0, 65535) };
 }
 
@@ -251,32 +250,27 @@ function showAddress({ hostname, port }: Deno.NetAddr): string {
 }
 
 function cannotListen(error: Error, host: string, port: number): never {
+  const { AddrInUse, NotCapable, PermissionDenied } = Deno.errors;
   const other = "stop the other server, or pick another port with --port";
-  if (error instanceof Deno.errors.AddrInUse) {
-    fail(`port ${port} is already in use on ${host}: ${other}`);
-  }
+  if (error instanceof AddrInUse) fail(`port ${port} is already in use on ${host}: ${other}`);
   const allow = `run with --allow-net=${host}:${port}`;
-  if (error instanceof Deno.errors.NotCapable) {
-    fail(`no permission to listen on ${host}:${port}: ${allow}`);
+  if (error instanceof NotCapable) fail(`no permission to listen on ${host}:${port}: ${allow}`);
+  if (error instanceof PermissionDenied && port < 1024) {
+    fail(`port ${port} needs administrator rights (ports below 1024 do): ${ABOVE_1024}`);
   }
-  const rights =
-    "needs administrator rights (ports below 1024 do): pick one above 1024, such as 21042";
-  if (error instanceof Deno.errors.PermissionDenied && port < 1024) fail(`port ${port} ${rights}`);
   fail(`cannot listen on ${host}:${port}: ${error.message}`);
 }
+const ABOVE_1024 = "pick one above 1024, such as 21042";
 
-// accept() fails for one of two reasons. A client that reset before we took it (Deno 2.9 on Linux
-// says NotConnected) is the client's own fault: the next one is already waiting, go on at once.
-// Out of file descriptors or memory is our own trouble: say so once, wait a little, try again.
-// While descriptors are scarce, accept() works each time one frees up, then fails again: a failure
-// within a second of the last one is the same trouble, so it is not said again.
-function isClientsFault(error: Error): boolean {
-  const { NotConnected, ConnectionAborted, ConnectionReset } = Deno.errors;
-  return [NotConnected, ConnectionAborted, ConnectionReset].some((kind) => error instanceof kind);
-}
-let acceptFailing = false, lastAcceptFailure = 0; // when accept() last failed (Date.now())
+// accept() fails for a client that reset before we took it (Deno says NotConnected): we go on at
+// once. Out of file descriptors or memory is our own trouble: say so, wait a little, try again
+// (while descriptors are scarce accept() fails again and again: said once, not every time).
+let acceptFailing = false;
+let lastAcceptFailure = 0; // Date.now() when accept() last failed
 async function cannotAccept(error: Error): Promise<undefined> {
-  if (stopping || isClientsFault(error)) return;
+  const { NotConnected, ConnectionAborted, ConnectionReset } = Deno.errors;
+  const clientsFault = [NotConnected, ConnectionAborted, ConnectionReset];
+  if (stopping || clientsFault.some((kind) => error instanceof kind)) return;
   if (!acceptFailing && Date.now() - lastAcceptFailure > 1000) {
     console.error(`server.ts: cannot accept (${error.message}); retrying`);
     acceptFailing = true;
@@ -290,49 +284,58 @@ function accepted(conn: Deno.TcpConn) {
   return conn;
 }
 
-// Every open connection, for stop() to close and for the limits. Loopback is not exempt from
-// --max-per-address: ssh tunnels and shared lab machines bring many people in through it.
-// --max-clients cannot default to the descriptor limit: Deno reads it only with --allow-run or
-// --allow-read. The buffers of all the clients together stay under MAX_BUFFERED bytes.
+// Every open connection, for stop() to close and for the limits (README, "Flags", says why
+// loopback counts too). All the clients' buffers together stay under MAX_BUFFERED bytes.
 type Client = ReturnType<typeof newClient>;
-const clients = new Map<Deno.TcpConn, Client>(), perAddress = new Map<string, number>();
+const clients = new Map<Deno.TcpConn, Client>();
+const perAddress = new Map<string, number>(); // admitted clients from each address
 const MAX_BUFFERED = 64 * 1024 * 1024;
-let served = 0, lastId = 0, buffered = 0;
+let admitted = 0; // admitted clients in all
+let buffered = 0; // bytes the buffers grew by, in all
+let lastId = 0;
 function newClient(conn: Deno.TcpConn) {
-  const { hostname } = conn.remoteAddr, peer = showAddress(conn.remoteAddr);
-  const client = { id: ++lastId, peer, hostname, lines: 0, bytes: 0, held: 0, since: 0 };
-  clients.set(conn, Object.assign(client, { admitted: false, ending: "" }));
-  return client as typeof client & { admitted: boolean; ending: string };
+  lastId++;
+  const peer = showAddress(conn.remoteAddr);
+  const { hostname } = conn.remoteAddr;
+  const counts = { lines: 0, bytes: 0, held: 0, since: 0 }; // held, since: for --line-timeout
+  const client = { id: lastId, peer, hostname, admitted: false, ending: "", ...counts };
+  clients.set(conn, client);
+  return client;
 }
-function overLimit(client: Client): string | undefined {
-  const from = perAddress.get(client.hostname) ?? 0, { hostname } = client;
-  if (served >= limits.clients) return `too many clients (--max-clients ${limits.clients})`;
-  const most = `(--max-per-address ${limits.perAddress})`;
-  if (from >= limits.perAddress) return `too many connections from ${hostname} ${most}`;
-  [client.admitted, served] = [true, served + 1];
-  perAddress.set(hostname, from + 1);
+// Counts the client under the limits, or says which one it is over.
+function admit(client: Client): string | undefined {
+  const from = perAddress.get(client.hostname) ?? 0;
+  if (admitted >= limits.clients) return `too many clients (--max-clients ${limits.clients})`;
+  if (from >= limits.perAddress) {
+    return `too many connections from ${client.hostname} (--max-per-address ${limits.perAddress})`;
+  }
+  client.admitted = true;
+  admitted++;
+  perAddress.set(client.hostname, from + 1);
 }
-function leave({ admitted, hostname }: Client) {
-  const left = (perAddress.get(hostname) ?? 0) - (admitted ? 1 : 0);
-  if (admitted) served--;
-  if (left > 0) perAddress.set(hostname, left);
-  else perAddress.delete(hostname);
+function leave(client: Client) {
+  if (!client.admitted) return;
+  admitted--;
+  const left = perAddress.get(client.hostname)! - 1;
+  if (left > 0) perAddress.set(client.hostname, left);
+  else perAddress.delete(client.hostname);
 }
 // --line-timeout: once a second, end each connection whose unfinished line has not grown.
 function endStalledLines() {
-  const { lineTimeout } = limits, why = `line unfinished for ${lineTimeout} s (--line-timeout)`;
+  const { lineTimeout } = limits;
   for (const [conn, client] of clients) {
     if (client.held === 0 || Date.now() - client.since < lineTimeout * 1000) continue;
-    [client.held, client.ending] = [0, `closed (unfinished line, --line-timeout ${lineTimeout})`];
-    writeAll(conn, encoder.encode(`error: ${why}, closing\n`)).catch(() => {})
-      .finally(() => closeOnce(conn));
+    client.held = 0;
+    client.ending = `closed (unfinished line, --line-timeout ${lineTimeout})`;
+    const why = `error: line unfinished for ${lineTimeout} s (--line-timeout), closing\n`;
+    writeAll(conn, encoder.encode(why), client.id).catch(() => {}).finally(() => closeOnce(conn));
   }
 }
 
 // Ctrl-C (SIGINT) and SIGTERM call stop(): it closes the listener and every connection (step 9 for
-// everyone), gives the output at most 1 s to be written, and exits 0. Under load, Deno may run
-// these listeners late (README, What it survives), so a worker thread, which is idle, hears the
-// signals too and sets a number in shared memory that a timer here (timers do run) looks at.
+// everyone), gives the output at most 1 s to be written, and exits 0. Under load Deno may run
+// these listeners late (README, What it survives), so an idle worker thread hears the signals too
+// and sets a number in shared memory that a timer here (timers do run) looks at.
 let stopping = false;
 function catchSignals(listener: Deno.Listener) {
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
@@ -346,7 +349,9 @@ function catchSignals(listener: Deno.Listener) {
     Deno.exit(0);
   };
   for (const signal of signals) Deno.addSignalListener(signal, stop);
-  setInterval(() => Atomics.load(seen, 0) === 1 && stop(), 50);
+  setInterval(() => {
+    if (Atomics.load(seen, 0) === 1) stop();
+  }, 50);
   setInterval(endStalledLines, 1000);
   setTimeout(() => { // the worker starts after the "listening on" line, so as not to delay it
     const url = `data:text/javascript,${encodeURIComponent(WATCHER)}`;
@@ -363,9 +368,14 @@ const WATCHER = "onmessage = ({ data }) => data.signals.forEach((signal) => " +
 // Deno.stdout.write() waits, lines queue up to 64 KiB behind it, and past that they are dropped
 // and counted, and the count is printed as soon as output moves again.
 const printQueue: string[] = [];
-let printQueued = 0, printDropped = 0, printing: Promise<void> | undefined;
+let printQueued = 0; // characters in printQueue
+let printDropped = 0; // lines dropped since output last moved
+let printing: Promise<void> | undefined; // printAll() at work
 function print(line: string) {
-  if (printQueued + line.length >= 64 * 1024) return void printDropped++;
+  if (printQueued + line.length >= 64 * 1024) {
+    printDropped++;
+    return;
+  }
   printQueue.push(line);
   printQueued += line.length + 1;
   printing ??= printAll();
@@ -374,8 +384,10 @@ async function printAll() {
   try {
     while (printQueue.length > 0) {
       const bytes = new TextEncoder().encode(printQueue.join("\n") + "\n");
-      printQueue.length = printQueued = 0;
-      for (let at = 0; at < bytes.length;) at += await Deno.stdout.write(bytes.subarray(at));
+      printQueue.length = 0;
+      printQueued = 0;
+      let written = 0;
+      while (written < bytes.length) written += await Deno.stdout.write(bytes.subarray(written));
       // The count goes in even when the queue is full again (print() would drop it too).
       const count = `${stamp()}(${printDropped} lines not printed: output was not being read)`;
       if (printDropped > 0) printQueue.push(count);
