@@ -19,8 +19,7 @@ async function main() {
   // Step 3: the port, from --port (default 21042); the lesson picks one above 1024.
   const { host, port, backlog } = options;
   // Steps 4, 5 and 6 in one call: Deno.listen creates the socket, binds it and listens. The backlog
-  // (the lesson's listen(n)) is not how many clients we serve at once, but how many connections
-  // the system may hold for us until accept() takes them: with a small one, a burst waits seconds.
+  // (the lesson's listen(n)) is how many connections the system holds until accept() takes them.
   let listener: Deno.TcpListener;
   try {
     listener = Deno.listen({ hostname: host, port, tcpBacklog: backlog });
@@ -29,7 +28,7 @@ async function main() {
   }
   catchSignals(listener); // from now on Ctrl-C stops us cleanly, even right after the next line
   const address = showAddress(listener.addr);
-  print(`listening on ${address}`); // the first line we print, always
+  console.log(`listening on ${address}`);
   explain?.(
     "steps 4-6",
     `python: s = socket.socket(); s.bind(("${host}", ${port})); s.listen(${backlog})  deno: ` +
@@ -43,55 +42,52 @@ async function main() {
 
   // Step 7, accept(): take each client as it comes and serve it without waiting for the others.
   // serve() catches its own errors: one uncaught error would end the whole server.
-  for (let id = 1; !stopping; id++) { // each client gets a number, for the log and the trace
+  while (!stopping) {
     const conn = await listener.accept().then(accepted, cannotAccept); // undefined if it failed
     // Ctrl-C may come just as accept() returns: stop() has then closed every client but this one.
     if (stopping) conn?.close();
     if (stopping || conn === undefined) continue;
-    openConnections.set(conn, id); // for stop() to close
-    const peer = showAddress(conn.remoteAddr);
-    const what = `python: conn, addr = s.accept()  deno: await listener.accept() -> ${peer}`;
-    explain?.("step 7", `${what} (#${id})`);
-    serve(conn, peer, id);
+    const member = newMember(conn); // its number (#1, #2, ...) names it in the trace
+    const got = `${member.peer} (#${member.id})`;
+    explain?.("step 7", `python: conn, addr = s.accept()  deno: await listener.accept() -> ${got}`);
+    serve(member);
   }
 }
 
 // Step 8: serve one member, from accept() to close(): pass each line it sends on to the others.
 // A client over a limit is told which, and closed.
-async function serve(conn: Deno.TcpConn, peer: string, id: number) {
+async function serve(member: Member) {
+  const { conn, id, peer } = member;
   const { hostname } = conn.remoteAddr;
-  const member: Member = { conn, id, hostname, name: peer, queue: [], queued: 0, behindSince: 0 };
-  const counts = { lines: 0, bytes: 0 };
   let ending = "closed";
   try {
-    if (room.size >= limits.clients) {
-      ending = "refused (--max-clients)";
-      return await refuse(conn, id, `the room is full (${limits.clients}, --max-clients)`);
-    } else if ((fromAddress.get(hostname) ?? 0) >= limits.perAddress) {
-      ending = "refused (--max-per-address)";
-      const why = `${limits.perAddress} connections from ${hostname} already (--max-per-address)`;
-      return await refuse(conn, id, why);
+    const over = overLimit(hostname);
+    if (over) {
+      ending = `refused (${over.flag})`;
+      return await refuse(conn, id, over.why);
     }
     log?.(`connection from ${peer} (#${id})`);
-    joinChat(member, peer);
-    ending = await readLines(member, counts);
+    joinChat(member, hostname);
+    ending = await readLines(member);
   } catch (error) {
     ending = member.dropped ?? `closed after an error (${(error as Error).name})`;
   } finally {
     leaveChat(member, "left");
-    closeOnce(conn, id);
-    const lines = `${counts.lines} ${counts.lines === 1 ? "line" : "lines"}`;
-    if (!stopping) log?.(`${ending} ${peer} (#${id}): ${lines}, ${counts.bytes} bytes`);
+    closeOnce(conn);
+    const { lines, bytes } = member;
+    const count = `${lines} ${lines === 1 ? "line" : "lines"}, ${bytes} bytes`;
+    if (!stopping) log?.(`${ending} ${peer} (#${id}): ${count}`);
   }
 }
 
 // Step 9, close(). A member leaving, being dropped, or Ctrl-C closes a connection; closing it
 // twice would throw.
-function closeOnce(conn: Deno.TcpConn, id: number) {
-  if (!openConnections.delete(conn)) return;
+function closeOnce(conn: Deno.TcpConn) {
+  const member = members.get(conn);
+  if (!member) return;
+  members.delete(conn);
+  explain?.(`step 9 #${member.id}`, `python: conn.close()  deno: conn.close() -> ${member.peer}`);
   conn.close();
-  const peer = showAddress(conn.remoteAddr);
-  explain?.(`step 9 #${id}`, `python: conn.close()  deno: conn.close() -> ${peer}`);
 }
 
 // The room. Each member has a queue of what the others said that is not yet written to it, so
@@ -99,35 +95,65 @@ function closeOnce(conn: Deno.TcpConn, id: number) {
 // all out in one write. While someone has more than PAUSE_AT bytes queued, the senders wait
 // (we stop reading them): the room goes at the pace of its slowest reader. A member that stays
 // behind for STALL_MS, or gets more than MAX_BEHIND bytes behind, is not reading: we drop it.
-const [PAUSE_AT, MAX_BEHIND, STALL_MS] = [64 * 1024, 256 * 1024, 5000];
+const PAUSE_AT = 64 * 1024;
+const MAX_BEHIND = 256 * 1024;
+const STALL_MS = 5000;
 interface Member {
   conn: Deno.TcpConn;
-  id: number;
-  hostname: string; // the address it connects from
-  name: string;
-  queue: Uint8Array[];
+  id: number; // #1, #2, ... in the log and the trace
+  peer: string; // its address, as text
+  name: string; // its address until it sends "/name NAME"
+  queue: Uint8Array[]; // what the others said, not yet written to it
   queued: number; // bytes in the queue and being written
   behindSince: number; // when it went over PAUSE_AT (Date.now())
   dropped?: string; // why the room dropped it
+  lines: number; // lines and bytes it sent, for the log
+  bytes: number;
 }
-const room = new Set<Member>();
+const members = new Map<Deno.TcpConn, Member>(); // every open connection, for stop() to close
+const room = new Set<Member>(); // the members that joined and have not left
 const names = new Map<string, Member>(); // who has each name, by nameKey()
 const behind = new Set<Member>(); // members with more than PAUSE_AT bytes queued
 const fromAddress = new Map<string, number>(); // how many members each address has
+let lastId = 0;
 
-function joinChat(member: Member, peer: string) {
+function newMember(conn: Deno.TcpConn): Member {
+  lastId++;
+  const peer = showAddress(conn.remoteAddr);
+  const counts = { lines: 0, bytes: 0, queued: 0, behindSince: 0 };
+  const member: Member = { conn, id: lastId, peer, name: peer, queue: [], ...counts };
+  members.set(conn, member);
+  return member;
+}
+
+// Which limit a new member is over, if any, and the line that tells it so.
+function overLimit(hostname: string) {
+  if (room.size >= limits.clients) {
+    return { flag: "--max-clients", why: `the room is full (${limits.clients}, --max-clients)` };
+  }
+  if ((fromAddress.get(hostname) ?? 0) >= limits.perAddress) {
+    const why = `${limits.perAddress} connections from ${hostname} already (--max-per-address)`;
+    return { flag: "--max-per-address", why };
+  }
+}
+
+function joinChat(member: Member, hostname: string) {
   room.add(member);
-  names.set(nameKey(peer), member);
-  fromAddress.set(member.hostname, (fromAddress.get(member.hostname) ?? 0) + 1);
+  names.set(nameKey(member.name), member);
+  fromAddress.set(hostname, (fromAddress.get(hostname) ?? 0) + 1);
   const hint = 'send "/name NAME" to pick a name';
-  queueFor(member, encoder.encode(`welcome to the chat, ${peer}: ${room.size} online; ${hint}\n`));
+  queueFor(
+    member,
+    encoder.encode(`welcome to the chat, ${member.name}: ${room.size} online; ${hint}\n`),
+  );
   tellRoom(member, "joined");
 }
 
 function leaveChat(member: Member, why: string) {
   if (!room.delete(member)) return; // already gone
   names.delete(nameKey(member.name));
-  fromAddress.set(member.hostname, fromAddress.get(member.hostname)! - 1);
+  const { hostname } = member.conn.remoteAddr;
+  fromAddress.set(hostname, fromAddress.get(hostname)! - 1);
   if (behind.delete(member)) roomMoved();
   if (!stopping) tellRoom(member, why);
 }
@@ -138,21 +164,22 @@ function drop(member: Member, why: string) {
   log?.(`dropping ${member.name} (#${member.id}): ${member.queued} bytes it has not read`);
   member.dropped = `dropped (${why})`;
   leaveChat(member, `was disconnected: ${why}`);
-  closeOnce(member.conn, member.id);
+  closeOnce(member.conn);
 }
-
 // Joins and leaves are announced together, at most every NEWS_MS: in a storm of joins each member
 // gets one notice per NEWS_MS, not one per join. A member's lines wait for the news before them.
 const NEWS_MS = 100;
 const news: { member: Member; what: string }[] = []; // not yet announced
-let newsTimer: Timer | undefined, lastNews = 0;
+let newsTimer: ReturnType<typeof setTimeout> | undefined;
+let lastNews = 0; // Date.now() of the last notice
 function tellRoom(member: Member, what: string) {
   news.push({ member, what: `${member.name} ${what}` });
   newsTimer ??= setTimeout(announce, Math.max(0, lastNews + NEWS_MS - Date.now()));
 }
 function announce() { // never called from queueFor(): a drop it causes is announced next time
   clearTimeout(newsTimer);
-  [newsTimer, lastNews] = [undefined, Date.now()];
+  newsTimer = undefined;
+  lastNews = Date.now();
   const told = news.splice(0);
   if (told.length === 0 || stopping) return;
   const more = told.length > 3 ? `; ${told.length - 3} more joined or left` : "";
@@ -171,7 +198,7 @@ const clean = (text: string) =>
   text.replace(/[\p{Cc}\p{Cf}]/gu, "").replace(/[\p{Z}\u115F\u1160\u3164\uFFA0\u2800]+/gu, " ");
 async function relayLines(member: Member, lines: Uint8Array) {
   for (const line of decoder.decode(lines).replace(/\n$/, "").split("\n")) {
-    while (behind.size > 0 && room.has(member)) await new Promise<void>(waitForRoom);
+    while (behind.size > 0 && room.has(member)) await roomMoves.promise;
     if (!room.has(member)) return; // dropped while it waited
     if (news.length > 0) announce(); // joins and leaves first, in the order they happened
     const text = clean(line);
@@ -190,11 +217,8 @@ function takeName(member: Member, wanted: string) {
   const holder = names.get(nameKey(name));
   const refusal = name === "" ? "must start with a letter or a digit" : "is taken";
   if (name === "" || (holder !== undefined && holder !== member)) {
-    queueFor(
-      member,
-      encoder.encode(`* name "${wanted}" ${refusal}; you are still ${member.name}\n`),
-    );
-    return;
+    const text = `* name "${wanted}" ${refusal}; you are still ${member.name}\n`;
+    return queueFor(member, encoder.encode(text));
   }
   tellOthers(member, `* ${member.name} is now ${name}\n`);
   names.delete(nameKey(member.name));
@@ -207,7 +231,7 @@ function tellOthers(from: Member, text: string) {
   for (const other of room) if (other !== from) queueFor(other, bytes);
 }
 
-let stallCheck: Timer | undefined; // runs while someone is behind
+let stallCheck: ReturnType<typeof setTimeout> | undefined; // runs while someone is behind
 function queueFor(member: Member, bytes: Uint8Array) {
   if (member.queued + bytes.length > MAX_BEHIND) return drop(member, "too far behind");
   member.queue.push(bytes);
@@ -229,40 +253,41 @@ function dropStalled() {
   if (behind.size > 0) stallCheck = setTimeout(dropStalled, 1000);
 }
 
-let waiting: (() => void)[] = []; // senders waiting for the room
-const waitForRoom = (resolve: () => void) => void waiting.push(resolve);
+// Senders wait for roomMoves.promise while someone is behind; it resolves when one catches up.
+let roomMoves = Promise.withResolvers<void>();
 function roomMoved() {
-  for (const resolve of waiting) resolve();
-  waiting = [];
+  roomMoves.resolve();
+  roomMoves = Promise.withResolvers<void>();
 }
 
 async function flush(member: Member) {
   try {
     while (member.queue.length > 0 && room.has(member)) {
       const all = new Uint8Array(member.queued); // everything queued, in one write
-      member.queue.reduce((at, part) => (all.set(part, at), at + part.length), 0);
+      let at = 0;
+      for (const part of member.queue) {
+        all.set(part, at);
+        at += part.length;
+      }
       member.queue.length = 0;
       await writeAll(member.conn, all, member.id);
       member.queued -= all.length;
       if (member.queued <= PAUSE_AT && behind.delete(member)) roomMoved();
     }
   } catch {
-    closeOnce(member.conn, member.id); // it is gone: its read loop ends too, and it leaves
+    closeOnce(member.conn); // it is gone: its read loop ends too, and it leaves
   }
 }
 
 // conn.write() may send only part of the buffer (like Python's send()), so loop until all of it
-// is written: this is Python's sendall().
+// is written: this is Python's sendall(). Its trace line comes as the call is made.
 const encoder = new TextEncoder();
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array, id: number) {
   if (bytes.length === 0) return;
+  const sent = `deno: conn.write() until all is sent -> ${bytes.length} bytes`;
+  explain?.(`step 8 #${id}`, `python: conn.sendall(data)  ${sent}`);
   let written = 0;
   while (written < bytes.length) written += await conn.write(bytes.subarray(written));
-  const sent = `${bytes.length} bytes`;
-  explain?.(
-    `step 8 #${id}`,
-    `python: conn.sendall(data)  deno: conn.write() until all is sent -> ${sent}`,
-  );
 }
 
 // TCP is a stream of bytes, not of messages: one read may hold half a line, or several. So
@@ -271,10 +296,11 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array, id: number) {
 // The buffer starts small, so that idle clients cost little memory, and doubles while the client
 // keeps it full, up to 64 KiB (128 KiB while it holds a 64 KiB line waiting for its "\n"), and
 // all the buffers together hold at most MAX_HELD bytes.
-const [MAX_LINE, MAX_HELD] = [64 * 1024, 64 * 1024 * 1024];
+const MAX_LINE = 64 * 1024; // longest line we keep in memory while waiting for its "\n"
+const MAX_HELD = 64 * 1024 * 1024;
 const NEWLINE = 10; // the byte value of "\n"
 let held = 0; // bytes in every member's buffer
-async function readLines(member: Member, counts: { lines: number; bytes: number }) {
+async function readLines(member: Member): Promise<string> {
   const { conn, id } = member;
   let buffer = new Uint8Array(1024);
   let kept = 0; // buffer[0, kept) is the start of a line whose "\n" has not arrived yet
@@ -294,7 +320,7 @@ async function readLines(member: Member, counts: { lines: number; bytes: number 
       const recv = `python: conn.recv(${buffer.length - kept})  deno: conn.read()`;
       explain?.(`recv #${id}`, `${recv} -> ${got}`);
       if (count === null) break;
-      counts.bytes += count;
+      member.bytes += count;
       const received = buffer.subarray(kept, kept + count);
       const firstEnd = received.indexOf(NEWLINE);
       if (kept + (firstEnd === -1 ? count : firstEnd) > MAX_LINE) {
@@ -307,7 +333,7 @@ async function readLines(member: Member, counts: { lines: number; bytes: number 
         const lineEnd = kept + lastEnd + 1; // buffer[0, lineEnd) holds complete lines
         await relayLines(member, buffer.subarray(0, lineEnd));
         for (let at = firstEnd; log && at !== -1; at = received.indexOf(NEWLINE, at + 1)) {
-          counts.lines++; // only for the log line: with --quiet, skip the search
+          member.lines++; // only for the log line: with --quiet, skip the search
         }
         buffer.copyWithin(0, lineEnd, kept + count); // the unfinished rest moves to the front
         kept = kept + count - lineEnd;
@@ -316,9 +342,11 @@ async function readLines(member: Member, counts: { lines: number; bytes: number 
         if (held + buffer.length > MAX_HELD) return await end("the server is too busy, closing");
         const bigger = new Uint8Array(buffer.length * 2); // full: double it, as said above
         bigger.set(buffer.subarray(0, kept));
-        [held, buffer] = [held + buffer.length, bigger];
+        held += buffer.length;
+        buffer = bigger;
       } else if (kept === 0 && count < 512 && buffer.length > 1024) {
-        [held, buffer] = [held - buffer.length + 1024, new Uint8Array(1024)]; // idle again
+        held -= buffer.length - 1024; // idle again: back to a small buffer
+        buffer = new Uint8Array(1024);
       }
     }
   } finally {
@@ -333,25 +361,27 @@ async function readLines(member: Member, counts: { lines: number; bytes: number 
 // reads nor closes gets 2 s.
 const discarded = new Uint8Array(16 * 1024); // what the refused clients still send, unread
 async function refuse(conn: Deno.TcpConn, id: number, why: string, reading?: Promise<unknown>) {
-  const grace = setTimeout(() => closeOnce(conn, id), 2000);
+  const grace = setTimeout(() => closeOnce(conn), 2000);
   try {
     await writeAll(conn, encoder.encode(`error: ${why}\n`), id);
     conn.closeWrite();
     await reading;
     let total = 0;
-    for (let count; (count = await conn.read(discarded)) !== null && total < 2 ** 20;) {
+    while (total < 2 ** 20) {
+      const count = await conn.read(discarded);
+      if (count === null) break;
       total += count;
     }
   } catch {
     /* the client is gone already */
   } finally {
     clearTimeout(grace);
-    closeOnce(conn, id);
+    closeOnce(conn);
   }
 }
 
 // ---------------------------------------------------------------------------------------------
-// Plumbing: flags, messages, signals and the --explain trace. None of it is part of the lesson.
+// Plumbing: flags, messages, limits, signals and the --explain trace. None of it is the lesson.
 
 const USAGE = `usage: deno run --allow-net chat_server.ts [--host H] [--port P] [--backlog N]
          [--max-clients N] [--max-per-address N] [--line-timeout S] [--quiet] [--explain]
@@ -366,19 +396,20 @@ const USAGE = `usage: deno run --allow-net chat_server.ts [--host H] [--port P] 
   --explain            print each of the lesson's steps as it happens
   --timestamps         start each line after "listening on" with @ and the time (ms since 1970)`;
 
-// log?.(...) writes the event log, explain?.(...) the trace. Each is undefined when its flag
-// turns it off, and then the ?. skips the call without even building its text.
+// log?.(...) writes the event log, explain?.(...) the trace: each is undefined when its flag is
+// off, and then ?. skips the call without even building its text.
 let log: ((line: string) => void) | undefined;
 let explain: ((step: string, what: string) => void) | undefined;
-let stamp = () => ""; // with --timestamps, "@" and the time
-let limits = { clients: 1000, perAddress: 50, lineTimeout: 30 };
+let stamp = () => ""; // --timestamps: "@1767340800123.456 "
+const limits = { clients: 1000, perAddress: 50, lineTimeout: 30 }; // README, "Flags", says why
 
+// Each flag, and whether it takes a value ("string") or is on or off ("boolean").
+const TEXTS = ["host", "port", "backlog", "max-clients", "max-per-address", "line-timeout"];
+const SWITCHES = ["quiet", "explain", "timestamps", "help"];
 function parseFlags() {
-  const [text, yes] = [{ type: "string" }, { type: "boolean" }] as const;
-  const options = {
-    ...{ host: text, port: text, backlog: text, quiet: yes, explain: yes, help: yes },
-    ...{ "max-clients": text, "max-per-address": text, "line-timeout": text, timestamps: yes },
-  };
+  const options: Record<string, { type: "string" | "boolean" }> = {};
+  for (const flag of TEXTS) options[flag] = { type: "string" };
+  for (const flag of SWITCHES) options[flag] = { type: "boolean" };
   let flags;
   try {
     flags = parseArgs({ options }).values;
@@ -389,20 +420,18 @@ function parseFlags() {
     console.log(USAGE);
     Deno.exit(0);
   }
-  if (flags.timestamps) {
-    stamp = () => `@${(performance.timeOrigin + performance.now()).toFixed(3)} `;
-  }
+  const now = () => (performance.timeOrigin + performance.now()).toFixed(3);
+  if (flags.timestamps) stamp = () => `@${now()} `;
   if (!flags.quiet) log = (line) => print(stamp() + line);
   if (flags.explain) explain = (step, what) => print(`${stamp()}[${step}] ${what}`);
-  limits = {
-    clients: parseWholeNumber(flags["max-clients"] ?? "1000", "--max-clients", 1, 1e6),
-    perAddress: parseWholeNumber(flags["max-per-address"] ?? "50", "--max-per-address", 1, 1e6),
-    lineTimeout: parseWholeNumber(flags["line-timeout"] ?? "30", "--line-timeout", 1, 86400),
-  };
+  const whole = (flag: string, fallback: number, min: number, max: number) =>
+    parseWholeNumber(`${flags[flag] ?? fallback}`, `--${flag}`, min, max);
+  limits.clients = whole("max-clients", limits.clients, 1, 1e6);
+  limits.perAddress = whole("max-per-address", limits.perAddress, 1, 1e6);
+  limits.lineTimeout = whole("line-timeout", limits.lineTimeout, 1, 86400);
   // The lesson's "" (every interface) is 0.0.0.0 here; an IPv6 address may come as [::1] or ::1.
-  const host = (flags.host || "0.0.0.0").replace(/^\[(.*)\]$/, "$1");
-  const port = parseWholeNumber(flags.port ?? "21042", "--port", 0, 65535);
-  return { host, port, backlog: parseWholeNumber(flags.backlog ?? "511", "--backlog", 0, 65535) };
+  const host = `${flags.host || "0.0.0.0"}`.replace(/^\[(.*)\]$/, "$1");
+  return { host, port: whole("port", 21042, 0, 65535), backlog: whole("backlog", 511, 0, 65535) };
 }
 
 function parseWholeNumber(text: string, flag: string, min: number, max: number): number {
@@ -426,74 +455,28 @@ function showAddress({ hostname, port }: Deno.NetAddr): string {
   return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
 }
 
-type Timer = ReturnType<typeof setTimeout>;
-// The promise's value, or "late" if it takes longer than ms.
-async function orLate<T>(promise: Promise<T>, ms: number): Promise<T | "late"> {
-  let timer: Timer | undefined;
-  const late = new Promise<"late">((resolve) => timer = setTimeout(resolve, ms, "late"));
-  return await Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
-
-// print(line): every line a server prints after "listening on" goes through here. console.log
-// would stop the whole server while the terminal is paused or a pipe is full; here at most one
-// Deno.stdout.write() waits, lines queue up to 64 KiB behind it, and past that they are dropped
-// and counted, and the count is printed as soon as output moves again.
-const printQueue: string[] = [];
-let printQueued = 0, printDropped = 0, printing: Promise<void> | undefined;
-function print(line: string) {
-  if (printQueued + line.length >= 64 * 1024) return void printDropped++;
-  printQueue.push(line);
-  printQueued += line.length + 1;
-  printing ??= printAll();
-}
-async function printAll() {
-  try {
-    while (printQueue.length > 0) {
-      const bytes = new TextEncoder().encode(printQueue.join("\n") + "\n");
-      printQueue.length = printQueued = 0;
-      for (let at = 0; at < bytes.length;) at += await Deno.stdout.write(bytes.subarray(at));
-      // The count goes in even when the queue is full again (print() would drop it too).
-      const count = `${stamp()}(${printDropped} lines not printed: output was not being read)`;
-      if (printDropped > 0) printQueue.push(count);
-      printDropped = 0;
-    }
-  } catch {
-    // nobody reads our output any more (closed pipe): serving matters more
-  } finally {
-    printing = undefined; // at once, not a tick later: a line printed meanwhile would wait forever
-  }
-}
-
 function cannotListen(error: Error, host: string, port: number): never {
+  const { AddrInUse, NotCapable, PermissionDenied } = Deno.errors;
   const other = "stop the other server, or pick another port with --port";
-  if (error instanceof Deno.errors.AddrInUse) {
-    fail(`port ${port} is already in use on ${host}: ${other}`);
-  }
-  const allow = `--allow-net=${host}:${port}`;
-  if (error instanceof Deno.errors.NotCapable) {
-    fail(`no permission to listen on ${host}:${port}: run with ${allow}`);
-  }
-  if (error instanceof Deno.errors.PermissionDenied && port < 1024) {
-    fail(
-      `port ${port} needs administrator rights (ports below 1024 do): ` +
-        "pick one above 1024, such as 21042",
-    );
+  if (error instanceof AddrInUse) fail(`port ${port} is already in use on ${host}: ${other}`);
+  const allow = `run with --allow-net=${host}:${port}`;
+  if (error instanceof NotCapable) fail(`no permission to listen on ${host}:${port}: ${allow}`);
+  if (error instanceof PermissionDenied && port < 1024) {
+    fail(`port ${port} needs administrator rights (ports below 1024 do): ${ABOVE_1024}`);
   }
   fail(`cannot listen on ${host}:${port}: ${error.message}`);
 }
+const ABOVE_1024 = "pick one above 1024, such as 21042";
 
-// accept() fails when a client gives up while it waits in the queue (Deno: NotConnected): that is
-// the client's trouble, and we take the next one at once. For our own (out of file descriptors),
-// say so once, wait a little, try again; while they are scarce, accept() works each time one
-// frees up, then fails again: a failure within a second of the last one is not said again.
-function isClientsFault(error: Error): boolean {
-  const { NotConnected, ConnectionAborted, ConnectionReset } = Deno.errors;
-  return [NotConnected, ConnectionAborted, ConnectionReset].some((kind) => error instanceof kind);
-}
+// accept() fails for a client that reset before we took it (Deno says NotConnected): we go on at
+// once. Out of file descriptors or memory is our own trouble: say so, wait a little, try again
+// (while descriptors are scarce accept() fails again and again: said once, not every time).
 let acceptFailing = false;
-let lastAcceptFailure = 0; // when accept() last failed (Date.now())
+let lastAcceptFailure = 0; // Date.now() when accept() last failed
 async function cannotAccept(error: Error): Promise<undefined> {
-  if (stopping || isClientsFault(error)) return;
+  const { NotConnected, ConnectionAborted, ConnectionReset } = Deno.errors;
+  const clientsFault = [NotConnected, ConnectionAborted, ConnectionReset];
+  if (stopping || clientsFault.some((kind) => error instanceof kind)) return;
   if (!acceptFailing && Date.now() - lastAcceptFailure > 1000) {
     console.error(`chat_server.ts: cannot accept (${error.message}); retrying`);
     acceptFailing = true;
@@ -507,37 +490,80 @@ function accepted(conn: Deno.TcpConn) {
   return conn;
 }
 
-// Ctrl-C (SIGINT) and SIGTERM call stop(): it closes the listener and every connection (step 9
-// for everyone), gives our output 1 s to get out (it may be stuck), and exits 0. Under load, Deno
-// may run these listeners late (README, What it survives), so a worker thread, which is idle,
-// hears the signals too and sets a number in shared memory that a timer here looks at.
-const openConnections = new Map<Deno.TcpConn, number>(); // each with its number
+// The promise's value, or "late" if it takes longer than ms.
+async function orLate<T>(promise: Promise<T>, ms: number): Promise<T | "late"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((resolve) => {
+    timer = setTimeout(resolve, ms, "late");
+  });
+  return await Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+// Ctrl-C (SIGINT) and SIGTERM call stop(): it closes the listener and every connection (step 9 for
+// everyone), gives the output at most 1 s to be written, and exits 0. Under load Deno may run
+// these listeners late (README, What it survives), so an idle worker thread hears the signals too
+// and sets a number in shared memory that a timer here (timers do run) looks at.
 let stopping = false;
 function catchSignals(listener: Deno.Listener) {
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   const seen = new Int32Array(new SharedArrayBuffer(4)); // the worker sets it to 1 on a signal
-  let worker: Worker | undefined;
-  const check = setInterval(() => Atomics.load(seen, 0) === 1 && stop(), 50);
-  const stop = () => {
+  const stop = async () => {
     if (stopping) return; // a second Ctrl-C: already stopping
     stopping = true;
-    clearInterval(check);
-    worker?.terminate();
     listener.close();
-    for (const [conn, id] of openConnections) closeOnce(conn, id);
-    const exit = () => Deno.exit(0);
-    orLate(printing ?? Promise.resolve(), 1000).then(exit, exit);
+    for (const conn of members.keys()) closeOnce(conn);
+    await Promise.race([printing, new Promise((resolve) => setTimeout(resolve, 1000))]);
+    Deno.exit(0);
   };
   for (const signal of signals) Deno.addSignalListener(signal, stop);
+  setInterval(() => {
+    if (Atomics.load(seen, 0) === 1) stop();
+  }, 50);
   setTimeout(() => { // the worker starts after the "listening on" line, so as not to delay it
-    if (stopping) return;
-    worker = new Worker(`data:text/javascript,${encodeURIComponent(WATCHER)}`, { type: "module" });
+    const url = `data:text/javascript,${encodeURIComponent(WATCHER)}`;
+    const worker = new Worker(url, { type: "module" });
     worker.onerror = (event) => event.preventDefault(); // the listeners above still work
     worker.postMessage({ signals, seen });
   });
 }
-const WATCHER = `onmessage = ({ data }) => {
-  for (const s of data.signals) Deno.addSignalListener(s, () => Atomics.store(data.seen, 0, 1));
-};`;
+const WATCHER = "onmessage = ({ data }) => data.signals.forEach((signal) => " +
+  "Deno.addSignalListener(signal, () => Atomics.store(data.seen, 0, 1)));";
+
+// print(line): every line a server prints after "listening on" goes through here. console.log
+// would stop the whole server while the terminal is paused or a pipe is full; here at most one
+// Deno.stdout.write() waits, lines queue up to 64 KiB behind it, and past that they are dropped
+// and counted, and the count is printed as soon as output moves again.
+const printQueue: string[] = [];
+let printQueued = 0; // characters in printQueue
+let printDropped = 0; // lines dropped since output last moved
+let printing: Promise<void> | undefined; // printAll() at work
+function print(line: string) {
+  if (printQueued + line.length >= 64 * 1024) {
+    printDropped++;
+    return;
+  }
+  printQueue.push(line);
+  printQueued += line.length + 1;
+  printing ??= printAll();
+}
+async function printAll() {
+  try {
+    while (printQueue.length > 0) {
+      const bytes = new TextEncoder().encode(printQueue.join("\n") + "\n");
+      printQueue.length = 0;
+      printQueued = 0;
+      let written = 0;
+      while (written < bytes.length) written += await Deno.stdout.write(bytes.subarray(written));
+      // The count goes in even when the queue is full again (print() would drop it too).
+      const count = `${stamp()}(${printDropped} lines not printed: output was not being read)`;
+      if (printDropped > 0) printQueue.push(count);
+      printDropped = 0;
+    }
+  } catch {
+    // nobody reads our output any more (closed pipe): serving matters more
+  } finally {
+    printing = undefined; // at once, not a tick later: a line printed meanwhile would wait forever
+  }
+}
 
 if (import.meta.main) await main();
