@@ -50,7 +50,8 @@ async function main() {
     const [data, from] = got as [Uint8Array, Deno.NetAddr]; // at most 65,507 bytes
     if (loopGuard(from)) continue; // never answer another server: plumbing, below
     const sender = log || explain ? showAddress(from) : ""; // text only if something prints it
-    const size = `${data.length} bytes`, what = `socket.receive() -> got ${size} from ${sender}`;
+    const size = `${data.length} bytes`;
+    const what = `socket.receive() -> got ${size} from ${sender}`;
     explain?.("step 7", `python: data, addr = recvfrom(65507)  deno: ${what}`);
     // Step 8, sendto(): the same bytes, back to where they came from (unless --drop ignores them).
     if (drop > 0 && random() < drop) {
@@ -84,11 +85,14 @@ function preview(data: Uint8Array): string {
 function randomFrom(seed: number | undefined): () => number {
   if (seed === undefined) return Math.random;
   let state = seed;
-  return () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
-// Plumbing: flags, messages, signals and the --explain trace. None of it is part of the lesson.
+// Plumbing: flags, messages, limits, signals and the --explain trace. None of it is the lesson.
 
 const USAGE =
   `usage: deno run --unstable-net --allow-net udp_server.ts [--host H] [--port P] [--drop P]
@@ -103,18 +107,18 @@ const USAGE =
   --explain       print each of the lesson's steps as it happens
   --timestamps    start each line after the first with @ and the time (ms since 1970)`;
 
-// log?.(...) writes the event log, explain?.(...) the trace. Each is undefined when its flag
-// turns it off, and then the ?. skips the call without even building its text.
+// log?.(...) writes the event log, explain?.(...) the trace: each is undefined when its flag is
+// off, and then ?. skips the call without even building its text.
 let log: ((line: string) => void) | undefined;
 let explain: ((step: string, what: string) => void) | undefined;
 let stamp = () => ""; // --timestamps: "@1767340800123.456 "
-
+// Each flag, and whether it takes a value ("string") or is on or off ("boolean").
+const TEXTS = ["host", "port", "drop", "seed", "max-rate"];
+const SWITCHES = ["quiet", "explain", "timestamps", "help"];
 function parseFlags() {
-  const [text, yes] = [{ type: "string" }, { type: "boolean" }] as const;
-  const options = {
-    ...{ host: text, port: text, drop: text, seed: text, "max-rate": text, quiet: yes },
-    ...{ explain: yes, timestamps: yes, help: yes },
-  };
+  const options: Record<string, { type: "string" | "boolean" }> = {};
+  for (const flag of TEXTS) options[flag] = { type: "string" };
+  for (const flag of SWITCHES) options[flag] = { type: "boolean" };
   let flags;
   try {
     flags = parseArgs({ options }).values;
@@ -129,18 +133,18 @@ function parseFlags() {
   if (flags.timestamps) stamp = () => `@${now()} `;
   if (!flags.quiet) log = (line) => print(stamp() + line);
   if (flags.explain) explain = (step, what) => print(`${stamp()}[${step}] ${what}`);
+  const whole = (flag: string, fallback: number, min: number, max: number) =>
+    parseWholeNumber(`${flags[flag] ?? fallback}`, `--${flag}`, min, max);
   // The lesson's "" (every interface) is 0.0.0.0 here; an IPv6 address may come as [::1] or ::1.
-  const host = (flags.host || "0.0.0.0").replace(/^\[(.*)\]$/, "$1");
-  const port = parseWholeNumber(flags.port ?? "21042", "--port", 0, 65535);
-  const dropText = flags.drop ?? "0";
+  const host = `${flags.host || "0.0.0.0"}`.replace(/^\[(.*)\]$/, "$1");
+  const port = whole("port", 21042, 0, 65535);
+  const dropText = `${flags.drop ?? "0"}`;
   const drop = Number(dropText);
   if (!/^(\d+\.?\d*|\.\d+)$/.test(dropText) || drop > 1) {
     usageError("--drop must be a number from 0 to 1, like 0.5");
   }
-  const seed = flags.seed === undefined
-    ? undefined
-    : parseWholeNumber(flags.seed, "--seed", 0, 2 ** 32 - 1);
-  maxRate = parseWholeNumber(flags["max-rate"] ?? "100", "--max-rate", 0, 1e9);
+  const seed = flags.seed === undefined ? undefined : whole("seed", 0, 0, 2 ** 32 - 1);
+  maxRate = whole("max-rate", maxRate, 0, 1e9);
   return { host, port, drop, dropText, seed };
 }
 
@@ -177,11 +181,13 @@ function cannotListen(error: Error, host: string, port: number): never {
   const allow = `(--allow-net=${host}:${port},127.0.0.1 only answers this machine)`;
   const no = `no permission to listen on ${host}:${port}: run with --allow-net ${allow}`;
   if (error instanceof Deno.errors.NotCapable) fail(no);
-  const rights =
-    "needs administrator rights (ports below 1024 do): pick one above 1024, such as 21042";
-  if (error instanceof Deno.errors.PermissionDenied && port < 1024) fail(`port ${port} ${rights}`);
+  if (error instanceof Deno.errors.PermissionDenied && port < 1024) {
+    fail(`port ${port} needs administrator rights (ports below 1024 do): ${ABOVE_1024}`);
+  }
   fail(`cannot listen on ${host}:${port}: ${error.message}`);
 }
+
+const ABOVE_1024 = "pick one above 1024, such as 21042";
 
 // On Windows, a reply sent earlier to a client that has gone can come back to receive() as a
 // "connection reset" error: it is about that one client, so say so, wait a little, and go on.
@@ -196,12 +202,15 @@ async function cannotReceive(error: Error): Promise<undefined> {
 // from its own port. Two kit servers on other ports can still bounce a datagram, so each sender
 // is also answered at most --max-rate times a second (a token bucket, bursts of --max-rate): a
 // loop runs out of tokens, one datagram goes unanswered, and the loop is over. Said once a sender.
-let ownPort = 0, maxRate = 100;
-const buckets = new Map<string, { tokens: number; at: number }>(), warned = new Set<string>();
+let ownPort = 0;
+let maxRate = 100;
+const buckets = new Map<string, { tokens: number; at: number }>(); // each sender's tokens
+const warned = new Set<string>(); // senders already said to be ignored
 function loopGuard(from: Deno.NetAddr): boolean {
   const serverPort = from.port < 1024 || from.port === ownPort;
   if (!serverPort && maxRate === 0) return false;
-  const key = showAddress(from), now = performance.now();
+  const key = showAddress(from);
+  const now = performance.now();
   let why = serverPort ? "a server port" : undefined;
   if (!serverPort) {
     if (buckets.size >= 10_000) buckets.clear(); // bounded: a forged sender costs one entry
@@ -241,9 +250,14 @@ function catchSignals(socket: Deno.DatagramConn) {
 // Deno.stdout.write() waits, lines queue up to 64 KiB behind it, and past that they are dropped
 // and counted, and the count is printed as soon as output moves again.
 const printQueue: string[] = [];
-let printQueued = 0, printDropped = 0, printing: Promise<void> | undefined;
+let printQueued = 0; // characters in printQueue
+let printDropped = 0; // lines dropped since output last moved
+let printing: Promise<void> | undefined; // printAll() at work
 function print(line: string) {
-  if (printQueued + line.length >= 64 * 1024) return void printDropped++;
+  if (printQueued + line.length >= 64 * 1024) {
+    printDropped++;
+    return;
+  }
   printQueue.push(line);
   printQueued += line.length + 1;
   printing ??= printAll();
@@ -252,8 +266,10 @@ async function printAll() {
   try {
     while (printQueue.length > 0) {
       const bytes = new TextEncoder().encode(printQueue.join("\n") + "\n");
-      printQueue.length = printQueued = 0;
-      for (let at = 0; at < bytes.length;) at += await Deno.stdout.write(bytes.subarray(at));
+      printQueue.length = 0;
+      printQueued = 0;
+      let written = 0;
+      while (written < bytes.length) written += await Deno.stdout.write(bytes.subarray(written));
       // The count goes in even when the queue is full again (print() would drop it too).
       const count = `${stamp()}(${printDropped} lines not printed: output was not being read)`;
       if (printDropped > 0) printQueue.push(count);

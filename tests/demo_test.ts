@@ -60,7 +60,7 @@ function checkTcp(shown: Shown[]) {
   );
   const serverClose = find(shown, "server", /^\[step 9\b/);
   const clientClose = find(shown, "client", /^\[step 6\] /);
-  const lastOther = shown.findLastIndex((line, n) => n !== serverClose && n !== clientClose);
+  const lastOther = shown.findLastIndex((_line, n) => n !== serverClose && n !== clientClose);
   assert(serverClose > lastOther || clientClose > lastOther, `close is not last:\n${show(shown)}`);
   before(
     shown,

@@ -7,7 +7,9 @@ import { ROOT } from "./helpers/process.ts";
 // and comment, they do not fit yet: these ceilings are today's sizes, so that they can only shrink
 // (lower each one as a script gets shorter; the issue's limits are the goal). Issue 12 raised
 // server.ts from 288 (non-blocking output, limits, accept errors, #N trace) and udp_server.ts from
-// 207 (non-blocking output, echo loop guard, --timestamps).
+// 207 (non-blocking output, echo loop guard, --timestamps). The compact pass took out the golfing
+// (comma declarations, assignments inside expressions, `&&` as if), which cost more lines than
+// its merges saved: server.ts 391 -> 403, chat_server.ts 543 -> 569, udp_server.ts 269 -> 285.
 const GOAL = {
   "server.ts": 200,
   "chat_server.ts": 180,
