@@ -180,6 +180,7 @@ async function refuse(conn: Deno.TcpConn, id: number, why: string) {
 
 const USAGE = `usage: deno run --allow-net server.ts [--host H] [--port P] [--backlog N] [--quiet]
          [--explain] [--timestamps] [--max-clients N] [--max-per-address N] [--line-timeout S]
+         [--help]
   --host H             address to listen on (default 0.0.0.0: every interface, the lesson's "")
   --port P             port to listen on, 0 picks a free one (default 21042)
   --backlog N          connections the system may queue before we accept them (default 511)

@@ -235,7 +235,8 @@ function parseFlags() {
     const switches = { explain: yes, timestamps: yes, help: yes };
     parsed = parseArgs({ allowPositionals: true, options: { ...flags, ...switches } });
   } catch (error) {
-    usageError((error as Error).message);
+    // Node's text for an unknown option goes on about positionals: the first sentence is enough.
+    usageError((error as Error).message.replace(/\. To specify a positional argument.*$/s, ""));
   }
   const options = parsed.values;
   if (options.help) {

@@ -24,9 +24,16 @@ import {
 import { shell } from "../tests/helpers/process.ts";
 
 const TOTAL_LIMIT_MS = 290_000; // under the 5 minutes promised, whatever the scenarios do
-const { values } = parseArgs({
-  options: { only: { type: "string" }, seed: { type: "string" } },
-});
+const USAGE = "usage: deno task stress [--only NAME,...] [--seed N]";
+let values;
+try {
+  values = parseArgs({
+    options: { only: { type: "string" }, seed: { type: "string" }, help: { type: "boolean" } },
+  }).values;
+} catch (error) {
+  console.error(`stress: ${(error as Error).message}\n${USAGE}`);
+  Deno.exit(2);
+}
 const seed = values.seed === undefined
   ? crypto.getRandomValues(new Uint32Array(1))[0]
   : Number(values.seed);
@@ -136,6 +143,13 @@ const scenarios: Scenario[] = [
   },
 ];
 
+if (values.help) {
+  console.log(
+    `${USAGE}\n  --only NAME,...  run only these: ${scenarios.map((s) => s.name).join(", ")}`,
+  );
+  console.log("  --seed N         the fuzz seed to replay (printed by every run)");
+  Deno.exit(0);
+}
 const unknown = only?.filter((name) => !scenarios.some((s) => s.name === name)) ?? [];
 if (unknown.length > 0) {
   console.error(

@@ -15,6 +15,17 @@ const ROOT = new URL("..", import.meta.url).pathname;
 const GREETING = "welcome: every line you send comes back to you\n";
 const CI_RUN = await Deno.readTextFile(`${ROOT}.ci/run`);
 const PINNED = CI_RUN.match(/^DENO_VERSION=(\S+)$/m)?.[1] ?? "2.9.6";
+const USAGE =
+  "usage: deno task compat [VERSION ...]   (default: 2.0.6 2.2.15 2.4.4 2.6.8 and the pinned one)";
+if (Deno.args.includes("--help")) {
+  console.log(USAGE);
+  Deno.exit(0);
+}
+const wrong = Deno.args.find((arg) => !/^\d+\.\d+\.\d+$/.test(arg));
+if (wrong !== undefined) {
+  console.error(`compat: "${wrong}" is not a Deno version such as 2.4.4\n${USAGE}`);
+  Deno.exit(2);
+}
 const VERSIONS = Deno.args.length > 0 ? Deno.args : ["2.0.6", "2.2.15", "2.4.4", "2.6.8", PINNED];
 const HOME = Deno.env.get("HOME") ?? "/tmp";
 const CACHE = Deno.env.get("SOCKET_KIT_DENO_CACHE") ??
@@ -35,8 +46,6 @@ const KNOWN: Record<string, { since: string; why: string }> = {
   // in Deno.listen (types and effect) is from 2.5.
   "deno check server.ts": { since: "2.5.0", why: "tcpBacklog" },
   "deno check client.ts": { since: "2.3.0", why: "Deno.connect signal" },
-  "deno check udp_server.ts": { since: "2.2.0", why: "parseArgs types" },
-  "deno check udp_client.ts": { since: "2.2.0", why: "parseArgs types" },
   "deno check chat_server.ts": { since: "2.5.0", why: "tcpBacklog" },
   "deno check leccion/*.ts": { since: "2.3.0", why: "Deno.connect signal" },
   "server.ts --backlog 7 takes effect": { since: "2.5.0", why: "tcpBacklog" },

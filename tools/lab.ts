@@ -46,7 +46,8 @@ type Scenario = typeof SCENARIOS[number];
 
 const USAGE = `usage: deno task lab [--only NAME] [--loss P] [--lines N] [--datagrams N] [--help]
   (as root on Linux; the task is deno run --allow-run --allow-read --allow-sys=uid tools/lab.ts)
-  --only NAME      run one scenario: ${SCENARIOS.join(", ")} (default: all, in that order)
+  --only NAME      run one scenario (default: all, in this order):
+                   ${SCENARIOS.join(", ")}
   --loss P         percent of packets the lossy link drops, each way, 0 to 90 (default 20)
   --lines N        lines client.ts sends over the lossy link, 1 to 100000 (default 3000)
   --datagrams N    datagrams udp_client.ts sends over the lossy link, 1 to 500 (default 20)
