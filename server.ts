@@ -85,12 +85,17 @@ function closeOnce(conn: Deno.TcpConn) {
 // is written: this is Python's sendall(). Its trace line comes as the call is made.
 const encoder = new TextEncoder();
 const WELCOME = encoder.encode("welcome: every line you send comes back to you\n"); // one for all
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array, id: number) {
+async function writeAll(conn: Deno.TcpConn, bytes: Uint8Array, id: number) {
   if (bytes.length === 0) return;
   const sent = `deno: conn.write() until all is sent -> ${bytes.length} bytes`;
   explain?.(`step 8 #${id}`, `python: conn.sendall(data)  ${sent}`);
+  const client = clients.get(conn); // for --line-timeout, while a write waits
   let written = 0;
-  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+  while (written < bytes.length) {
+    if (client) client.writing = Date.now();
+    written += await conn.write(bytes.subarray(written));
+    if (client) client.writing = 0;
+  }
 }
 
 // TCP is a stream of bytes, not of messages: one read may hold half a line, or several. So
@@ -106,8 +111,7 @@ async function readLines(conn: Deno.TcpConn, client: Client): Promise<string> {
   let kept = 0; // buffer[0, kept) is the start of a line whose "\n" has not arrived yet
   try {
     while (true) {
-      client.held = kept; // for --line-timeout
-      client.since = Date.now();
+      client.held = kept; // for --line-timeout, which counts from the line's first byte (since)
       // New bytes go after the unfinished line, which is never copied (README, What it survives).
       const count = await conn.read(kept === 0 ? buffer : buffer.subarray(kept)); // recv()
       client.held = 0;
@@ -117,12 +121,15 @@ async function readLines(conn: Deno.TcpConn, client: Client): Promise<string> {
       client.bytes += count;
       const received = buffer.subarray(kept, kept + count);
       const firstEnd = received.indexOf(NEWLINE);
-      if (kept + (firstEnd === -1 ? count : firstEnd) > MAX_LINE) {
+      const tooLong = kept + count > MAX_LINE ? longLineAt(buffer.subarray(0, kept + count)) : -1;
+      if (tooLong !== -1) {
+        await writeAll(conn, buffer.subarray(0, tooLong), client.id); // the lines before it
         await refuse(conn, client.id, `line longer than ${MAX_LINE} bytes`);
         return "closed (line too long)";
       }
       const full = kept + count === buffer.length;
       const lastEnd = received.lastIndexOf(NEWLINE);
+      if (lastEnd !== -1 || kept === 0) client.since = Date.now(); // a new line starts in here
       if (lastEnd === -1) kept += count;
       else {
         const end = kept + lastEnd + 1; // buffer[0, end) holds complete lines
@@ -133,6 +140,14 @@ async function readLines(conn: Deno.TcpConn, client: Client): Promise<string> {
         }
         buffer.copyWithin(0, end, kept + count); // the unfinished rest moves to the front
         kept = kept + count - end;
+      }
+      if (memory && kept === 0 && !full) {
+        // No unfinished line, and the client paused (the read left room): the grown buffer goes
+        // back to the small one, so that only unfinished lines hold memory (and count below).
+        buffered -= buffer.length - FIRST_SIZE;
+        memory.resize(0);
+        memory = undefined;
+        buffer = new Uint8Array(FIRST_SIZE);
       }
       if (full && (buffer.length < MAX_LINE || kept === buffer.length)) {
         // Full: double it, if all the buffers together stay under MAX_BUFFERED; if not, a line
@@ -157,6 +172,17 @@ async function readLines(conn: Deno.TcpConn, client: Client): Promise<string> {
     buffered -= buffer.length - FIRST_SIZE; // its memory is given back, for the others and at once
     memory?.resize(0);
   }
+}
+
+// Where the first line longer than MAX_LINE starts in bytes (finished or not; "\n" not counted),
+// or -1. Only a read past MAX_LINE bytes needs this search, line by line.
+function longLineAt(bytes: Uint8Array): number {
+  let start = 0;
+  for (let end = bytes.indexOf(NEWLINE); end !== -1; end = bytes.indexOf(NEWLINE, start)) {
+    if (end - start > MAX_LINE) return start;
+    start = end + 1;
+  }
+  return bytes.length - start > MAX_LINE ? start : -1;
 }
 
 // Say why we close, then let the client finish sending before we close (at most 1 MiB or 2 s):
@@ -189,7 +215,8 @@ const USAGE = `usage: deno run --allow-net server.ts [--host H] [--port P] [--ba
   --timestamps         start each line after the first with @ and the time (ms since 1970)
   --max-clients N      clients served at once, one more is told so and closed (default 1000)
   --max-per-address N  clients served at once from one address, loopback too (default 50)
-  --line-timeout S     close a client whose unfinished line has not grown for S s (default 30)`;
+  --line-timeout S     close a client that leaves a line unfinished S s after its first byte,
+                       or does not read what we send for S s (default 30)`;
 
 // log?.(...) writes the event log, explain?.(...) the trace: each is undefined when its flag is
 // off, and then ?. skips the call without even building its text.
@@ -282,6 +309,10 @@ async function cannotAccept(error: Error): Promise<undefined> {
 function accepted(conn: Deno.TcpConn) {
   if (acceptFailing) console.error("server.ts: accepting again");
   acceptFailing = false;
+  // Keepalive probes: a peer that vanished (no FIN, no RST) is found in time, the system says when.
+  try {
+    conn.setKeepAlive(true);
+  } catch { /* it reset already: the first read says so */ }
   return conn;
 }
 
@@ -298,7 +329,8 @@ function newClient(conn: Deno.TcpConn) {
   lastId++;
   const peer = showAddress(conn.remoteAddr);
   const { hostname } = conn.remoteAddr;
-  const counts = { lines: 0, bytes: 0, held: 0, since: 0 }; // held, since: for --line-timeout
+  // held, since and writing (when the waiting write began, or 0) are for --line-timeout
+  const counts = { lines: 0, bytes: 0, held: 0, since: 0, writing: 0 };
   const client = { id: lastId, peer, hostname, admitted: false, ending: "", ...counts };
   clients.set(conn, client);
   return client;
@@ -321,10 +353,16 @@ function leave(client: Client) {
   if (left > 0) perAddress.set(client.hostname, left);
   else perAddress.delete(client.hostname);
 }
-// --line-timeout: once a second, end each connection whose unfinished line has not grown.
+// --line-timeout: once a second, end each connection whose unfinished line is not finished in
+// time, or whose write has waited that long (its client does not read what we send back).
 function endStalledLines() {
   const { lineTimeout } = limits;
   for (const [conn, client] of clients) {
+    if (client.writing !== 0 && Date.now() - client.writing >= lineTimeout * 1000) {
+      client.ending = `closed (not reading, --line-timeout ${lineTimeout})`;
+      closeOnce(conn); // the waiting write fails, and serve() logs the ending
+      continue;
+    }
     if (client.held === 0 || Date.now() - client.since < lineTimeout * 1000) continue;
     client.held = 0;
     client.ending = `closed (unfinished line, --line-timeout ${lineTimeout})`;

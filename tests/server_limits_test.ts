@@ -284,3 +284,107 @@ Deno.test("server.ts: the memory for unfinished lines is bounded in all, and giv
   assert.ok(peak - before < 120, figure); // bounded: 64 MiB of buffers and the connections' cost
   assert.ok(after < peak, figure); // and given back when they close
 });
+
+// 48 clients from each of 127.0.0.1 to 127.0.0.11 each send one whole line of 64 KiB, get it
+// back and stay connected, idle; then a client from 127.0.0.12 sends a line of 2,000 bytes.
+const IDLE_AFTER_LONG_LINES = `
+import socket, sys
+port = int(sys.argv[1])
+def read_exactly(s, n):
+    got = b""
+    while len(got) < n:
+        part = s.recv(min(65536, n - len(got)))
+        if not part: break
+        got += part
+    return got
+line = b"x" * 65536 + b"\\n"
+greeting = b"welcome: every line you send comes back to you\\n"
+held, echoed = [], 0
+for host in range(1, 12):
+    for _ in range(48):
+        s = socket.socket()
+        s.bind((f"127.0.0.{host}", 0))
+        s.settimeout(10)
+        s.connect(("127.0.0.1", port))
+        s.sendall(line)
+        if read_exactly(s, len(greeting) + len(line)) == greeting + line: echoed += 1
+        held.append(s)
+late = socket.socket()
+late.bind(("127.0.0.12", 0))
+late.settimeout(10)
+late.connect(("127.0.0.1", port))
+late.sendall(b"y" * 2000 + b"\\n")
+reply = read_exactly(late, len(greeting) + 2001)[len(greeting):]
+print(echoed, reply[:80].decode(), len(reply))
+`;
+
+Deno.test("server.ts: idle clients whose long lines were echoed hold no line memory (528 x 64 KiB)", async () => {
+  const server = await startServer(["--quiet"]);
+  try {
+    const got = await python(IDLE_AFTER_LONG_LINES, server.port);
+    assert.equal(got, `528 ${"y".repeat(80)} 2001\n`);
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("server.ts --line-timeout: a line trickled a byte at a time must still end in time", async () => {
+  const server = await startServer(["--line-timeout", "1"]);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  try {
+    assert.equal(await readLine(conn), GREETING);
+    const reply = readLine(conn, 6000);
+    let replied = false;
+    reply.finally(() => replied = true).catch(() => {});
+    const started = performance.now();
+    for (let i = 0; i < 20 && !replied; i++) { // one byte every 250 ms: the line keeps growing
+      await writeAll(conn, encode("x"), 1000).catch(() => {});
+      await delay(250);
+    }
+    assert.equal(await reply, "error: line unfinished for 1 s (--line-timeout), closing\n");
+    const tookMs = performance.now() - started;
+    assert.ok(tookMs >= 900 && tookMs < 3000, `closed after ${tookMs.toFixed(0)} ms`);
+  } finally {
+    conn.close();
+    await server.stop();
+  }
+});
+
+Deno.test("server.ts: a client that never reads is closed once a write makes no progress for --line-timeout", async () => {
+  const server = await startServer(["--line-timeout", "2"]);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  const lines = encode(("x".repeat(1023) + "\n").repeat(64)); // 64 KiB of lines, never read back
+  const started = performance.now();
+  let ended: Error | undefined;
+  try {
+    for (let i = 0; i < 1000 && !ended && performance.now() - started < 15_000; i++) {
+      await writeAll(conn, lines, 15_000).catch((error) => ended = error);
+    }
+    assert.ok(ended, "the server never ended the connection");
+    assert.doesNotMatch(ended.message, /taken by the peer/); // a write that timed out here
+    const tookMs = performance.now() - started;
+    assert.ok(tookMs >= 2000 && tookMs < 10_000, `ended after ${tookMs.toFixed(0)} ms`);
+  } finally {
+    conn.close();
+    const finished = await server.stop();
+    assert.match(finished.stdout, /^closed \(not reading, --line-timeout 2\) 127\.0\.0\.1:\d+/m);
+  }
+});
+
+Deno.test("server.ts: the system's keepalive probes are on for every connection", async () => {
+  const server = await startServer(["--quiet"]);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  try {
+    assert.equal(await readLine(conn), GREETING);
+    const ss = await new Deno.Command("ss", {
+      args: ["-tnoH", "state", "established", `( sport = :${server.port} )`],
+      signal: AbortSignal.timeout(5000),
+    }).output();
+    const sockets = decode(ss.stdout).trim().split("\n");
+    assert.equal(sockets.length, 1, decode(ss.stdout));
+    assert.match(sockets[0], /timer:\(keepalive,/);
+  } finally {
+    conn.close();
+    await server.stop();
+  }
+});

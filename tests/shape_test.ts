@@ -17,7 +17,7 @@ const GOAL = {
   "client.ts": 180,
   "udp_client.ts": 180,
 };
-const SERVERS = { "server.ts": 404, "chat_server.ts": 569, "udp_server.ts": 285 };
+const SERVERS = { "server.ts": 442, "chat_server.ts": 569, "udp_server.ts": 285 };
 // The clients grew with the QA pass's fixes (write timeouts, unended input, host spellings, ...);
 // the same rule: today's sizes as ceilings, the goal above.
 const CLIENTS = { "client.ts": 324, "udp_client.ts": 363 };

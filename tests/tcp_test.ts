@@ -500,3 +500,31 @@ Deno.test("SIGTERM as soon as the listening line appears: both servers exit 0", 
     }
   }
 });
+
+Deno.test("every line in one read is held to 65,536 bytes, not only the first", async () => {
+  const server = await startServer(["--quiet"]);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  let stopped = false;
+  try {
+    assert.equal(await readLine(conn), GREETING);
+    // A line of 64 KiB first makes the server's buffer grow (to 128 KiB), and comes back.
+    const first = "a".repeat(65_536) + "\n";
+    await writeAll(conn, encode(first), 5000);
+    assert.equal(decode(await readBytes(conn, first.length, 5000)), first);
+    // Then, while the server is stopped, a short line and one of 70,000 bytes arrive together, so
+    // that one read can take both.
+    Deno.kill(server.child.pid, "SIGSTOP");
+    stopped = true;
+    await writeAll(conn, encode("short\n" + "c".repeat(70_000) + "\n"), 5000);
+    conn.closeWrite(); // a server that echoed the long line would then end at once, and visibly
+    await delay(100);
+    Deno.kill(server.child.pid, "SIGCONT");
+    stopped = false;
+    const error = "error: line longer than 65536 bytes, closing\n";
+    assert.equal(decode(await readToEnd(conn, 10_000)), "short\n" + error);
+  } finally {
+    if (stopped) Deno.kill(server.child.pid, "SIGCONT");
+    conn.close();
+    await server.stop();
+  }
+});
