@@ -39,20 +39,21 @@ async function main() {
   );
 
   // Step 7, in place of accept(): recvfrom() gives the bytes and who sent them, all we know of a
-  // "client". Nothing one sender does (empty, 65,507 or random bytes, vanishing) stops us serving
-  // the others. One buffer serves every datagram (receive() would allocate 64 KiB for each): that
-  // is safe because we send each reply before receiving again.
-  const buffer = new Uint8Array(65507);
+  // "client". Nothing one sender does (empty, the largest or random bytes, vanishing) stops us
+  // serving the others. One buffer serves every datagram (receive() would allocate 64 KiB each):
+  // safe, as we send each reply before receiving again. The largest payload is 65,527 bytes on
+  // IPv6 (65,535 less the 8-byte UDP header), 65,507 on IPv4 (less its 20-byte IP header too).
+  const buffer = new Uint8Array(host.includes(":") ? 65535 : 65507);
   const random = randomFrom(options.seed);
   while (!stopping) {
     const got = await socket.receive(buffer).catch(cannotReceive); // undefined if it failed
     if (got === undefined) continue;
-    const [data, from] = got as [Uint8Array, Deno.NetAddr]; // at most 65,507 bytes
+    const [data, from] = got as [Uint8Array, Deno.NetAddr]; // at most buffer.length bytes
     if (loopGuard(from)) continue; // never answer another server: plumbing, below
     const sender = log || explain ? showAddress(from) : ""; // text only if something prints it
     const size = `${data.length} bytes`;
     const what = `socket.receive() -> got ${size} from ${sender}`;
-    explain?.("step 7", `python: data, addr = recvfrom(65507)  deno: ${what}`);
+    explain?.("step 7", `python: data, addr = recvfrom(${buffer.length})  deno: ${what}`);
     // Step 8, sendto(): the same bytes, back to where they came from (unless --drop ignores them).
     if (drop > 0 && random() < drop) {
       log?.(`dropped ${size} from ${sender}: ${preview(data)} (--drop ${options.dropText})`);
@@ -101,8 +102,8 @@ const USAGE =
   --port P        port to listen on, 0 picks a free one (default 21042)
   --drop P        fraction of datagrams to ignore on purpose, from 0 to 1 (default 0)
   --seed N        make the drops repeatable: the same seed drops the same datagrams
-  --max-rate N    datagrams a second answered per sender, in bursts of up to N (default 100;
-                  0: no limit); the rest are ignored, so that no echo loop lasts
+  --max-rate N    datagrams a second answered per sender, in bursts of up to 2 x N (default
+                  2000; 0: no limit); the rest are ignored, so that no echo loop lasts
   --quiet         do not log each datagram
   --explain       print each of the lesson's steps as it happens
   --timestamps    start each line after the first with @ and the time (ms since 1970)`;
@@ -200,31 +201,30 @@ async function cannotReceive(error: Error): Promise<undefined> {
 // The echo loop guard. An echo server that answers another echo server starts a loop that never
 // ends; inetd's built-in echo refuses datagrams from ports below 1024 (where services live) and
 // from its own port. Two kit servers on other ports can still bounce a datagram, so each sender
-// is also answered at most --max-rate times a second (a token bucket, bursts of --max-rate): a
-// loop runs out of tokens, one datagram goes unanswered, and the loop is over. Said once a sender.
+// is answered at most --max-rate times a second, in bursts of 2 x --max-rate (a token bucket): a
+// loop runs dry and ends. The log says so once an episode (again after 5 s of not ignoring it).
 let ownPort = 0;
-let maxRate = 100;
-const buckets = new Map<string, { tokens: number; at: number }>(); // each sender's tokens
-const warned = new Set<string>(); // senders already said to be ignored
+let maxRate = 2000;
+const senders = new Map<string, { tokens: number; at: number; ignoredAt: number }>();
 function loopGuard(from: Deno.NetAddr): boolean {
   const serverPort = from.port < 1024 || from.port === ownPort;
   if (!serverPort && maxRate === 0) return false;
   const key = showAddress(from);
   const now = performance.now();
-  let why = serverPort ? "a server port" : undefined;
-  if (!serverPort) {
-    if (buckets.size >= 10_000) buckets.clear(); // bounded: a forged sender costs one entry
-    const bucket = buckets.get(key) ?? { tokens: maxRate, at: now };
-    bucket.tokens = Math.min(maxRate, bucket.tokens + (now - bucket.at) * maxRate / 1000);
-    bucket.at = now;
-    buckets.set(key, bucket);
-    if (bucket.tokens >= 1) bucket.tokens--;
-    else why = `over ${maxRate} a second, --max-rate`;
+  if (senders.size >= 10_000) senders.clear(); // bounded: a forged sender costs one entry
+  const sender = senders.get(key) ?? { tokens: 2 * maxRate, at: now, ignoredAt: -Infinity };
+  senders.set(key, sender);
+  sender.tokens = Math.min(2 * maxRate, sender.tokens + (now - sender.at) * maxRate / 1000);
+  sender.at = now;
+  if (!serverPort && sender.tokens >= 1) {
+    sender.tokens--;
+    return false;
   }
-  if (why === undefined || warned.has(key)) return why !== undefined;
-  if (warned.size >= 10_000) warned.clear();
-  warned.add(key);
-  log?.(`ignored datagram from ${key}: ${why} (echo loop guard)`);
+  const why = serverPort ? "a server port" : `over ${maxRate} a second, --max-rate`;
+  if (now - sender.ignoredAt >= 5000) {
+    log?.(`ignored datagram from ${key}: ${why} (echo loop guard)`);
+  }
+  sender.ignoredAt = now;
   return true;
 }
 

@@ -329,6 +329,33 @@ Deno.test("UDP IPv6: udp_server.ts on [::1] and udp_client.ts --host ::1", async
   }
 });
 
+Deno.test("UDP IPv6: the largest datagram there (65,527 bytes over ::1) comes back whole", async () => {
+  // 65,535 less the 8-byte UDP header: IPv6 has no 20-byte header inside that limit, IPv4 does.
+  const server = await startUdpServer(["--explain"], "::1");
+  // Our own socket: UdpPeer's receive() (no buffer given) would cut the reply at 65,507 bytes.
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "::1", port: 0 });
+  try {
+    const largest = crypto.getRandomValues(new Uint8Array(65527));
+    await socket.send(largest, { transport: "udp", hostname: "::1", port: server.port });
+    const buffer = new Uint8Array(65535);
+    const timeUp = AbortSignal.timeout(5000);
+    timeUp.onabort = () => socket.close(); // a receive that never ends fails instead
+    const [reply] = await socket.receive(buffer);
+    timeUp.onabort = null;
+    assert.equal(reply.length, 65527);
+    assert.deepEqual(reply, largest);
+  } finally {
+    try {
+      socket.close();
+    } catch { /* closed already */ }
+    const finished = await server.stop();
+    assert.equal(finished.stderr, "");
+    assert.match(finished.stdout, /\nechoed 65527 bytes to \[::1\]:\d+: /);
+    // The trace names the buffer it really receives into: 65,535 bytes on IPv6.
+    assert.match(finished.stdout, /\[step 7\] python: data, addr = recvfrom\(65535\) {2}deno: /);
+  }
+});
+
 Deno.test("UDP: a Python client written as the lesson teaches talks to udp_server.ts", async () => {
   const server = await startUdpServer();
   try {
