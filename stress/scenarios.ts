@@ -595,7 +595,7 @@ export async function udpGarbage(
 ): Promise<string> {
   const random = prng(options.seed);
   // Logging on: each datagram's printable preview is made from the garbage too. Two senders, each
-  // far past udp_server.ts's default --max-rate (100 a second): the scenario lifts it.
+  // far past udp_server.ts's default --max-rate (2,000 a second): the scenario lifts it.
   const server = await start(["--max-rate", "0"], {
     script: "udp_server.ts",
     denoFlags: [...SERVER_FLAGS, "--unstable-net"],
