@@ -92,12 +92,14 @@ function closeOnce(conn: Deno.TcpConn) {
 
 // The room. Each member has a queue of what the others said that is not yet written to it, so
 // that passing a line on never waits for a socket: queueFor() adds to it and flush() writes it
-// all out in one write. While someone has more than PAUSE_AT bytes queued, the senders wait
-// (we stop reading them): the room goes at the pace of its slowest reader. A member that stays
-// behind for STALL_MS, or gets more than MAX_BEHIND bytes behind, is not reading: we drop it.
+// all out in one write. While a member that is still reading (a write to it went through in the
+// last DRAIN_MS) has more than PAUSE_AT bytes queued, the senders wait (we stop reading them):
+// the room goes at the pace of its slowest reader. One whose writes are stuck pauses no one: it
+// falls behind, and once it is MAX_BEHIND bytes behind, or behind for STALL_MS, we drop it.
 const PAUSE_AT = 64 * 1024;
 const MAX_BEHIND = 256 * 1024;
 const STALL_MS = 5000;
+const DRAIN_MS = 250;
 interface Member {
   conn: Deno.TcpConn;
   id: number; // #1, #2, ... in the log and the trace
@@ -106,6 +108,8 @@ interface Member {
   queue: Uint8Array[]; // what the others said, not yet written to it
   queued: number; // bytes in the queue and being written
   behindSince: number; // when it went over PAUSE_AT (Date.now())
+  wroteAt: number; // when a write to it last went through, or began (Date.now())
+  writing?: Promise<void>; // the write flush() is waiting for
   dropped?: string; // why the room dropped it
   lines: number; // lines and bytes it sent, for the log
   bytes: number;
@@ -120,7 +124,7 @@ let lastId = 0;
 function newMember(conn: Deno.TcpConn): Member {
   lastId++;
   const peer = showAddress(conn.remoteAddr);
-  const counts = { lines: 0, bytes: 0, queued: 0, behindSince: 0 };
+  const counts = { lines: 0, bytes: 0, queued: 0, behindSince: 0, wroteAt: 0 };
   const member: Member = { conn, id: lastId, peer, name: peer, queue: [], ...counts };
   members.set(conn, member);
   return member;
@@ -129,17 +133,17 @@ function newMember(conn: Deno.TcpConn): Member {
 // Which limit a new member is over, if any, and the line that tells it so.
 function overLimit(hostname: string) {
   if (room.size >= limits.clients) {
-    return { flag: "--max-clients", why: `the room is full (${limits.clients}, --max-clients)` };
+    return { flag: "--max-clients", why: `too many clients (--max-clients ${limits.clients})` };
   }
   if ((fromAddress.get(hostname) ?? 0) >= limits.perAddress) {
-    const why = `${limits.perAddress} connections from ${hostname} already (--max-per-address)`;
+    const why = `too many connections from ${hostname} (--max-per-address ${limits.perAddress})`;
     return { flag: "--max-per-address", why };
   }
 }
 
 function joinChat(member: Member, hostname: string) {
   room.add(member);
-  names.set(nameKey(member.name), member);
+  if (!names.has(nameKey(member.name))) names.set(nameKey(member.name), member); // its address
   fromAddress.set(hostname, (fromAddress.get(hostname) ?? 0) + 1);
   const hint = 'send "/name NAME" to pick a name';
   queueFor(
@@ -151,7 +155,7 @@ function joinChat(member: Member, hostname: string) {
 
 function leaveChat(member: Member, why: string) {
   if (!room.delete(member)) return; // already gone
-  names.delete(nameKey(member.name));
+  forgetName(member);
   const { hostname } = member.conn.remoteAddr;
   fromAddress.set(hostname, fromAddress.get(hostname)! - 1);
   if (behind.delete(member)) roomMoved();
@@ -164,7 +168,16 @@ function drop(member: Member, why: string) {
   log?.(`dropping ${member.name} (#${member.id}): ${member.queued} bytes it has not read`);
   member.dropped = `dropped (${why})`;
   leaveChat(member, `was disconnected: ${why}`);
-  closeOnce(member.conn);
+  // What was queued is thrown away; an error line goes out after the write under way, if that
+  // one finishes within 2 s, and then we close.
+  member.queue.length = 0;
+  const { conn, id } = member;
+  const last = () => writeAll(conn, encoder.encode(`error: ${why}, closing\n`), id);
+  const grace = setTimeout(() => closeOnce(conn), 2000);
+  (member.writing ?? Promise.resolve()).then(last).catch(() => {}).finally(() => {
+    clearTimeout(grace);
+    closeOnce(conn);
+  });
 }
 // Joins and leaves are announced together, at most every NEWS_MS: in a storm of joins each member
 // gets one notice per NEWS_MS, not one per join. A member's lines wait for the news before them.
@@ -190,15 +203,19 @@ function announce() { // never called from queueFor(): a drop it causes is annou
   for (const other of room) if (other !== alone) queueFor(other, bytes);
 }
 
-// Each line goes to the others as "NAME: line"; a line "/name NAME" renames the sender. Control
-// and format characters are taken out (no terminal escape codes, no text shown reversed), and a
-// run of spaces becomes one, so that no line can wrap into what looks like the room's notice.
+// Each line goes to the others as "NAME: line"; a line "/name NAME" renames the sender. Control,
+// format and invisible characters (zero-width, variation selectors) are taken out: no terminal
+// escape codes, no text shown reversed. A run of spaces becomes one. The room's notices start
+// with "* ": so that no line can wrap into what looks like one, at any terminal width, a star
+// (or a look-alike) in a member's line is never followed by a space: "a * b" is shown "a *b".
 const decoder = new TextDecoder();
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
+const STAR_SPACE = /([*\u066D\u204E\u2055\u2217\u2731\u2732\uFE61\uFF0A]) /gu;
 const clean = (text: string) =>
-  text.replace(/[\p{Cc}\p{Cf}]/gu, "").replace(/[\p{Z}\u115F\u1160\u3164\uFFA0\u2800]+/gu, " ");
+  text.replace(INVISIBLE, "").replace(/[\p{Z}\u2800]+/gu, " ").replace(STAR_SPACE, "$1");
 async function relayLines(member: Member, lines: Uint8Array) {
   for (const line of decoder.decode(lines).replace(/\n$/, "").split("\n")) {
-    while (behind.size > 0 && room.has(member)) await roomMoves.promise;
+    while (someoneDraining() && room.has(member)) await orLate(roomMoves.promise, DRAIN_MS);
     if (!room.has(member)) return; // dropped while it waited
     if (news.length > 0) announce(); // joins and leaves first, in the order they happened
     const text = clean(line);
@@ -208,22 +225,35 @@ async function relayLines(member: Member, lines: Uint8Array) {
   }
 }
 
-// A name is unique in the room, ignoring case and look-alike forms (NFKC: "Ａna" is "Ana"), and
-// starts with a letter or digit, so that it cannot pass for a notice ("* ...") from the room.
-const nameKey = (name: string) => name.normalize("NFKC").toLowerCase();
+// A name is unique in the room, ignoring case, look-alike forms (NFKC: "Ａna" is "Ana") and marks
+// over letters ("Aná" is "Ana"). It starts with a letter or digit, so that it cannot pass for a
+// notice ("* ..."), and has no ":", so that it cannot fake a line ("Ana: ...") nor take an
+// address, the name of each member that has not picked one.
+const nameKey = (name: string) =>
+  name.normalize("NFKC").normalize("NFD").replace(/\p{Mn}/gu, "").toLowerCase();
+const COLON = /[:\u02F8\u05C3\u2236\uA789\uFE13\uFE55\uFF1A]/u; // ":" and its look-alikes
 function takeName(member: Member, wanted: string) {
-  const name = [...wanted.normalize("NFKC").replace(/^[^\p{L}\p{N}]+/u, "")].slice(0, 32)
-    .join("").trim(); // at most 32 characters
+  const whole = wanted.normalize("NFKC").replace(/^[^\p{L}\p{N}]+/u, "").trim();
+  const name = [...whole].slice(0, 32).join("").trim(); // at most 32 characters
   const holder = names.get(nameKey(name));
-  const refusal = name === "" ? "must start with a letter or a digit" : "is taken";
-  if (name === "" || (holder !== undefined && holder !== member)) {
+  let refusal = "";
+  if (name === "") refusal = "must start with a letter or a digit";
+  else if (COLON.test(whole)) refusal = 'may not contain ":"';
+  else if (holder !== undefined && holder !== member) refusal = "is taken";
+  if (refusal !== "") {
     const text = `* name "${wanted}" ${refusal}; you are still ${member.name}\n`;
     return queueFor(member, encoder.encode(text));
   }
+  if (name !== whole) {
+    queueFor(member, encoder.encode(`* your name was cut to 32 characters: ${name}\n`));
+  }
   tellOthers(member, `* ${member.name} is now ${name}\n`);
-  names.delete(nameKey(member.name));
+  forgetName(member);
   names.set(nameKey(name), member);
   member.name = name;
+}
+function forgetName(member: Member) {
+  if (names.get(nameKey(member.name)) === member) names.delete(nameKey(member.name));
 }
 
 function tellOthers(from: Member, text: string) {
@@ -253,7 +283,9 @@ function dropStalled() {
   if (behind.size > 0) stallCheck = setTimeout(dropStalled, 1000);
 }
 
-// Senders wait for roomMoves.promise while someone is behind; it resolves when one catches up.
+// Senders wait for roomMoves.promise while someone is behind and draining; it resolves when one
+// catches up, and they look again every DRAIN_MS, as a member whose writes stopped stops counting.
+const someoneDraining = () => [...behind].some((other) => Date.now() - other.wroteAt < DRAIN_MS);
 let roomMoves = Promise.withResolvers<void>();
 function roomMoved() {
   roomMoves.resolve();
@@ -270,7 +302,9 @@ async function flush(member: Member) {
         at += part.length;
       }
       member.queue.length = 0;
-      await writeAll(member.conn, all, member.id);
+      member.wroteAt = Date.now();
+      member.writing = writeAll(member.conn, all, member.id, member);
+      await member.writing;
       member.queued -= all.length;
       if (member.queued <= PAUSE_AT && behind.delete(member)) roomMoved();
     }
@@ -282,75 +316,94 @@ async function flush(member: Member) {
 // conn.write() may send only part of the buffer (like Python's send()), so loop until all of it
 // is written: this is Python's sendall(). Its trace line comes as the call is made.
 const encoder = new TextEncoder();
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array, id: number) {
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array, id: number, to?: Member) {
   if (bytes.length === 0) return;
   const sent = `deno: conn.write() until all is sent -> ${bytes.length} bytes`;
   explain?.(`step 8 #${id}`, `python: conn.sendall(data)  ${sent}`);
   let written = 0;
-  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+  while (written < bytes.length) {
+    written += await conn.write(bytes.subarray(written));
+    if (to) to.wroteAt = Date.now(); // it is reading: see someoneDraining()
+  }
 }
 
 // TCP is a stream of bytes, not of messages: one read may hold half a line, or several. So
 // readLines() passes on everything up to the last "\n" it has and keeps the unfinished line for
 // the next read, until the client closes its side (or sends too long a line); it says how it ended.
 // The buffer starts small, so that idle clients cost little memory, and doubles while the client
-// keeps it full, up to 64 KiB (128 KiB while it holds a 64 KiB line waiting for its "\n"), and
-// all the buffers together hold at most MAX_HELD bytes.
+// keeps it full, up to 64 KiB (128 KiB while it holds a 64 KiB line waiting for its "\n"); when no
+// unfinished line is kept, it is small again. What the buffers grew by is MAX_HELD bytes at most.
 const MAX_LINE = 64 * 1024; // longest line we keep in memory while waiting for its "\n"
 const MAX_HELD = 64 * 1024 * 1024;
+const SMALL = 1024; // the buffer's size while no unfinished line is kept
 const NEWLINE = 10; // the byte value of "\n"
-let held = 0; // bytes in every member's buffer
+let held = 0; // bytes the buffers grew by, in all
 async function readLines(member: Member): Promise<string> {
   const { conn, id } = member;
-  let buffer = new Uint8Array(1024);
+  let buffer = new Uint8Array(SMALL);
   let kept = 0; // buffer[0, kept) is the start of a line whose "\n" has not arrived yet
+  let lineStart = 0; // when the first byte of that line came (Date.now())
   const end = async (why: string, reading?: Promise<number | null>) => {
     leaveChat(member, "left");
     await refuse(conn, id, why, reading);
-    return `closed (${why.replace(/,.*/, "")})`;
+    return `closed (${why})`;
   };
-  held += buffer.length;
   try {
     while (true) {
-      // An unfinished line must grow within --line-timeout seconds, or we close.
+      // An unfinished line must end within --line-timeout seconds of its first byte, or we close.
       const reading = conn.read(buffer.subarray(kept)); // recv(): null when the client is done
-      const count = kept === 0 ? await reading : await orLate(reading, limits.lineTimeout * 1000);
-      if (count === "late") return await end(`no end of line for ${limits.lineTimeout} s`, reading);
+      const left = Math.max(0, lineStart + limits.lineTimeout * 1000 - Date.now());
+      const count = kept === 0 ? await reading : await orLate(reading, left);
+      if (count === "late") {
+        return await end(`line unfinished for ${limits.lineTimeout} s (--line-timeout)`, reading);
+      }
       const got = count ?? "null: end of stream";
       const recv = `python: conn.recv(${buffer.length - kept})  deno: conn.read()`;
       explain?.(`recv #${id}`, `${recv} -> ${got}`);
       if (count === null) break;
       member.bytes += count;
       const received = buffer.subarray(kept, kept + count);
-      const firstEnd = received.indexOf(NEWLINE);
-      if (kept + (firstEnd === -1 ? count : firstEnd) > MAX_LINE) {
-        return await end(`line longer than ${MAX_LINE} bytes, closing`);
+      // Every line must fit in MAX_LINE bytes, not only the first: one read may hold several.
+      let start = -kept; // where the line being measured starts, counted from received[0]
+      let lastEnd = -1;
+      for (let at = received.indexOf(NEWLINE); true; at = received.indexOf(NEWLINE, at + 1)) {
+        if ((at === -1 ? count : at) - start > MAX_LINE) {
+          return await end(`line longer than ${MAX_LINE} bytes`);
+        }
+        if (at === -1) break;
+        member.lines++;
+        start = at + 1;
+        lastEnd = at;
       }
       const full = kept + count === buffer.length;
-      const lastEnd = received.lastIndexOf(NEWLINE);
-      if (lastEnd === -1) kept += count;
-      else {
+      if (lastEnd === -1) {
+        if (kept === 0) lineStart = Date.now();
+        kept += count;
+      } else {
         const lineEnd = kept + lastEnd + 1; // buffer[0, lineEnd) holds complete lines
         await relayLines(member, buffer.subarray(0, lineEnd));
-        for (let at = firstEnd; log && at !== -1; at = received.indexOf(NEWLINE, at + 1)) {
-          member.lines++; // only for the log line: with --quiet, skip the search
-        }
         buffer.copyWithin(0, lineEnd, kept + count); // the unfinished rest moves to the front
         kept = kept + count - lineEnd;
+        lineStart = Date.now(); // that rest is a line that began in this read
       }
-      if (full && (buffer.length < 64 * 1024 || kept === buffer.length)) {
-        if (held + buffer.length > MAX_HELD) return await end("the server is too busy, closing");
-        const bigger = new Uint8Array(buffer.length * 2); // full: double it, as said above
+      if (kept === 0 && buffer.length > SMALL) {
+        held -= buffer.length - SMALL; // no unfinished line: its memory goes back
+        buffer = new Uint8Array(SMALL);
+      } else if (full && (buffer.length < MAX_LINE || kept === buffer.length)) {
+        // Full: double it, if all the buffers together stay under MAX_HELD. If not, only a line
+        // that fills its whole buffer is refused; a buffer with room in it reads on at its size.
+        if (held + buffer.length > MAX_HELD) {
+          if (kept < buffer.length) continue;
+          return await end("the server is holding too many unfinished lines");
+        }
+        const bigger = new Uint8Array(buffer.length * 2);
         bigger.set(buffer.subarray(0, kept));
         held += buffer.length;
         buffer = bigger;
-      } else if (kept === 0 && count < 512 && buffer.length > 1024) {
-        held -= buffer.length - 1024; // idle again: back to a small buffer
-        buffer = new Uint8Array(1024);
       }
     }
   } finally {
-    held -= buffer.length;
+    held -= buffer.length - SMALL;
   }
   if (kept > 0) await relayLines(member, buffer.subarray(0, kept)); // a last piece without "\n"
   return "closed";
@@ -363,7 +416,7 @@ const discarded = new Uint8Array(16 * 1024); // what the refused clients still s
 async function refuse(conn: Deno.TcpConn, id: number, why: string, reading?: Promise<unknown>) {
   const grace = setTimeout(() => closeOnce(conn), 2000);
   try {
-    await writeAll(conn, encoder.encode(`error: ${why}\n`), id);
+    await writeAll(conn, encoder.encode(`error: ${why}, closing\n`), id);
     conn.closeWrite();
     await reading;
     let total = 0;
@@ -391,7 +444,8 @@ const USAGE = `usage: deno run --allow-net chat_server.ts [--host H] [--port P] 
   --backlog N          connections the system may queue before we accept them (default 511)
   --max-clients N      members at most; one more is told so and closed (default 1000)
   --max-per-address N  members from one address at most, 127.0.0.1 too (default 50)
-  --line-timeout S     close a client whose unfinished line has not grown for S s (default 30)
+  --line-timeout S     close a client whose line is unfinished S s after its first byte
+                       (default 30; client.ts sends whole lines, so a person typing never is)
   --quiet              do not log each connection and each drop
   --explain            print each of the lesson's steps as it happens
   --timestamps         start each line after "listening on" with @ and the time (ms since 1970)`;

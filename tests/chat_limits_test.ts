@@ -213,7 +213,7 @@ Deno.test("chat, limits: one over --max-clients gets an error line saying which,
   const third = await connect(server.port);
   try {
     const line = await within(3000, "the refusal", [third], readLine(third));
-    assert.match(line, /^error: .*--max-clients/);
+    assert.equal(line, "error: too many clients (--max-clients 2), closing\n");
     assert.equal(await within(3000, "the end", [third], readLine(third)), "");
   } finally {
     shut(ana, bo, third);
@@ -242,7 +242,10 @@ print(first_line("127.0.0.2"), end="")
       server.port,
     );
     const [fromSame, fromOther] = said.split("\n");
-    assert.match(fromSame, /^error: 2 connections from 127\.0\.0\.1 already \(--max-per-address\)/);
+    assert.equal(
+      fromSame,
+      "error: too many connections from 127.0.0.1 (--max-per-address 2), closing",
+    );
     assert.match(fromOther, /^welcome to the chat, 127\.0\.0\.2:/);
   } finally {
     shut(ana, bo);
@@ -258,7 +261,7 @@ Deno.test("chat, limits: an unfinished line that does not grow for --line-timeou
     await writeAll(slow, encode("a line that never en"));
     const started = Date.now();
     const said = await until(slow, slowLines, /^error: /, 10, 5000);
-    assert.match(said.at(-1)!, /^error: no end of line for 1 s/);
+    assert.equal(said.at(-1), "error: line unfinished for 1 s (--line-timeout), closing\n");
     assert.ok(Date.now() - started < 3000, `${Date.now() - started} ms`);
     assert.equal(await within(3000, "the end", [slow], slowLines.next()), "");
     assert.match((await until(idle, idleLines, /Slow left/)).at(-1)!, /^\* Slow left/);
@@ -293,7 +296,7 @@ Deno.test("chat, limits: unfinished lines are bounded in all, not only per conne
         const lines = new LineReader(conn); // the room's notices, then an error line: too busy,
         let said = ""; // or, for the others, no end of line for 2 s
         while (!/^(error: |$)/.test(said = await lines.next()));
-        if (/^error: the server is too busy/.test(said)) busy++;
+        if (/^error: the server is holding too many unfinished lines, closing/.test(said)) busy++;
       })),
     );
     assert.ok(busy > 0, "no connection was told the server is too busy");
@@ -364,7 +367,7 @@ Deno.test("chat, names: a taken name (any case, look-alike forms) is refused to 
     await writeAll(other, encode(`hola${" ".repeat(80)}* Ana left (1 online)\n`));
     assert.equal(
       (await until(ana, anaLines, /hola/)).at(-1),
-      "txt.exe: hola * Ana left (1 online)\n", // one space: it cannot wrap into a notice
+      "txt.exe: hola *Ana left (1 online)\n", // no "* ": it cannot wrap into a notice
     );
   } finally {
     shut(ana, other);
@@ -439,6 +442,264 @@ Deno.test("chat_server.ts: members who join at the same moment each hear of the 
     }
   } finally {
     shut(...conns);
+    await server.stop();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// The second QA pass: a stalled member froze the room; idle buffers counted as unfinished lines;
+// a trickled line never timed out; long lines after a short one; names and lines that impersonate
+
+/** Python: keep `count` members that never read (SO_RCVBUF 2048) joining, one every `every` s. */
+const NEVER_READS = `
+import socket, sys, time
+held = []
+for _ in range(int(sys.argv[2])):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+    s.connect(("127.0.0.1", int(sys.argv[1])))
+    held.append(s)
+    time.sleep(float(sys.argv[3]))
+for s in held:
+    s.close()
+`;
+
+Deno.test("chat, stalled member: one that never reads does not pause the others' lines", async () => {
+  const server = await chat(["--quiet"]);
+  const [ana, anaLines] = await join(server.port, "Ana");
+  const [bo, boLines] = await join(server.port, "Bo");
+  const [flood, floodLines] = await join(server.port, "Flood");
+  const conns = [ana, bo, flood];
+  let flooding = true;
+  const drain = async (lines: LineReader) => {
+    while (flooding && (await lines.next()) !== "");
+  };
+  let draining: Promise<void>[] = [];
+  try {
+    await until(ana, anaLines, /is now Flood/);
+    await until(bo, boLines, /is now Flood/);
+    const pranks = new Deno.Command("python3", {
+      args: ["-c", NEVER_READS, `${server.port}`, "4", "1"], // a new one each second, for 4 s
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+      signal: AbortSignal.timeout(20_000),
+    }).output();
+    draining = [drain(anaLines), drain(floodLines)];
+    const floodLine = encode(`${"f".repeat(1023)}\n`.repeat(16)); // 16 KiB every 20 ms
+    const flooder = (async () => {
+      for (let i = 0; i < 250 && flooding; i++) {
+        await writeAll(flood, floodLine);
+        await delay(20);
+      }
+    })();
+    const delays: number[] = [];
+    for (let i = 0; i < 20; i++) { // a ping every 200 ms for 4 s; Bo reads each within 2 s
+      await delay(200);
+      await writeAll(ana, encode(`ping ${Date.now()}\n`));
+      const started = Date.now();
+      while (true) {
+        const line = await within(5000, "a ping", conns, boLines.next());
+        assert.notEqual(line, "", "Bo was closed");
+        const ping = line.match(/^Ana: ping (\d+)\n$/);
+        if (ping) {
+          delays.push(Date.now() - Number(ping[1]));
+          break;
+        }
+        assert.ok(Date.now() - started < 5000);
+      }
+    }
+    flooding = false;
+    await flooder;
+    await pranks;
+    assert.ok(Math.max(...delays) < 500, `ping delays (ms): ${delays.join(" ")}`);
+  } finally {
+    flooding = false;
+    shut(...conns);
+    await Promise.allSettled(draining);
+    await server.stop();
+  }
+});
+
+Deno.test("chat, memory: finished long lines give their buffer back; others' long lines pass", async () => {
+  // 560 members each sent a 65,536-byte line (a buffer of 128 KiB while they did), and 600 more
+  // bytes; idle now, they hold no unfinished line, so a new member's 16 KiB line is not refused.
+  const server = await chat(["--quiet", "--max-per-address", "1000"]);
+  const conns: Deno.TcpConn[] = [];
+  try {
+    for (let i = 0; i < 560; i++) {
+      const conn = await connect(server.port);
+      conns.push(conn);
+      await within(5000, "welcome", [conn], readLine(conn));
+      const name = `/name N${i} `;
+      const long = `${name}${"x".repeat(65_536 - name.length)}\n`;
+      await writeAll(conn, encode(`${long}/name N${i} ${"y".repeat(600)}\n`));
+    }
+    await delay(500);
+    const [ana, anaLines] = await join(server.port, "Ana");
+    const [bo] = await join(server.port, "Bo");
+    conns.push(ana, bo);
+    await until(ana, anaLines, /is now Bo/, 2000);
+    const line = "z".repeat(16 * 1024);
+    await writeAll(bo, encode(`${line}\n`));
+    const said = await until(ana, anaLines, /^(Bo: z|error: )/, 2000, 10_000);
+    assert.equal(said.at(-1), `Bo: ${line}\n`);
+    assert.doesNotMatch(said.join(""), /error: /);
+    await delay(200);
+    assert.ok(server.running());
+  } finally {
+    shut(...conns);
+    await server.stop();
+  }
+});
+
+Deno.test("chat, limits: a line trickled a byte at a time still ends after --line-timeout", async () => {
+  const server = await chat(["--quiet", "--line-timeout", "1"]);
+  const [slow, slowLines] = await join(server.port, "Slow");
+  try {
+    const started = Date.now();
+    const trickle = (async () => {
+      for (let i = 0; i < 15; i++) { // one byte every 200 ms for 3 s: it always "grows"
+        const sent = await writeAll(slow, encode("x")).then(() => true, () => false);
+        if (!sent) return;
+        await delay(200);
+      }
+    })();
+    const said = await until(slow, slowLines, /^error: /, 10, 6000);
+    assert.equal(said.at(-1), "error: line unfinished for 1 s (--line-timeout), closing\n");
+    assert.ok(Date.now() - started < 2500, `${Date.now() - started} ms`);
+    await trickle;
+  } finally {
+    shut(slow);
+    await server.stop();
+  }
+});
+
+Deno.test("chat, limits: a line over 65,536 bytes after a short one in the same read is refused", async () => {
+  const server = await chat(["--quiet"]);
+  const [ana, anaLines] = await join(server.port, "Ana");
+  const [long, longLines] = await join(server.port, "Long");
+  try {
+    await until(ana, anaLines, /is now Long/);
+    // A 65,536-byte line grows the read buffer to 128 KiB; then one read may hold a longer line.
+    await writeAll(long, encode(`${"x".repeat(65_536)}\n${"z".repeat(600)}\n`));
+    await until(ana, anaLines, /^Long: z/, 10);
+    await delay(300);
+    await writeAll(long, encode(`short\n${"y".repeat(70_000)}\n`)).catch(() => {});
+    const said = await until(long, longLines, /^error: /, 10, 5000);
+    assert.equal(said.at(-1), "error: line longer than 65536 bytes, closing\n");
+    const seen = await until(ana, anaLines, /Long left/, 10);
+    assert.ok(!seen.some((line) => line.includes("yyyy")), "the long line was relayed");
+  } finally {
+    shut(ana, long);
+    await server.stop();
+  }
+});
+
+Deno.test("chat, names: invisible marks, ':' and address forms cannot impersonate; a cut is told", async () => {
+  const server = await chat(["--quiet"]);
+  const [ana, anaLines] = await join(server.port, "Ana");
+  const [bo, boLines] = await join(server.port, "Bo");
+  try {
+    await until(ana, anaLines, /is now Bo/);
+    for (const wanted of ["Ana\u034f", "Ana\ufe0f", "A\u034fna", "An\u0301a"]) {
+      await writeAll(bo, encode(`/name ${wanted}\n`));
+      const refusal = (await until(bo, boLines, /^\* (name |your name)/)).at(-1)!;
+      assert.match(refusal, /^\* name ".*" is taken; you are still Bo\n$/, JSON.stringify(wanted));
+    }
+    for (const wanted of ["Ana: dame tu clave", "127.0.0.1:40001", "Ana\uff1a hola"]) {
+      await writeAll(bo, encode(`/name ${wanted}\n`));
+      const refusal = (await until(bo, boLines, /^\* (name |your name)/)).at(-1)!;
+      assert.match(refusal, /^\* name ".*" may not contain ":"; you are still Bo\n$/, wanted);
+    }
+    await writeAll(bo, encode(`/name ${"B".repeat(40)}\n`));
+    const told = (await until(bo, boLines, /^\* (name |your name)/)).at(-1)!;
+    assert.equal(told, `* your name was cut to 32 characters: ${"B".repeat(32)}\n`);
+    assert.equal((await until(ana, anaLines, /is now/)).at(-1), `* Bo is now ${"B".repeat(32)}\n`);
+  } finally {
+    shut(ana, bo);
+    await server.stop();
+  }
+});
+
+Deno.test("chat, notices: zero-width padding or 75 dashes cannot wrap a line into a '* ' notice", async () => {
+  const server = await chat(["--quiet"]);
+  const [ana, anaLines] = await join(server.port, "Ana");
+  const [bo] = await join(server.port, "Bo");
+  try {
+    await until(ana, anaLines, /is now Bo/);
+    const attacks = [
+      `hola${" \u034f".repeat(80)}* Ana left (1 online)`,
+      `hola ${"\u200b".repeat(80)} \ufe0f * Ana left (1 online)`,
+      `${"-".repeat(75)}* Ana left (1 online)`,
+      `${"-".repeat(75)}\uff0a Ana left (1 online)`,
+    ];
+    for (const attack of attacks) {
+      await writeAll(bo, encode(`${attack}\n`));
+      const line = (await until(ana, anaLines, /^Bo: /)).at(-1)!;
+      const text = line.slice("Bo: ".length);
+      assert.doesNotMatch(text, /[*\uff0a]\s/, JSON.stringify(line));
+      assert.doesNotMatch(text, /[\u034f\u200b\ufe0f]|\s\s/, JSON.stringify(line));
+      assert.match(text, /Ana left \(1 online\)\n$/);
+    }
+  } finally {
+    shut(ana, bo);
+    await server.stop();
+  }
+});
+
+Deno.test("chat, limits: a member dropped as too far behind reads 'error: too far behind' last", async () => {
+  const server = await chat(["--quiet"]);
+  const [ana, anaLines] = await join(server.port, "Ana");
+  const [flood] = await join(server.port, "Flood");
+  // The late reader joins and reads nothing (the server's socket buffer may take 4 MiB) until
+  // it is told, on stdin, that the room dropped it; then it reads it all and prints its last line.
+  const late = new Deno.Command("python3", {
+    args: [
+      "-c",
+      `
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(10)
+sys.stdin.readline()
+data = b""
+while True:
+    more = s.recv(65536)
+    if not more:
+        break
+    data += more
+print(data.decode().splitlines()[-1])
+`,
+      `${server.port}`,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+    signal: AbortSignal.timeout(30_000),
+  }).spawn();
+  const input = late.stdin.getWriter();
+  try {
+    await until(ana, anaLines, /joined/);
+    let dropped = false;
+    const seen = until(ana, anaLines, /disconnected/, 20_000, 20_000).finally(() => dropped = true);
+    const floodLines = encode(`${"f".repeat(1023)}\n`.repeat(16));
+    for (let i = 0; i < 512 && !dropped; i++) { // 8 MiB at most, 16 KiB every 5 ms
+      await writeAll(flood, floodLines);
+      await delay(5);
+    }
+    assert.match((await seen).at(-1)!, /too far behind/);
+    await input.write(encode("go\n"));
+    const { stdout } = await late.output();
+    assert.equal(new TextDecoder().decode(stdout), "error: too far behind, closing\n");
+  } finally {
+    await input.close().catch(() => {});
+    try {
+      late.kill("SIGKILL");
+    } catch { /* it has exited */ }
+    await late.status;
+    shut(ana, flood);
     await server.stop();
   }
 });
