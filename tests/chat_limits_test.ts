@@ -276,7 +276,7 @@ Deno.test("chat, limits: an unfinished line that does not grow for --line-timeou
 
 Deno.test("chat, limits: unfinished lines are bounded in all, not only per connection", async () => {
   // 600 connections each holding a 64 KiB line would take 75 MiB of buffers; the room holds
-  // 64 MiB of them at most and tells the rest that it is too busy.
+  // 64 MiB of them at most and tells the rest it holds too many.
   const server = await chat(["--quiet", "--max-per-address", "1000", "--line-timeout", "2"]);
   const conns: Deno.TcpConn[] = [];
   try {
@@ -293,13 +293,13 @@ Deno.test("chat, limits: unfinished lines are bounded in all, not only per conne
       "the answers",
       conns,
       Promise.all(conns.map(async (conn) => {
-        const lines = new LineReader(conn); // the room's notices, then an error line: too busy,
-        let said = ""; // or, for the others, no end of line for 2 s
+        const lines = new LineReader(conn); // the room's notices, then an error line: too many
+        let said = ""; // unfinished lines, or, for the others, line unfinished for 2 s
         while (!/^(error: |$)/.test(said = await lines.next()));
         if (/^error: the server is holding too many unfinished lines, closing/.test(said)) busy++;
       })),
     );
-    assert.ok(busy > 0, "no connection was told the server is too busy");
+    assert.ok(busy > 0, "no connection was told the server holds too many unfinished lines");
     assert.ok(busy < 200, `${busy} connections were refused`);
   } finally {
     shut(...conns);
