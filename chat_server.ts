@@ -444,7 +444,7 @@ const USAGE = `usage: deno run --allow-net chat_server.ts [--host H] [--port P] 
   --backlog N          connections the system may queue before we accept them (default 511)
   --max-clients N      members at most; one more is told so and closed (default 1000)
   --max-per-address N  members from one address at most, 127.0.0.1 too (default 50)
-  --line-timeout S     close a client whose line is unfinished S s after its first byte
+  --line-timeout S     close a client that leaves a line unfinished S s after its first byte
                        (default 30; client.ts sends whole lines, so a person typing never is)
   --quiet              do not log each connection and each drop
   --explain            print each of the lesson's steps as it happens
