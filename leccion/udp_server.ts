@@ -1,6 +1,6 @@
 // El eco UDP de la lección. Corré: deno run --allow-net leccion/udp_server.ts
 // (fuera de este repo, cuyo deno.json lo pone, sumá --unstable-net).
-// El script completo ../udp_server.ts maneja flags, pérdidas a propósito, etc.
+// El script completo ../udp_server.ts maneja flags, pérdidas adrede, etc.
 
 // Paso 1: nada que importar, los sockets vienen con Deno. Paso 2 (opcional):
 // gethostname(); como la lección, todas las interfaces ("" en Python).
