@@ -345,7 +345,11 @@ async function readLines(member: Member): Promise<string> {
   let lineStart = 0; // when the first byte of that line came (Date.now())
   const end = async (why: string, reading?: Promise<number | null>) => {
     leaveChat(member, "left");
-    await refuse(conn, id, why, reading);
+    // The error line goes after the room's write under way, never into the middle of it (as in
+    // drop()); if that write does not end within 2 s, we close without the line.
+    const under = (member.writing ?? Promise.resolve()).catch(() => {});
+    if (await orLate(under, 2000) === "late") closeOnce(conn);
+    else await refuse(conn, id, why, reading);
     return `closed (${why})`;
   };
   try {

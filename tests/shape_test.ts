@@ -19,7 +19,7 @@ const GOAL = {
   "client.ts": 180,
   "udp_client.ts": 180,
 };
-const SERVERS = { "server.ts": 442, "chat_server.ts": 623, "udp_server.ts": 285 };
+const SERVERS = { "server.ts": 442, "chat_server.ts": 627, "udp_server.ts": 285 };
 // The clients grew with the QA pass's fixes (write timeouts, unended input, host spellings, ...);
 // the same rule: today's sizes as ceilings, the goal above.
 const CLIENTS = { "client.ts": 324, "udp_client.ts": 363 };
