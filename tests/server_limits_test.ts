@@ -3,7 +3,7 @@
 // memory of unfinished lines), and a trace that names each client.
 import assert from "node:assert/strict";
 import { delay, encode, readLine, readToEnd, writeAll } from "./helpers/io.ts";
-import { ROOT, startServer } from "./helpers/process.ts";
+import { ROOT, startServer, startUnread as startUnreadServer } from "./helpers/process.ts";
 import { heldLines } from "../stress/scenarios.ts";
 
 const GREETING = "welcome: every line you send comes back to you\n";
@@ -67,44 +67,7 @@ while True:
 print(got.decode(), end="")
 `;
 
-/**
- * server.ts with its stdout a pipe that this test reads only up to the "listening on" line, never
- * after: once the pipe is full, anything that waits for it waits forever.
- */
-async function startUnread(args: string[]) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "server.ts", "--host", "127.0.0.1", "--port", "0", ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stdout = child.stdout.getReader();
-  const stderr = new Response(child.stderr).text();
-  let first = "";
-  while (!first.includes("\n")) {
-    const { value, done } = await stdout.read();
-    if (done) break;
-    first += decode(value);
-  }
-  const port = Number(first.match(/^listening on 127\.0\.0\.1:(\d+)\n/)?.[1]);
-  let exited = false;
-  const status = child.status.finally(() => exited = true);
-  return {
-    child,
-    port,
-    status,
-    stdout,
-    running: () => !exited,
-    async finish() {
-      if (!exited) child.kill("SIGKILL");
-      await status;
-      await stdout.cancel();
-      return await stderr;
-    },
-  };
-}
+const startUnread = (args: string[]) => startUnreadServer("server.ts", ["--allow-net"], args);
 
 Deno.test("server.ts keeps serving while nobody reads its output, and SIGTERM stops it within 2 s", async () => {
   const server = await startUnread(["--explain"]);

@@ -2,7 +2,7 @@
 // guard (no datagram bounces for ever between two echo servers; real clients still get every reply).
 import assert from "node:assert/strict";
 import { delay, encode } from "./helpers/io.ts";
-import { ROOT, run, startServer } from "./helpers/process.ts";
+import { ROOT, run, startServer, startUnread as startUnreadServer } from "./helpers/process.ts";
 import { runPython } from "./helpers/python.ts";
 import { UdpPeer } from "./helpers/udp.ts";
 
@@ -184,31 +184,7 @@ Deno.test("--max-rate: said once an episode, and again when the sender comes bac
   }
 });
 
-/** udp_server.ts with its stdout a pipe that this test reads up to "listening on", never after. */
-async function startUnread(args: string[]) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...NET, "udp_server.ts", "--host", "127.0.0.1", "--port", "0", ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stdout = child.stdout.getReader();
-  const stderr = new Response(child.stderr).text();
-  let first = "";
-  while (!first.includes("\n")) {
-    const { value, done } = await stdout.read();
-    if (done) break;
-    first += decode(value);
-  }
-  return {
-    child,
-    port: Number(first.match(/^listening on 127\.0\.0\.1:(\d+)\n/)?.[1]),
-    stdout,
-    stderr,
-  };
-}
+const startUnread = (args: string[]) => startUnreadServer("udp_server.ts", NET, args);
 
 Deno.test("udp_server.ts keeps answering while nobody reads its output, and SIGTERM stops it within 2 s", async () => {
   const server = await startUnread(["--explain"]);
@@ -233,12 +209,7 @@ Deno.test("udp_server.ts keeps answering while nobody reads its output, and SIGT
     assert.ok(tookMs < 2000, `exited ${tookMs.toFixed(0)} ms after SIGTERM`);
   } finally {
     for (const peer of peers) await peer.close();
-    try {
-      server.child.kill("SIGKILL");
-    } catch { /* it has exited */ }
-    await server.child.status;
-    await server.stdout.cancel();
-    assert.equal(await server.stderr, "");
+    assert.equal(await server.finish(), "");
   }
 });
 

@@ -174,3 +174,45 @@ export function freePort(): number {
   listener.close();
   return port;
 }
+
+/**
+ * A server (`server.ts`, `udp_server.ts`, ...) on a free loopback port, its stdout a pipe that the
+ * test reads only up to the "listening on" line (at most 15 s), never after: once the pipe is full,
+ * anything in the server that waits for its output waits forever. `finish()` kills it if need be
+ * and gives what it said on stderr.
+ */
+export async function startUnread(script: string, denoFlags: string[], args: string[]) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...denoFlags, script, "--host", "127.0.0.1", "--port", "0", ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stdout = child.stdout.getReader();
+  const stderr = new Response(child.stderr).text();
+  let exited = false;
+  const status = child.status.finally(() => exited = true);
+  const finish = async () => {
+    if (!exited) child.kill("SIGKILL");
+    await status;
+    await stdout.cancel();
+    return await stderr;
+  };
+  const decoder = new TextDecoder();
+  const deadline = setTimeout(() => exited || child.kill("SIGKILL"), 15_000);
+  let first = "";
+  try {
+    while (!first.includes("\n")) {
+      const { value, done } = await stdout.read();
+      if (done) break;
+      first += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    clearTimeout(deadline);
+  }
+  const port = listeningPort(first.split("\n")[0]);
+  if (port === undefined) throw new Error(`${script} did not start: ${first}${await finish()}`);
+  return { child, port, status, stdout, running: () => !exited, finish };
+}
