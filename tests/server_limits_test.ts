@@ -3,7 +3,7 @@
 // memory of unfinished lines), and a trace that names each client.
 import assert from "node:assert/strict";
 import { delay, encode, readLine, readToEnd, writeAll } from "./helpers/io.ts";
-import { ROOT, startServer, startUnread as startUnreadServer } from "./helpers/process.ts";
+import { startServer, startUnread as startUnreadServer } from "./helpers/process.ts";
 import { heldLines } from "../stress/scenarios.ts";
 
 const GREETING = "welcome: every line you send comes back to you\n";

@@ -2,7 +2,7 @@
 // guard (no datagram bounces for ever between two echo servers; real clients still get every reply).
 import assert from "node:assert/strict";
 import { delay, encode } from "./helpers/io.ts";
-import { ROOT, run, startServer, startUnread as startUnreadServer } from "./helpers/process.ts";
+import { run, startServer, startUnread as startUnreadServer } from "./helpers/process.ts";
 import { runPython } from "./helpers/python.ts";
 import { UdpPeer } from "./helpers/udp.ts";
 
