@@ -174,7 +174,7 @@ export async function within<T>(
     late = true;
     connections.closeAll();
     // Closing them ends every pending read and write, except a write that Deno 2.0-2.8 never
-    // settles after close() (README, "Requirement"): past a grace period, stop waiting for it.
+    // settles after close() (docs/versions.md): past a grace period, stop waiting for it.
     grace = setTimeout(
       () => giveUp(new Error(`still waiting ${seconds(GRACE_MS)} s after its connections closed`)),
       GRACE_MS,

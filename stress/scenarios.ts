@@ -435,7 +435,7 @@ export async function neverReads(
         })();
         await settleAll([hogging, pinging]);
         connections.close(hog); // fails the write that is still waiting
-        // Deno 2.0-2.6 never settle a write pending at close() (README, "Requirement"): bounded.
+        // Deno 2.0-2.6 never settle a write pending at close() (docs/versions.md): bounded.
         await orTimeout(
           pending?.catch(() => {}) ?? Promise.resolve(),
           5000,
@@ -872,7 +872,7 @@ async function ctrlCRound(options: CtrlCOptions, timeLimitMs: number) {
                 ? `exited (code ${late.code}) ${(performance.now() - unloaded).toFixed(0)} ms later`
                 : "was still running 5 s later"
             }. Deno 2.9 can hold the main thread's signal listener back while its event loop stays busy, ` +
-            `and server.ts's worker that hears the signal too did not help this time: see the README, "What it survives".`,
+            `and server.ts's worker that hears the signal too did not help this time: see docs/stress.md.`,
         );
       }
       result.exitMs = performance.now() - signalled;

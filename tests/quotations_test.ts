@@ -11,8 +11,12 @@
 import assert from "node:assert/strict";
 import { ROOT } from "./helpers/process.ts";
 
-/** The guides, wherever they are: the Spanish guide moves from docs/ to leccion/README.md. */
-const GUIDES = ["leccion/README.md", "leccion/clase.md", "leccion/alumno.md", "README.md"];
+/** The guides: the Spanish ones in leccion/, the README, the reference in docs/ and the bench's. */
+const GUIDES = [
+  ...["leccion/README.md", "leccion/clase.md", "leccion/alumno.md", "README.md", "bench/README.md"],
+  ...[...Deno.readDirSync(`${ROOT}docs`)].filter((entry) => entry.name.endsWith(".md"))
+    .map((entry) => `docs/${entry.name}`).sort(),
+];
 /** Where a ```ts block may come from. */
 const SCRIPTS = [
   ...["server.ts", "client.ts", "udp_server.ts", "udp_client.ts", "chat_server.ts"],

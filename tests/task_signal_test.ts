@@ -1,6 +1,6 @@
 // Ctrl-C on a server started with `deno task`. A terminal sends SIGINT to its whole foreground
 // process group: the task runner and the server it started both get it, and the runner (Deno 2.2
-// and later) passes it on to the server, which so gets two. README, "Exit codes", says what a
+// and later) passes it on to the server, which so gets two. docs/flags.md, "Ctrl-C through deno task", says what a
 // student sees. Each try runs the task in a session of its own (setsid), on a free port (the task
 // line from deno.json with its port 21042 made 0, in a temporary folder with copies of the
 // scripts, which stand alone), and sends SIGINT to the group as a terminal would.
@@ -118,7 +118,7 @@ async function ctrlC(dir: string, args: string[], to: "group" | "runner"): Promi
 for (const task of [["server"], ["udp-server", "--explain"]]) {
   Deno.test({
     name: `Ctrl-C on deno task ${task.join(" ")} (SIGINT to its process group, ${TRIES} tries): ` +
-      "it stops within 5 s, nothing left running, exit 0 (README, Exit codes)",
+      "it stops within 5 s, nothing left running, exit 0 (docs/flags.md)",
     ignore: !hasSetsid,
     fn: async () => {
       const dir = await taskFolder();

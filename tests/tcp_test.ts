@@ -319,7 +319,7 @@ Deno.test("Ctrl-C with idle clients connected: the server closes them and exits 
 });
 
 // Under heavy load Deno can hold the main thread's signal listeners back, so the servers also hear
-// signals in a worker (README, "What it survives"). Only a full `deno task stress` makes that load;
+// signals in a worker (docs/stress.md, "Ctrl-C under full load"). Only a full `deno task stress` makes that load;
 // here a copy of each server runs with the main thread's Deno.addSignalListener made a no-op, so
 // that the worker's path alone must stop it. What this cannot see: whether the worker is needed.
 Deno.test("the signal worker alone stops the servers (main-thread listeners disabled in a copy)", async () => {

@@ -6,7 +6,7 @@
 // the interop subset with it: the scripts talking to each other and to the lesson's Python peers,
 // --help, exit codes, `deno check`, the leccion/ twins. It prints a table, version × check:
 //   ok    passed
-//   no    failed, as the README's "Requirement" section says it does on this version (see KNOWN)
+//   no    failed, as docs/versions.md says it does on this version (see KNOWN)
 //   FAIL  failed where it should pass: the exit code is then 1
 //   n/a   not there to check (no leccion/ or chat_server.ts yet; no `ss` to read the backlog)
 // Every child runs on loopback with a free port, under a timer; each is killed and awaited.
@@ -37,7 +37,7 @@ const SCRIPTS = ["server.ts", "client.ts", "udp_server.ts", "udp_client.ts"]
   .concat(HAS_CHAT ? ["chat_server.ts"] : []);
 
 /**
- * Checks that fail on versions older than the one named, for a reason the README gives: the check
+ * Checks that fail on versions older than the one named, for a reason docs/versions.md gives: the check
  * is then "no" there, not "FAIL". Measured with `deno task compat` and the versions in between.
  */
 const KNOWN: Record<string, { since: string; why: string }> = {

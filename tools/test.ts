@@ -1,7 +1,7 @@
 // deno task test: run the tests with the flags this Deno understands, and never for ever.
 //
-// The test command used to be one task line, which did not work on every Deno 2 (README,
-// "Requirement"): the task shells of Deno 2.0-2.6 read `[::1]` as a glob, and `--sanitize-ops`
+// The test command used to be one task line, which did not work on every Deno 2 (docs/tests.md,
+// "Time limits"): the task shells of Deno 2.0-2.6 read `[::1]` as a glob, and `--sanitize-ops`
 // exists only from Deno 2.8, where the sanitizers became opt-in (before, they were always on).
 // Here the flags are a list, chosen by version, and the whole run has a time limit.
 //
