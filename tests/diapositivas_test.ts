@@ -143,7 +143,8 @@ function browserTest(name: string, fn: (page: Page) => Promise<void>) {
 }
 
 const deckUrl = pathToFileURL(`${ROOT}${DECK}`).href;
-const SHOTS = Deno.makeTempDirSync({ prefix: "kit-diapositivas-" });
+/** Screenshots and PDFs, kept after the run for a person to look at (outside the repository). */
+const SHOTS = CHROMIUM ? Deno.makeTempDirSync({ prefix: "kit-diapositivas-" }) : "";
 let shotsUsed = false;
 
 /** What is wrong with the slide on screen now: overflow, scrolling, text outside its box. */

@@ -100,9 +100,9 @@ const columns = (line: string) => Array.from(line).length;
  */
 const ROOM_WIDTH = 95.6, ROOM_HEIGHT = 42.2;
 
-/** Font size, in slide units, for code of these many lines and columns (the gutter adds 2.6). */
+/** Font size, in slide units, for code of these many lines and columns (the gutter adds 2.9). */
 function codeSize(lines: number, cols: number, gutter: boolean, room = ROOM_HEIGHT): number {
-  const byWidth = ROOM_WIDTH / ((cols + (gutter ? 2.6 : 0)) * 0.602);
+  const byWidth = ROOM_WIDTH / ((cols + (gutter ? 2.9 : 0)) * 0.602);
   const byHeight = room / (lines * 1.2);
   return Math.floor(Math.min(2.2, byWidth, byHeight) * 100) / 100;
 }
