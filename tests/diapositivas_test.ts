@@ -10,7 +10,14 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { within } from "./helpers/io.ts";
 import { run } from "./helpers/process.ts";
 import { Browser, findChromium, type Page, pdfPages } from "./helpers/chromium.ts";
-import { DECK, deckHtml, HANDOUT, handoutHtml, RECORDING } from "../tools/diapositivas.ts";
+import {
+  DECK,
+  deckHtml,
+  DEMO_ENV,
+  HANDOUT,
+  handoutHtml,
+  RECORDING,
+} from "../tools/diapositivas.ts";
 import { conversations, parseSequence, type Sequence } from "../tools/diapositivas/sequence.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -103,10 +110,17 @@ function shape(sequence: Sequence) {
 
 Deno.test("diapositivas: the recorded demo run has the events a fresh deno task demo --mermaid has", async () => {
   const recorded = shape(parseSequence(read(RECORDING)));
-  const demo = await run(["task", "demo", "--mermaid"], { timeoutMs: 90_000 });
-  assert.equal(demo.code, 0, demo.stdout + demo.stderr);
+  const demo = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "demo", "--mermaid"],
+    cwd: ROOT,
+    env: DEMO_ENV,
+    stdin: "null",
+    signal: AbortSignal.timeout(90_000),
+  }).output();
+  const stdout = new TextDecoder().decode(demo.stdout);
+  assert.equal(demo.code, 0, stdout + new TextDecoder().decode(demo.stderr));
   assert.deepEqual(
-    shape(parseSequence(demo.stdout)),
+    shape(parseSequence(stdout)),
     recorded,
     `the demo changed: record it again with deno task diapositivas --record`,
   );

@@ -293,39 +293,61 @@ function questions(part: Part): string[] {
   return out;
 }
 
-function commandSlide(part: Part): Slide | undefined {
+/** The plan's commands for a part, on as many slides as keep them at 1.6 units (20 px) or more. */
+function commandSlides(part: Part): Slide[] {
   const code = part.blocks.filter((block): block is Extract<Block, { kind: "code" }> =>
     block.kind === "code" && /^(sh|bash|shell|console)?$/.test(block.lang) && block.lines.length > 0
   );
-  if (code.length === 0) return undefined;
-  const all = code.flatMap((block) => block.lines);
-  const room = 44 - code.length * 1.2;
-  const size = Math.min(codeSize(all.length, Math.max(...all.map(columns)), false, room), 2.2);
-  const pres = code.map((block) =>
-    `<pre class="comandos" data-file="leccion/clase.md" data-from="${block.line + 1}" data-to="${
-      block.line + block.lines.length
-    }" style="font-size:calc(var(--u) * ${size})">${
-      block.lines.map((line) => codeLine(line, "#", "")).join("")
-    }</pre>`
-  );
-  return {
-    part: part.label,
-    kind: "comandos",
-    body: `<header><h2>A correrlo</h2><p class="sub">En la carpeta del proyecto, ` +
-      `como dice el plan (<code>leccion/clase.md</code>)</p></header>${pres.join("")}`,
+  const size = (group: typeof code) => {
+    const all = group.flatMap((block) => block.lines);
+    return codeSize(all.length, Math.max(...all.map(columns)), false, 44 - group.length * 1.2);
   };
+  const groups: Array<typeof code> = [];
+  for (const block of code) {
+    const last = groups.at(-1);
+    if (last && size([...last, block]) >= 1.6) last.push(block);
+    else groups.push([block]);
+  }
+  return groups.map((group, n) => {
+    const pres = group.map((block) =>
+      `<pre class="comandos" data-file="leccion/clase.md" data-from="${block.line + 1}" data-to="${
+        block.line + block.lines.length
+      }" style="font-size:calc(var(--u) * ${size(group)})">${
+        block.lines.map((line) => codeLine(line, "#", "")).join("")
+      }</pre>`
+    );
+    return {
+      part: part.label,
+      kind: "comandos",
+      body:
+        `<header><h2>A correrlo${more(n, groups.length)}</h2><p class="sub">En la carpeta del ` +
+        `proyecto, como dice el plan (<code>leccion/clase.md</code>)</p></header>${pres.join("")}`,
+    };
+  });
 }
 
-function questionSlide(part: Part): Slide | undefined {
-  const list = questions(part);
-  if (list.length === 0) return undefined;
-  return {
-    part: part.label,
-    kind: "preguntas",
-    body: `<header><h2>Preguntas</h2></header><ul>${
-      list.map((q) => `<li>${inline(q)}</li>`).join("")
+const more = (n: number, of: number) => of > 1 ? ` (${n + 1} de ${of})` : "";
+
+/**
+ * Items of a list on as many slides as they need: about 70 characters to a line at this size,
+ * 48 units of height under the title.
+ */
+function listSlides(part: string, kind: string, title: string, items: string[]): Slide[] {
+  const height = (item: string) => Math.ceil(item.replace(/[`*]/g, "").length / 66) * 3.1 + 0.7;
+  const groups: string[][] = [];
+  let used = Infinity;
+  for (const item of items) {
+    if (used + height(item) > 47) groups.push([]), used = 0;
+    groups.at(-1)!.push(item);
+    used += height(item);
+  }
+  return groups.map((group, n) => ({
+    part,
+    kind,
+    body: `<header><h2>${title}${more(n, groups.length)}</h2></header><ul>${
+      group.map((item) => `<li>${inline(item)}</li>`).join("")
     }</ul>`,
-  };
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -503,10 +525,16 @@ function exerciseSlides(part: string, tasks: Record<string, string>): Slide[] {
     block.kind === "heading" && /^Ejercicios\b/.test(block.text)
   );
   const titles: string[] = [];
-  for (const block of handout.slice(start + 1)) {
-    if (start === -1 || block.kind === "heading") break;
-    const title = block.kind === "paragraph" && block.text.match(/^\*\*(\d+\.\s*[^*]+?)\.?\*\*/);
-    if (title) titles.push(title[1]);
+  // Each exercise starts "**1. Dos terminales.**", or is a heading of its own under "Ejercicios".
+  const level = start === -1 ? 0 : (handout[start] as { level: number }).level;
+  for (const block of start === -1 ? [] : handout.slice(start + 1)) {
+    if (block.kind === "heading" && block.level <= level) break;
+    const title = block.kind === "paragraph"
+      ? block.text.match(/^\*\*(\d+\.\s*[^*]+?)\.?\*\*/)?.[1]
+      : block.kind === "heading"
+      ? block.text
+      : undefined;
+    if (title) titles.push(title);
   }
   const out: Slide[] = [];
   if (titles.length) {
@@ -557,16 +585,7 @@ function exerciseSlides(part: string, tasks: Record<string, string>): Slide[] {
 
 function closingSlides(part: Part | undefined, label: string): Slide[] {
   const items = part?.blocks.flatMap((block) => block.kind === "list" ? block.items : []) ?? [];
-  const out: Slide[] = [];
-  if (items.length) {
-    out.push({
-      part: label,
-      kind: "texto",
-      body: `<header><h2>Cierre</h2></header><ul>${
-        items.map((item) => `<li>${inline(item)}</li>`).join("")
-      }</ul>`,
-    });
-  }
+  const out = listSlides(label, "texto", "Cierre", items);
   out.push({
     part: label,
     kind: "portada",
@@ -673,10 +692,8 @@ export function deckHtml(): string {
         slides.push(...own(which, part.label));
       }
     }
-    const commands = commandSlide(part);
-    if (commands) slides.push(commands);
-    const asked = questionSlide(part);
-    if (asked) slides.push(asked);
+    slides.push(...commandSlides(part));
+    slides.push(...listSlides(part.label, "preguntas", "Preguntas", questions(part)));
   }
   // What the plan has no part for still gets shown, in the deck's order, before the closing.
   for (const which of BUILT_IN) {
@@ -739,12 +756,15 @@ export function handoutHtml(): string {
 // ---------------------------------------------------------------------------------------------
 // The command.
 
+/** The demo in the deck's language, wherever it is recorded or checked (and without colour). */
+export const DEMO_ENV = { NO_COLOR: "1", LANG: "es_AR.UTF-8", LC_ALL: "es_AR.UTF-8" };
+
 /** Run the demo again and keep its diagram, with a line that says when and with which Deno. */
 async function record(): Promise<void> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: ["task", "demo", "--mermaid"],
     cwd: ROOT,
-    env: { NO_COLOR: "1" },
+    env: DEMO_ENV,
     stdin: "null",
     signal: AbortSignal.timeout(120_000),
   }).output();
