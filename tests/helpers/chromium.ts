@@ -1,7 +1,7 @@
 // A headless Chromium driven over the DevTools protocol (CDP) with Deno's own WebSocket: no
 // library. Started with a fresh profile in a temporary folder and --remote-debugging-port=0; the
 // port it picked is read from that folder's DevToolsActivePort file. Every wait has a deadline.
-import { delay, within } from "./io.ts";
+import { delay, TimedOut, within } from "./io.ts";
 
 /** The system's Chromium (Debian: apt-get install chromium), or undefined if there is none. */
 export function findChromium(): string | undefined {
@@ -147,15 +147,34 @@ export class Browser {
 
   /** The next event of this name (from this session); call before what causes it. */
   event(method: string, sessionId?: string, ms = 30_000): Promise<Json> {
+    return this.expect(method, sessionId, ms).got;
+  }
+
+  /**
+   * The next event of this name, and a way to stop waiting for it (its timer cleared, its promise
+   * left pending and never rejected) when it turns out not to come.
+   */
+  expect(method: string, sessionId?: string, ms = 30_000) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
     let waiter: Waiter | undefined;
-    const got = new Promise<Json>((resolve) => {
-      waiter = { method, sessionId, resolve };
-      this.#waiters.push(waiter);
-    });
-    return within(got, ms, `CDP event ${method}`).finally(() => {
+    const forget = () => {
+      clearTimeout(timer);
       const at = this.#waiters.indexOf(waiter!);
       if (at !== -1) this.#waiters.splice(at, 1);
+    };
+    const got = new Promise<Json>((resolve, reject) => {
+      waiter = {
+        method,
+        sessionId,
+        resolve: (params) => (forget(), resolve(params)),
+      };
+      this.#waiters.push(waiter);
+      timer = setTimeout(() => {
+        forget();
+        reject(new TimedOut(`CDP event ${method} (waited ${ms} ms)`));
+      }, ms);
     });
+    return { got, cancel: forget };
   }
 
   /** A new tab, attached. */
@@ -200,11 +219,18 @@ export class Page {
     return this.browser.event(method, this.sessionId, ms);
   }
 
-  /** Load a URL and wait for its load event. */
+  /**
+   * Load a URL and wait for its load event; a URL that differs from the page's only after "#"
+   * loads nothing (no loaderId comes back), and there is nothing to wait for.
+   */
   async go(url: string): Promise<void> {
-    const loaded = this.event("Page.loadEventFired");
-    await this.send("Page.navigate", { url });
-    await loaded;
+    const loaded = this.browser.expect("Page.loadEventFired", this.sessionId);
+    try {
+      const { loaderId } = await this.send("Page.navigate", { url });
+      if (loaderId) await loaded.got;
+    } finally {
+      loaded.cancel();
+    }
   }
 
   /** The value of a JavaScript expression in the page (awaited if it is a promise). */
