@@ -684,16 +684,21 @@ export function deckHtml(): string {
     });
   }
   const done = new Set<BuiltIn>();
+  // A part's own slides, then its commands and questions; the exercises after those (as in the
+  // plan: the chat is run and talked about, then the final exercise); the closing slides last.
+  const ours = (part: Part, which: BuiltIn) => placed.get(which) === part && !done.has(which);
   for (const part of parts) {
     for (const which of BUILT_IN) {
-      if (placed.get(which) === part && !done.has(which)) {
-        if (which === "closing") continue; // the closing slides come last, after its questions
-        done.add(which);
-        slides.push(...own(which, part.label));
-      }
+      if (which === "closing" || which === "exercises" || !ours(part, which)) continue;
+      done.add(which);
+      slides.push(...own(which, part.label));
     }
     slides.push(...commandSlides(part));
     slides.push(...listSlides(part.label, "preguntas", "Preguntas", questions(part)));
+    if (ours(part, "exercises")) {
+      done.add("exercises");
+      slides.push(...own("exercises", part.label));
+    }
   }
   // What the plan has no part for still gets shown, in the deck's order, before the closing.
   for (const which of BUILT_IN) {
