@@ -717,29 +717,40 @@ export function deckHtml(): string {
     "Sockets con Deno: diapositivas",
     Deno.readTextFileSync(`${ROOT}${HERE}deck.css`),
     sections.join("\n"),
-    `<script>\n${Deno.readTextFileSync(`${ROOT}${HERE}deck.js`)}</script>\n` +
+    `<script>\n${withoutComments(Deno.readTextFileSync(`${ROOT}${HERE}deck.js`))}</script>\n` +
       `<noscript><style>.slide{display:flex;position:relative;left:auto;top:auto;` +
       `transform:none;margin:1em auto}html,body{overflow:auto;height:auto}</style></noscript>`,
-    "leccion/clase.md, leccion/*.ts, tests/lesson_*.py",
+    "leccion/clase.md, leccion/*.ts, tests/lesson_*.py, leccion/alumno.md, leccion/README.md y " +
+      RECORDING,
   );
 }
 
+/**
+ * A whole page. Everything under leccion/ is Spanish, so the page's one comment is too, and the
+ * English comments of deck.css, deck.js and handout.css stay out of it.
+ */
 function page(title: string, css: string, body: string, end: string, from: string): string {
   return `<!DOCTYPE html>
-<!-- Made by deno task diapositivas (tools/diapositivas.ts) from ${from}: edit those, not this file. -->
+<!-- Hecho con deno task diapositivas (tools/diapositivas.ts) a partir de ${from}: para cambiarlo, editá esos archivos y corré la tarea de nuevo. -->
 <html lang="es">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escape(title)}</title>
 <style>
-${css}</style>
+${withoutComments(css)}</style>
 </head>
 <body>
 ${body}
 ${end}</body>
 </html>
 `;
+}
+
+/** CSS without its comments, or script without its whole-line `//` comments. */
+function withoutComments(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\/\n?/g, "").split("\n")
+    .filter((line) => !/^\s*\/\//.test(line)).join("\n");
 }
 
 // ---------------------------------------------------------------------------------------------
