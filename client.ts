@@ -83,6 +83,7 @@ async function sendAll(conn: Deno.Conn, options: Options, input: Input) {
     const line = typed
       ? bytes.filter((byte, at) => byte !== RETURN || bytes[at + 1] !== NEWLINE)
       : bytes;
+    if (typed && !input.warned) input.warned = warnIfNotUtf8(line);
     await send(conn, line, input, options);
   }
   input.ended = true;
@@ -94,9 +95,32 @@ async function sendAll(conn: Deno.Conn, options: Options, input: Input) {
   } catch { /* the server closed meanwhile: it will not read any more anyway */ }
 }
 
-// What happened to our input: bytes read (or given) but not sent, whether it has ended, and
-// whether the server has closed (from then on, what is read is only counted).
-type Input = { unsent: number; ended: boolean; serverClosed: boolean };
+// What happened to our input: bytes read (or given) but not sent, whether it has ended, whether
+// the server has closed (from then on, what is read is only counted), and whether we said that
+// typed text came in another encoding than UTF-8.
+type Input = { unsent: number; ended: boolean; serverClosed: boolean; warned?: boolean };
+
+// A terminal passes typed text on in its own encoding: a Windows console in its code page (850
+// in Spanish, so "é" is one byte, 0x82), or, set to UTF-8 with chcp 65001, Windows 10's console
+// as a 0 byte for each accented letter. The line still goes as it came; we say so once.
+function warnIfNotUtf8(line: Uint8Array): boolean {
+  const fix = "accents will not come back as typed";
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(line);
+  } catch {
+    console.error(
+      `client.ts: the terminal did not pass on UTF-8: ${fix}: on Windows, run ` +
+        "chcp 65001 first",
+    );
+    return true;
+  }
+  if (!line.includes(0)) return false;
+  console.error(
+    `client.ts: the terminal passed a letter on as a 0 byte: ${fix}: give them as ` +
+      'arguments instead (client.ts "qué tal")',
+  );
+  return true;
+}
 
 // The lesson's sendall(): conn.write() may take only part of the bytes (like Python's send()), so
 // we write until all are taken. A write that takes nothing for --timeout ms means the server does

@@ -81,10 +81,10 @@ attrs = termios.tcgetattr(slave)
 attrs[0] &= ~termios.ICRNL
 attrs[3] &= ~termios.ECHO
 termios.tcsetattr(slave, termios.TCSANOW, attrs)
-child = subprocess.Popen(sys.argv[1:], stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+child = subprocess.Popen(sys.argv[2:], stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 os.close(slave)
-os.write(master, b"hola\\r\\n")
-os.write(master, b"qu\\xc3\\xa9 tal\\r\\n")
+for line in sys.argv[1].split(","):
+    os.write(master, bytes.fromhex(line))
 os.write(master, b"\\x04")
 out, err = child.communicate(timeout=20)
 sys.stdout.buffer.write(out)
@@ -100,10 +100,54 @@ Deno.test({
   async fn() {
     const server = recordingServer();
     const client = ["run", "--allow-net", "client.ts", "--port", `${server.port}`];
-    const ran = await run("python3", ["-c", CONSOLE, Deno.execPath(), ...client]);
+    const lines = typing("hola\r\n", "qué tal\r\n");
+    const ran = await run("python3", ["-c", CONSOLE, lines, Deno.execPath(), ...client]);
     assert.equal(ran.code, 0, ran.stderr);
+    assert.equal(ran.stderr, "");
     assert.equal(decode(await server.received()), "hola\nqué tal\n");
     assert.equal(ran.stdout, "welcome\nhola\nqué tal\n");
+  },
+});
+
+/** Lines to type, as hex for the console script: text, or bytes as they are. */
+function typing(...lines: (string | number[])[]): string {
+  const hex = (bytes: Iterable<number>) =>
+    [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  return lines.map((line) => hex(typeof line === "string" ? encode(line) : line)).join(",");
+}
+
+Deno.test({
+  name: `client.ts says once when a console passes typed text on in its code page, not UTF-8${
+    ignoredUnless(PTY, "needs python3 and a pseudo-terminal (not Windows)")
+  }`,
+  ignore: !PTY,
+  async fn() {
+    // "qué" as a Spanish Windows console gives it (code page 850: é is 0x82), twice; then as
+    // Windows 10's console gives it under chcp 65001 (a 0 byte for the é).
+    const cp850 = [...encode("qu"), 0x82, 0x0d, 0x0a];
+    for (
+      const [line, said] of [[cp850, /not pass on UTF-8.*chcp 65001/], [
+        [0x71, 0, 13, 10],
+        /0 byte.*arguments/,
+      ]] as const
+    ) {
+      const server = recordingServer();
+      const client = ["run", "--allow-net", "client.ts", "--port", `${server.port}`];
+      const ran = await run("python3", [
+        "-c",
+        CONSOLE,
+        typing([...line], [...line]),
+        Deno.execPath(),
+        ...client,
+      ]);
+      assert.equal(ran.code, 0, ran.stderr);
+      const warnings = ran.stderr.split("\n").filter(Boolean);
+      assert.equal(warnings.length, 1, ran.stderr);
+      assert.match(warnings[0], /^client\.ts: the terminal /);
+      assert.match(warnings[0], said);
+      const sent = [...line.slice(0, -2), 10]; // as it came, without the console's "\r"
+      assert.deepEqual([...await server.received()], [...sent, ...sent]);
+    }
   },
 });
 
