@@ -29,16 +29,21 @@ interface Line {
 }
 
 /**
- * Run a command with its stdout and stderr in one pipe (through `sh`, which keeps the order of the
- * process's own writes), collecting its lines with their times. On Windows there is no `sh`: the
- * two pipes are read separately and a line without a time is placed by the one before it.
+ * Run a command with its stdout and stderr in one pipe, which keeps the order of the process's own
+ * writes (a client prints what arrived on stdout right after its trace line on stderr), collecting
+ * its lines with their times. The shell joins the two: `sh` (exec, so the child is the script
+ * itself), or on Windows `cmd`, which stays as the script's parent; there only a client, which
+ * ends by itself, goes through it, and a server (its trace is on stdout) keeps its own two pipes.
  */
 function start(who: Line["who"], args: string[], lines: Line[], onLine?: (text: string) => void) {
-  const merged = !WINDOWS;
-  const command = merged ? "sh" : Deno.execPath();
-  const shArgs = merged ? ["-c", 'exec "$0" "$@" 2>&1', Deno.execPath(), ...args] : args;
+  const merged = !WINDOWS || who === "client";
+  const quote = (arg: string) => /[\s"]/.test(arg) ? `"${arg}"` : arg;
+  const [command, shellArgs] = !merged ? [Deno.execPath(), args] : WINDOWS // cmd /s /c "LINE": the line as given, its outer quotes taken off
+    ? ["cmd", ["/d", "/s", "/c", `"${[Deno.execPath(), ...args].map(quote).join(" ")} 2>&1"`]]
+    : ["sh", ["-c", 'exec "$0" "$@" 2>&1', Deno.execPath(), ...args]];
   const child = new Deno.Command(command, {
-    args: shArgs,
+    args: shellArgs,
+    windowsRawArguments: WINDOWS && merged,
     cwd: ROOT,
     env: { NO_COLOR: "1" },
     stdin: "null",
