@@ -68,6 +68,9 @@ async function sendAll(conn: Deno.Conn, options: Options, input: Input) {
   if (options.name !== undefined) await send(conn, `/name ${options.name}\n`, input, options);
   for (const message of options.messages) await send(conn, `${message}\n`, input, options);
   const buffer = new Uint8Array(16 * 1024);
+  // A line typed at a terminal ends in "\n" on every system, but a Windows console gives each line
+  // whole with a "\r" before its "\n" that the person did not type. Piped input goes as it is.
+  const typed = options.messages.length === 0 && Deno.stdin.isTerminal();
   while (options.messages.length === 0) {
     let count: number | null;
     try {
@@ -76,7 +79,12 @@ async function sendAll(conn: Deno.Conn, options: Options, input: Input) {
       fail(`cannot read standard input: ${(error as Error).message}`); // a folder, say
     }
     if (count === null) break;
-    await send(conn, buffer.subarray(0, count), input, options);
+    const bytes = buffer.subarray(0, count);
+    const line = typed
+      ? bytes.filter((byte, at) => byte !== RETURN || bytes[at + 1] !== NEWLINE)
+      : bytes;
+    if (typed && !input.warned) input.warned = warnIfNotUtf8(line);
+    await send(conn, line, input, options);
   }
   input.ended = true;
   if (input.unsent > 0 || input.serverClosed) return; // the server has gone: no shutdown to do
@@ -87,9 +95,32 @@ async function sendAll(conn: Deno.Conn, options: Options, input: Input) {
   } catch { /* the server closed meanwhile: it will not read any more anyway */ }
 }
 
-// What happened to our input: bytes read (or given) but not sent, whether it has ended, and
-// whether the server has closed (from then on, what is read is only counted).
-type Input = { unsent: number; ended: boolean; serverClosed: boolean };
+// What happened to our input: bytes read (or given) but not sent, whether it has ended, whether
+// the server has closed (from then on, what is read is only counted), and whether we said that
+// typed text came in another encoding than UTF-8.
+type Input = { unsent: number; ended: boolean; serverClosed: boolean; warned?: boolean };
+
+// A terminal passes typed text on in its own encoding: a Windows console in its code page (850
+// in Spanish, so "é" is one byte, 0x82), or, set to UTF-8 with chcp 65001, Windows 10's console
+// as a 0 byte for each accented letter. The line still goes as it came; we say so once.
+function warnIfNotUtf8(line: Uint8Array): boolean {
+  const fix = "accents will not come back as typed";
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(line);
+  } catch {
+    console.error(
+      `client.ts: the terminal did not pass on UTF-8: ${fix}: on Windows, run ` +
+        "chcp 65001 first",
+    );
+    return true;
+  }
+  if (!line.includes(0)) return false;
+  console.error(
+    `client.ts: the terminal passed a letter on as a 0 byte: ${fix}: give them as ` +
+      'arguments instead (client.ts "qué tal")',
+  );
+  return true;
+}
 
 // The lesson's sendall(): conn.write() may take only part of the bytes (like Python's send()), so
 // we write until all are taken. A write that takes nothing for --timeout ms means the server does
@@ -190,6 +221,7 @@ const USAGE = `usage: deno run --allow-net client.ts [--host H] [--port P] [--na
   message        lines to send, each to come back; with none, send standard input as it comes`;
 const CONNECT_MS = 5000; // how long Deno.connect may wait for a server that does not answer
 const NEWLINE = 10; // "\n"
+const RETURN = 13; // "\r"
 const encoder = new TextEncoder();
 let explain: ((step: string, what: string) => void) | undefined; // set by --explain
 type Options = ReturnType<typeof parseFlags>;
@@ -252,9 +284,9 @@ function showAddress({ hostname, port }: Deno.NetAddr): string {
   return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
 }
 
-// One line for each failure a connect meets, naming the server as it was given.
+// One line for each failure a connect meets, naming the server as it was given. The error's kind
+// first (Deno.errors), then, where Deno has none, the number the system gives it.
 function failToConnect(error: unknown, { server, host }: Options): never {
-  const text = String(error);
   const where = "is the address right, and is that computer on the same network and switched on?";
   if (error instanceof Deno.errors.ConnectionRefused) {
     fail(`connection refused by ${server}: is server.ts running, and on that port?`);
@@ -262,17 +294,36 @@ function failToConnect(error: unknown, { server, host }: Options): never {
   if (error instanceof Deno.errors.NotCapable) {
     fail(`no permission to connect to ${server}: run with --allow-net=${server}`);
   }
-  if (text.includes("os error 113")) fail(`no route to ${server}: ${where}`);
-  if (text.includes("os error 101")) {
+  const why = networkError(error);
+  if (why === "no route") fail(`no route to ${server}: ${where}`);
+  if (why === "unreachable") {
     fail(`network unreachable for ${server}: is this computer connected to a network?`);
   }
-  if (text.includes("TimeoutError") || text.includes("os error 110")) {
-    fail(`no answer from ${server} within ${CONNECT_MS / 1000} s: ${where}`);
-  }
-  if (text.includes("lookup")) {
+  if (why === "timed out") fail(`no answer from ${server} within ${CONNECT_MS / 1000} s: ${where}`);
+  if (why === "unknown name") {
     fail(`unknown host name "${host}" (for ${server}): is it spelled right?`);
   }
   fail(`cannot connect to ${server}: ${(error as Error).message}`);
+}
+
+// The system's numbers for the failures Deno gives no kind of its own ("(os error N)" in the
+// message): no route to the host, network unreachable, timed out, and (Windows) unknown name.
+const OS_ERRORS: Record<string, Record<number, NetworkError>> = {
+  linux: { 113: "no route", 101: "unreachable", 110: "timed out" },
+  darwin: { 65: "no route", 51: "unreachable", 60: "timed out" },
+  windows: { 10065: "no route", 10051: "unreachable", 10060: "timed out", 11001: "unknown name" },
+};
+type NetworkError = "no route" | "unreachable" | "timed out" | "unknown name";
+
+export function networkError(error: unknown, os: string = Deno.build.os): NetworkError | undefined {
+  if (error instanceof Deno.errors.NetworkUnreachable) return "unreachable";
+  if (error instanceof Deno.errors.TimedOut) return "timed out";
+  if (error instanceof DOMException && error.name === "TimeoutError") return "timed out"; // ours
+  const text = String(error);
+  const number = Number(text.match(/\(os error (\d+)\)/)?.[1]);
+  if (OS_ERRORS[os]?.[number]) return OS_ERRORS[os][number];
+  if (text.includes("failed to lookup address")) return "unknown name"; // Linux, macOS
+  return undefined;
 }
 
 // All of the bytes to stdout (write() may take only part). When nobody reads any more (as after

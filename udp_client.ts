@@ -47,7 +47,7 @@ async function main() {
   const names = `UDP has no connection: each sendto() names ${server}`;
   explain?.("step 4", `python: (no connect)  deno: (no connect) -> ${names}`);
   // Step 5: the messages given, or else standard input line by line as it comes.
-  const talk: Talk = { socket, options, senders, allow, pending: undefined, stale: 0 };
+  const talk: Talk = { socket, options, senders, allow, pending: undefined, stale: 0, refused: 0 };
   for (const message of options.messages) await exchange(talk, message);
   if (options.messages.length === 0) {
     for await (const line of readLines()) await exchange(talk, line);
@@ -82,6 +82,7 @@ async function serverAddresses(options: Options, allow: string): Promise<string[
 async function exchange(talk: Talk, message: Uint8Array) {
   const { socket, options } = talk;
   const started = performance.now();
+  talk.refused = 0;
   for (let tried = 1; tried <= options.tries; tried++) {
     const sendto = `socket.send(data, addr) -> try ${tried} of ${options.tries}`;
     explain?.("step 5", `python: sendto(data, addr)  deno: ${sendto}`);
@@ -117,12 +118,16 @@ async function exchange(talk: Talk, message: Uint8Array) {
     const race = `Promise.race() with a timer -> no reply in ${options.timeout} ms`;
     explain?.("step 5", `python: recvfrom() timed out  deno: ${race}`);
   }
-  const tell = "is udp_server.ts running? UDP itself never tells you";
+  const tell = talk.refused > 0
+    ? "its system answered that nothing listens on that port (ConnectionReset): is udp_server.ts " +
+      "running, and on that port?"
+    : "is udp_server.ts running? UDP itself never tells you";
   fail(`no reply from ${options.server} after ${showTries(options.tries)}: ${tell}`);
 }
 
 // What exchange() works with: the socket, the flags, who may reply, and what lasts from one wait
-// to the next: the receive() still pending, and how many stale replies were seen.
+// to the next: the receive() still pending, how many stale replies were seen, and how many tries
+// of this message the system answered with a "nothing listens there" (Windows only).
 type Talk = {
   socket: Deno.DatagramConn;
   options: Options;
@@ -130,30 +135,36 @@ type Talk = {
   allow: string;
   pending: Promise<[Uint8Array, Deno.Addr] | null> | undefined;
   stale: number;
+  refused: number;
 };
 
 // recvfrom() until the deadline: the datagram and its sender, or undefined once time is up.
 // receive() cannot be cancelled, so at most one is pending, kept in talk from one wait to the
 // next: a reply that arrives after a timeout is not lost, the next wait reads it.
 async function receiveBefore(talk: Talk, deadline: number) {
-  if (talk.pending === undefined) {
-    talk.pending = talk.socket.receive().catch((error) => {
-      // Windows may report an earlier datagram to a port with no server as "connection reset".
-      if (error instanceof Deno.errors.ConnectionReset) return null;
-      failToSend(error, talk.options, talk.allow);
+  while (true) {
+    if (talk.pending === undefined) {
+      talk.pending = talk.socket.receive().catch((error) => {
+        // Windows reports the "port unreachable" answer to a datagram we sent (nothing listens
+        // there) as an error on the next receive: no reply, but no reason to stop waiting.
+        if (error instanceof Deno.errors.ConnectionReset) return null;
+        failToSend(error, talk.options, talk.allow);
+      });
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeUp = new Promise<undefined>((resolve) => {
+      const left = Math.max(0, deadline - performance.now()); // a deadline passed: at once
+      timer = setTimeout(() => resolve(undefined), left);
     });
+    const received = await Promise.race([talk.pending, timeUp]);
+    clearTimeout(timer);
+    if (received === undefined) return undefined; // time is up, the receive() stays pending
+    talk.pending = undefined;
+    if (received !== null) return received as [Uint8Array, Deno.NetAddr];
+    talk.refused += 1; // a "connection reset": wait on, until the deadline
+    const reset = "ConnectionReset: its system says nothing listens there; waiting on";
+    explain?.("step 5", `python: recvfrom() failed  deno: socket.receive() -> ${reset}`);
   }
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeUp = new Promise<undefined>((resolve) => {
-    const left = Math.max(0, deadline - performance.now()); // a deadline passed: at once
-    timer = setTimeout(() => resolve(undefined), left);
-  });
-  const received = await Promise.race([talk.pending, timeUp]);
-  clearTimeout(timer);
-  if (received === undefined) return undefined; // time is up, the receive() stays pending
-  talk.pending = undefined;
-  if (received === null) return undefined; // a "connection reset": no reply to this try
-  return received as [Uint8Array, Deno.NetAddr];
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -304,21 +315,41 @@ function showTries(count: number): string {
   return count === 1 ? "1 try" : `${count} tries`;
 }
 
-// One line for each failure a send meets, naming the server as it was given.
+// One line for each failure a send meets, naming the server as it was given. The error's kind
+// first (Deno.errors), then, where Deno has none, the number the system gives it.
 function failToSend(error: unknown, { server, host }: Options, allow: string): never {
-  const text = String(error);
   const where = "is the address right, and is that computer on the same network and switched on?";
-  if (error instanceof Deno.errors.NotCapable || text.includes("EPERM")) {
+  if (error instanceof Deno.errors.NotCapable || String(error).includes("EPERM")) {
     fail(`no permission to send to ${server}: run with ${allow}`);
   }
-  if (text.includes("os error 113")) fail(`no route to ${server}: ${where}`);
-  if (text.includes("os error 101")) {
+  const why = networkError(error);
+  if (why === "no route") fail(`no route to ${server}: ${where}`);
+  if (why === "unreachable") {
     fail(`network unreachable for ${server}: is this computer connected to a network?`);
   }
-  if (text.includes("ENOTFOUND") || text.includes("lookup")) {
+  if (why === "unknown name") {
     fail(`unknown host name "${host}" (for ${server}): is it spelled right?`);
   }
   fail(`cannot talk to ${server}: ${(error as Error).message}`);
+}
+
+// The system's numbers for the failures Deno gives no kind of its own ("(os error N)" in the
+// message): no route to the host, network unreachable, timed out, and (Windows) unknown name.
+const OS_ERRORS: Record<string, Record<number, NetworkError>> = {
+  linux: { 113: "no route", 101: "unreachable", 110: "timed out" },
+  darwin: { 65: "no route", 51: "unreachable", 60: "timed out" },
+  windows: { 10065: "no route", 10051: "unreachable", 10060: "timed out", 11001: "unknown name" },
+};
+type NetworkError = "no route" | "unreachable" | "timed out" | "unknown name";
+
+export function networkError(error: unknown, os: string = Deno.build.os): NetworkError | undefined {
+  if (error instanceof Deno.errors.NetworkUnreachable) return "unreachable";
+  if (error instanceof Deno.errors.TimedOut) return "timed out";
+  const text = String(error);
+  const number = Number(text.match(/\(os error (\d+)\)/)?.[1]);
+  if (OS_ERRORS[os]?.[number]) return OS_ERRORS[os][number];
+  if (/failed to lookup address|ENOTFOUND/.test(text)) return "unknown name"; // node:dns too
+  return undefined;
 }
 
 // All of the bytes to stdout (write() may take only part). When nobody reads any more (as after

@@ -11,9 +11,10 @@
 // go to bench/results/latest.md and latest.json; the load generator's own output goes to
 // bench/results/raw/. See bench/README.md.
 import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
 import { listeningPort } from "../tests/helpers/process.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BIN = `${ROOT}bench/bin/`;
 const HOST = "127.0.0.1";
 const SERVER_CPU = "0";
@@ -52,6 +53,11 @@ const flags = parseFlags();
 if (flags.help) {
   console.log(USAGE);
   Deno.exit(0);
+}
+if (Deno.build.os !== "linux") {
+  // It pins processes to CPUs with taskset, builds C with cc, and reads /proc through sh.
+  console.error(`bench: needs Linux (taskset, cc, sh and /proc); this is ${Deno.build.os}`);
+  Deno.exit(1);
 }
 const smoke = flags.smoke;
 const runs = Number(flags.runs ?? (smoke ? 1 : 3));

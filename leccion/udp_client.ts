@@ -1,34 +1,35 @@
-// El cliente UDP de la lección. Con el servidor andando, corré:
-// deno run --allow-net leccion/udp_client.ts   (fuera de este repo, cuyo
-// deno.json lo pone, sumá --unstable-net). El script completo
-// ../udp_client.ts reintenta, manda varias líneas y explica cada error.
-
-// Paso 1: nada que importar, los sockets vienen con Deno. Paso 2 (opcional):
-// el hostname del servidor; acá, esta misma máquina.
-const HOST = "127.0.0.1";
+// El cliente UDP de la lección. Con el servidor andando, en su carpeta:
+// deno run --unstable-net --allow-net udp_client.ts
+// Paso 1: nada que importar. Paso 2 (opcional): ver client.ts.
+const HOST = "127.0.0.1"; // la IP del servidor (una IP, no un nombre)
 const PORT = Number(Deno.args[0] ?? 21042);
-const MENSAJE = "hola desde Deno";
-
 // Paso 3: crear el socket UDP, en un puerto libre cualquiera (el 0).
 const socket = Deno.listenDatagram({
   transport: "udp",
   hostname: "0.0.0.0",
   port: 0,
 });
-// Paso 4: no hay connect(): cada send() lleva la dirección del servidor.
-const servidor = { transport: "udp" as const, hostname: HOST, port: PORT };
-// Paso 5: enviar un datagrama y esperar la respuesta, pero no para siempre:
-// si se pierde, UDP no avisa. Gana lo que llegue primero, respuesta o plazo.
-await socket.send(new TextEncoder().encode(MENSAJE), servidor);
-const plazo = Promise.withResolvers<null>();
-const reloj = setTimeout(() => plazo.resolve(null), 2000);
-const recibido = socket.receive().catch(() => null);
-const respuesta = await Promise.race([recibido, plazo.promise]);
-clearTimeout(reloj);
-// Paso 6: cerrar el socket (un receive() que seguía esperando falla: catch).
-socket.close();
-if (respuesta === null) {
-  console.error("udp_client.ts: no llegó respuesta en 2 segundos");
+// Paso 4: Python puede hacer connect() (en UDP solo fija el destino); Deno
+// no: cada send() lleva la dirección del servidor.
+const datos = new TextEncoder().encode("hola desde Deno");
+await socket.send(datos, { transport: "udp", hostname: HOST, port: PORT });
+// Paso 5: recibir con plazo, como settimeout(2): a los 2 segundos un reloj
+// cierra el socket y receive() falla. Solo vale lo que mande el servidor.
+const reloj = setTimeout(() => socket.close(), 2000);
+try {
+  while (true) {
+    const [respuesta, quien] = await socket.receive();
+    const { hostname, port } = quien as Deno.NetAddr;
+    if (hostname !== HOST || port !== PORT) continue; // otro: lo ignoramos
+    console.log(new TextDecoder().decode(respuesta));
+    break;
+  }
+} catch (error) {
+  // Si no lo cerró el reloj, decimos qué pasó (Windows: ConnectionReset).
+  const vencio = error instanceof Deno.errors.Interrupted;
+  const que = vencio ? "no llegó respuesta en 2 segundos" : String(error);
+  console.error(`udp_client.ts: ${que}`);
   Deno.exit(1);
 }
-console.log(new TextDecoder().decode(respuesta[0]));
+clearTimeout(reloj);
+socket.close(); // Paso 6: cerrar el socket.

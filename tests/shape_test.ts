@@ -21,8 +21,10 @@ const GOAL = {
 };
 const SERVERS = { "server.ts": 442, "chat_server.ts": 627, "udp_server.ts": 285 };
 // The clients grew with the QA pass's fixes (write timeouts, unended input, host spellings, ...);
-// the same rule: today's sizes as ceilings, the goal above.
-const CLIENTS = { "client.ts": 324, "udp_client.ts": 363 };
+// the same rule: today's sizes as ceilings, the goal above. The classroom pass (Windows consoles,
+// error numbers per system, text typed in a console's code page, UDP's ConnectionReset waited out)
+// took them from 324 and 363.
+const CLIENTS = { "client.ts": 375, "udp_client.ts": 394 };
 const SCRIPTS = { ...SERVERS, ...CLIENTS };
 const read = (script: string) => Deno.readTextFileSync(`${ROOT}${script}`).split("\n");
 

@@ -594,8 +594,10 @@ Deno.test("UDP permissions: deno.json's udp-client task is enough; a server allo
     string,
     string
   >;
-  const clientNet = tasks["udp-client"].match(/--allow-net=(\S+)/)?.[1];
-  assert.equal(clientNet, "127.0.0.1:0,127.0.0.1:21042");
+  // The task allows every address (docs/permissions.md: a class sends to another computer); the
+  // narrowest permission for this machine's server is still enough.
+  assert.match(tasks["udp-client"], /--allow-net udp_client\.ts$/);
+  const clientNet = "127.0.0.1:0,127.0.0.1:21042";
   const server = await startUdpServer(["--quiet"]);
   try {
     const narrow = `--allow-net=${clientNet.replace("21042", `${server.port}`)}`;

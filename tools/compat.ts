@@ -10,8 +10,13 @@
 //   FAIL  failed where it should pass: the exit code is then 1
 //   n/a   not there to check (no leccion/ or chat_server.ts yet; no `ss` to read the backlog)
 // Every child runs on loopback with a free port, under a timer; each is killed and awaited.
+// On Windows, Python is `python` or `py` rather than `python3`, and a child cannot be sent Ctrl-C
+// (the SIGINT checks are then n/a); `ss` is Linux's (the backlog check is n/a without it).
 
-const ROOT = new URL("..", import.meta.url).pathname;
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const WINDOWS = Deno.build.os === "windows";
 const GREETING = "welcome: every line you send comes back to you\n";
 const CI_RUN = await Deno.readTextFile(`${ROOT}.ci/run`);
 const PINNED = CI_RUN.match(/^DENO_VERSION=(\S+)$/m)?.[1] ?? "2.9.6";
@@ -27,9 +32,18 @@ if (wrong !== undefined) {
   Deno.exit(2);
 }
 const VERSIONS = Deno.args.length > 0 ? Deno.args : ["2.0.6", "2.2.15", "2.4.4", "2.6.8", PINNED];
-const HOME = Deno.env.get("HOME") ?? "/tmp";
+const HOME = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? "/tmp";
 const CACHE = Deno.env.get("SOCKET_KIT_DENO_CACHE") ??
   `${Deno.env.get("XDG_CACHE_HOME") ?? `${HOME}/.cache`}/socket-kit-deno`;
+/** Python 3 as this system calls it: python3 (Linux, macOS), python or py (Windows), or none. */
+const PYTHON = await (async () => {
+  for (const name of ["python3", "python", "py"]) {
+    const out = await new Deno.Command(name, { args: ["--version"], stdin: "null" }).output()
+      .catch(() => undefined);
+    const said = new TextDecoder().decode(out?.stdout) + new TextDecoder().decode(out?.stderr);
+    if (out?.success && /^Python 3\./.test(said)) return name;
+  }
+})();
 const exists = (path: string) => Deno.stat(`${ROOT}${path}`).then(() => true, () => false);
 const HAS_CHAT = await exists("chat_server.ts");
 const HAS_LECCION = await exists("leccion");
@@ -185,6 +199,10 @@ const LISTENING = /^listening on 127\.0\.0\.1:(\d+)\n/;
 // The checks: each gets the deno binary and its environment.
 
 type Check = (deno: string, env: Record<string, string>) => Promise<Outcome>;
+/** A check that needs Python (`python`): n/a where there is none. */
+const python = PYTHON ?? "python3";
+const withPython = (check: Check): Check => (deno, env) =>
+  PYTHON === undefined ? Promise.resolve({ ok: "n/a" }) : check(deno, env);
 const checks: [string, Check][] = [];
 const server = (
   script: string,
@@ -215,6 +233,7 @@ checks.push([
 
 for (const script of ["server.ts", "udp_server.ts"]) {
   checks.push([`${script}: SIGINT (Ctrl-C) -> exit 0`, async (deno, env) => {
+    if (WINDOWS) return { ok: "n/a" }; // kill("SIGINT") ends a Windows child without its handler
     const s = await startServer(deno, server(script), env, LISTENING);
     const ran = await s.stop("SIGINT");
     return expect(ran.code === 0, `exit ${ran.code}: ${ran.stderr.slice(0, 200)}`);
@@ -223,21 +242,22 @@ for (const script of ["server.ts", "udp_server.ts"]) {
 
 checks.push([
   "python lesson_client.py -> server.ts",
-  (deno, env) =>
+  withPython((deno, env) =>
     withServer(deno, server("server.ts", "--quiet"), env, LISTENING, async (port) => {
-      const p = await run("python3", ["tests/lesson_client.py", "127.0.0.1", port], env);
+      const p = await run(python, ["tests/lesson_client.py", "127.0.0.1", port], env);
       return expect(
         p.code === 0 && p.stdout === GREETING + "hola desde Python\n",
         JSON.stringify(p),
       );
-    }),
+    })
+  ),
 ]);
 
 checks.push([
   "python lesson_server.py <- client.ts",
-  (deno, env) =>
+  withPython((deno, env) =>
     withServer(
-      "python3",
+      python,
       ["tests/lesson_server.py", "0"],
       env,
       /^listening on .*:(\d+)\n/,
@@ -248,33 +268,39 @@ checks.push([
           JSON.stringify(c),
         );
       },
-    ),
+    )
+  ),
 ]);
 
 checks.push([
   "python lesson_udp_client.py -> udp_server.ts",
-  (deno, env) =>
+  withPython((deno, env) =>
     withServer(deno, server("udp_server.ts", "--quiet"), env, LISTENING, async (port) => {
-      const p = await run("python3", ["tests/lesson_udp_client.py", "127.0.0.1", port], env);
+      const p = await run(python, ["tests/lesson_udp_client.py", "127.0.0.1", port], env);
       return expect(p.code === 0 && p.stdout === "hola desde Python\n", JSON.stringify(p));
-    }),
+    })
+  ),
 ]);
 
-checks.push(["python lesson_udp_server.py <- udp_client.ts", (deno, env) =>
-  withServer(
-    "python3",
-    ["tests/lesson_udp_server.py", "127.0.0.1", "0", "1"],
-    env,
-    /^listening on .*:(\d+)\n/,
-    async (port) => {
-      const c = await run(
-        deno,
-        ["run", "--allow-net", "udp_client.ts", "--port", port, "hola"],
-        env,
-      );
-      return expect(c.code === 0 && /^hola {2}\(reply in /.test(c.stdout), JSON.stringify(c));
-    },
-  )]);
+checks.push([
+  "python lesson_udp_server.py <- udp_client.ts",
+  withPython((deno, env) =>
+    withServer(
+      python,
+      ["tests/lesson_udp_server.py", "127.0.0.1", "0", "1"],
+      env,
+      /^listening on .*:(\d+)\n/,
+      async (port) => {
+        const c = await run(
+          deno,
+          ["run", "--allow-net", "udp_client.ts", "--port", port, "hola"],
+          env,
+        );
+        return expect(c.code === 0 && /^hola {2}\(reply in /.test(c.stdout), JSON.stringify(c));
+      },
+    )
+  ),
+]);
 
 checks.push([`--help -> exit 0, usage on stdout (${SCRIPTS.length} scripts)`, async (deno, env) => {
   const bad = [];
@@ -290,6 +316,26 @@ checks.push([`a bad flag -> exit 2, one line (${SCRIPTS.length} scripts)`, async
   for (const script of SCRIPTS) {
     const r = await run(deno, ["run", "--allow-net", script, "--no-such-flag"], env);
     if (r.code !== 2 || !r.stderr.startsWith(`${script}: `)) bad.push(`${script}: exit ${r.code}`);
+  }
+  return expect(bad.length === 0, bad.join("; "));
+}]);
+
+checks.push(["deno.json: the class's client tasks may reach another address", async (deno, env) => {
+  // A student's client goes to the teacher's computer: the task's permission must cover an
+  // address other than this computer's (127.0.0.2 stands in for it here), with no prompt.
+  const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks;
+  const bad = [];
+  for (
+    const [task, script, port] of [["client", "client.ts", "tcp"], [
+      "udp-client",
+      "udp_client.ts",
+      "udp",
+    ]]
+  ) {
+    const flags = tasks[task].split(" ").slice(2, -1);
+    const args = ["--host", "127.0.0.2", "--port", freePorts()[port as "tcp" | "udp"]];
+    const r = await run(deno, ["run", ...flags, script, ...args, "--timeout", "200", "x"], env);
+    if (/permission|NotCapable/.test(r.stderr) || r.code !== 1) bad.push(`${task}: ${r.stderr}`);
   }
   return expect(bad.length === 0, bad.join("; "));
 }]);
@@ -410,7 +456,7 @@ async function readUntil(conn: Deno.Conn, wanted: string, ms: number): Promise<s
 /** The path of Deno `version` in the cache, installed from the npm registry if it is not there. */
 async function install(version: string): Promise<string> {
   const dir = `${CACHE}/${version}`;
-  const deno = `${dir}/node_modules/deno/deno`;
+  const deno = `${dir}/node_modules/deno/deno${WINDOWS ? ".exe" : ""}`;
   const has = await run(deno, ["--version"], {}).catch(() => undefined);
   if (has?.stdout.startsWith(`deno ${version} `)) return deno;
   console.error(`compat: installing deno@${version} into ${dir}`);

@@ -4,15 +4,20 @@
 // the UDP pair with some datagrams dropped on purpose. Both ends run with --timestamps, so each
 // trace line says when it was printed; once a pair has finished, its lines are shown in the order
 // they happened (each process's pipe is read on its own, so the order of arrival is not the order
-// of events). Lines are wrapped to fit 100 columns. Everything it starts is stopped before it exits.
+// of events). Lines are wrapped to fit 100 columns. Everything it starts is stopped before it exits:
+// each server with Ctrl-C (SIGINT), which it handles and ends with exit 0; on Windows, where a
+// parent cannot send a child Ctrl-C (Deno's kill("SIGINT") ends it at once, without its handler),
+// the demo ends the server itself and says so (docs/windows.md).
 //
 // With --mermaid, the transcript goes to stderr and stdout gets the run as a Mermaid sequence
 // diagram: one arrow or note per step that happened, with byte counts, lost datagrams and retries.
 
 import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
 import { listeningPort } from "../tests/helpers/process.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const WINDOWS = Deno.build.os === "windows";
 const WIDTH = 100;
 const STAMP = /^@(\d+\.\d+) /;
 
@@ -24,16 +29,21 @@ interface Line {
 }
 
 /**
- * Run a command with its stdout and stderr in one pipe (through `sh`, which keeps the order of the
- * process's own writes), collecting its lines with their times. On Windows there is no `sh`: the
- * two pipes are read separately and a line without a time is placed by the one before it.
+ * Run a command with its stdout and stderr in one pipe, which keeps the order of the process's own
+ * writes (a client prints what arrived on stdout right after its trace line on stderr), collecting
+ * its lines with their times. The shell joins the two: `sh` (exec, so the child is the script
+ * itself), or on Windows `cmd`, which stays as the script's parent; there only a client, which
+ * ends by itself, goes through it, and a server (its trace is on stdout) keeps its own two pipes.
  */
 function start(who: Line["who"], args: string[], lines: Line[], onLine?: (text: string) => void) {
-  const merged = Deno.build.os !== "windows";
-  const command = merged ? "sh" : Deno.execPath();
-  const shArgs = merged ? ["-c", 'exec "$0" "$@" 2>&1', Deno.execPath(), ...args] : args;
+  const merged = !WINDOWS || who === "client";
+  const quote = (arg: string) => /[\s"]/.test(arg) ? `"${arg}"` : arg;
+  const [command, shellArgs] = !merged ? [Deno.execPath(), args] : WINDOWS // cmd /s /c "LINE": the line as given, its outer quotes taken off
+    ? ["cmd", ["/d", "/s", "/c", `"${[Deno.execPath(), ...args].map(quote).join(" ")} 2>&1"`]]
+    : ["sh", ["-c", 'exec "$0" "$@" 2>&1', Deno.execPath(), ...args]];
   const child = new Deno.Command(command, {
-    args: shArgs,
+    args: shellArgs,
+    windowsRawArguments: WINDOWS && merged,
     cwd: ROOT,
     env: { NO_COLOR: "1" },
     stdin: "null",
@@ -94,15 +104,25 @@ async function pair(title: string, serverArgs: string[], clientArgs: (port: stri
   const timer = setTimeout(() => client.child.kill(), 30_000); // the demo never hangs
   const clientStatus = await client.done;
   clearTimeout(timer);
-  server.child.kill("SIGINT"); // Ctrl-C
+  // Ctrl-C to the server; on Windows it can only be ended (it was still running: that is its
+  // normal state, and what matters).
+  const running = await Promise.race([server.done.then(() => false), tick().then(() => true)]);
+  server.child.kill(WINDOWS ? "SIGTERM" : "SIGINT");
   const serverStatus = await server.done;
   // In the order they happened; a line with no time of its own keeps its place after the one
   // before it in the same process.
   lines.sort((a, b) => a.at - b.at || (a.who === b.who ? a.order - b.order : 0));
   for (const line of lines) show(wrap(line.who, line.text));
+  if (WINDOWS) {
+    const ended = running ? "ended by the demo (Windows has no Ctrl-C for a child)" : "had stopped";
+    show(`(client exited with ${clientStatus.code}, server ${ended})`);
+    return { ok: clientStatus.code === 0 && running, lines };
+  }
   show(`(client exited with ${clientStatus.code}, server with ${serverStatus.code})`);
   return { ok: clientStatus.code === 0 && serverStatus.code === 0, lines };
 }
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 const quoted = (args: string[]) =>
   args.map((arg) => arg.includes(" ") ? `"${arg}"` : arg).join(" ");

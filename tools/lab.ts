@@ -12,8 +12,9 @@
 //   deno task lab --only lossy-link     one of them (see --help)
 
 import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
 
-const ROOT = new URL("..", import.meta.url).pathname;
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const PORT = 21042; // free by construction: each namespace has its own ports
 const PREFIX = "kit-"; // every name the lab creates starts with it, so leftovers are recognisable
 const NFT_TABLE = "kit_lab"; // the nftables table that drops packets, inside each namespace
@@ -498,24 +499,17 @@ names alumno's address.`);
   );
   await server.stop();
 
-  say(`Step 4. The same, with the permission of \`deno task udp-server\`:
---allow-net=0.0.0.0:${PORT},127.0.0.1 lets it reply only on this computer (127.0.0.1).`);
-  server = await startServer(SERVIDOR, [
-    "run",
-    netFlag(`0.0.0.0:${PORT}`, "127.0.0.1"),
-    "udp_server.ts",
-  ]);
-  const mute = await runClient(ALUMNO, [
-    "run",
-    netFlag("0.0.0.0:0", at(SERVIDOR)),
-    ...udpArgs,
-    "hola",
-  ]);
-  const cannot = await server.waitFor(/^udp_server\.ts: cannot reply to /, 2_000);
+  say(`Step 4. The class's own commands, as leccion/clase.md gives them: deno task udp-server on
+servidor, deno task udp-client --host ${SERVIDOR.ip} on alumno. The tasks' permissions cover another
+computer (docs/permissions.md), so neither Deno asks "Allow?" nor refuses.`);
+  server = await startServer(SERVIDOR, ["task", "udp-server"]);
+  const task = await runClient(ALUMNO, ["task", "udp-client", "--host", SERVIDOR.ip, "hola"]);
+  const balked = [...server.lines, ...task.lines].some((line) =>
+    /NotCapable|no permission|cannot reply|Allow\?/.test(line.text)
+  );
   check(
-    mute.code === 1 && cannot?.startsWith(`udp_server.ts: cannot reply to ${ALUMNO.ip}:`) === true,
-    "the datagram arrived, but udp_server.ts may not send to alumno: it says so, " +
-      "and udp_client.ts gives up",
+    task.code === 0 && /^hola {2}\(reply in /.test(task.stdout) && !balked,
+    "the reply came back to alumno, with the tasks' own permissions and no prompt",
   );
   await server.stop();
 }
@@ -557,6 +551,25 @@ ${ALUMNO.ip.replace(/\d+$/, "0")}/24, and has no route (no gateway) to any other
     noRoute.code === 1 && oneErrorLine(noRoute.stderr, "client.ts", /unreachable/i) &&
       noRoute.seconds < 2,
     "Network is unreachable, at once: not a single packet left alumno",
+  );
+
+  say(`Step 3. Every school computer has a gateway: a default route, here through servidor. Now
+alumno sends what is not for its own network to the gateway, which passes nothing on and answers
+nothing (as the routers on the way do with an address that is nobody's): client.ts gives up at 5 s.`);
+  await must("ip", ["-n", ALUMNO.ns, "route", "add", "default", "via", SERVIDOR.ip]);
+  const silent = await runClient(ALUMNO, [
+    "run",
+    netFlag(`${NO_ROUTE}:${PORT}`),
+    "client.ts",
+    "--host",
+    NO_ROUTE,
+    "hola",
+  ]);
+  console.log(`  (client.ts ended after ${silent.seconds.toFixed(1)} s, exit ${silent.code})`);
+  check(
+    silent.code === 1 && oneErrorLine(silent.stderr, "client.ts", /no answer from .* within 5 s/) &&
+      silent.seconds >= 4,
+    "no answer within 5 s: with a gateway, a wrong address on another network is silence",
   );
 }
 
@@ -870,7 +883,7 @@ and each client exits.`);
 
 const TITLES: Record<Scenario, string> = {
   "two-computers": "Two computers: a server on one, a client on the other",
-  "wrong-address": "Wrong address: nobody there, and no way there",
+  "wrong-address": "Wrong address: nobody there, no way there, and a gateway that stays silent",
   "lossy-link": "A lossy link: TCP against UDP",
   "chat": "The chat across computers",
 };
