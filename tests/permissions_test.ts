@@ -1,4 +1,4 @@
-// Least privilege: the run commands of deno.json and docs/net-permissions.md give each script the
+// Least privilege: the run commands of deno.json and docs/permissions.md give each script the
 // address it uses (--allow-net=HOST:PORT), and nothing less works: the script says so in one line
 // and exits 1.
 import assert from "node:assert/strict";
