@@ -28,10 +28,10 @@ export const TEXTS = {
     en: "a long message, or one that arrives in pieces, comes back whole",
   },
   "entero.sends": {
-    es: "por la misma conexión: otra línea corta, una de 10000 bytes de una vez, " +
-      "y una en 3 pedazos con pausas de 200 ms",
-    en: "on the same connection: another short line, one of 10000 bytes in one go, " +
-      "and one in 3 pieces with 200 ms pauses",
+    es: "por una conexión: una línea en 3 pedazos con pausas de 200 ms, una de 10000 bytes " +
+      "de una vez, y una corta",
+    en: "on one connection: a line in 3 pieces with 200 ms pauses, one of 10000 bytes in one " +
+      "go, and a short one",
   },
   "entero.expects": {
     es: "cada una entera y en orden, con la conexión abierta",
@@ -102,10 +102,12 @@ export const TEXTS = {
     en: "keeps going after a client drops abruptly",
   },
   "corte.sends": {
-    es: "un cliente se corta con un reset (RST) mientras el servidor espera en recv(); otro " +
-      "manda 1 MiB y cierra sin leer el eco",
-    en: "one client drops with a reset (RST) while the server waits in recv(); another sends " +
-      "1 MiB and closes without reading the echo",
+    es: "un cliente manda una línea y cierra enseguida, sin leer; otro manda sin leer hasta que " +
+      "el servidor queda trabado devolviéndole, y cierra de golpe (al servidor le llega un " +
+      "reset, RST, mientras manda)",
+    en: "one client sends a line and closes at once, without reading; another sends without " +
+      "reading until the server is stuck sending back to it, and drops (the server gets a " +
+      "reset, RST, while it sends)",
   },
   "corte.expects": {
     es: "un cliente nuevo recibe su eco",
@@ -141,8 +143,8 @@ export const TEXTS = {
     en: "a datagram comes back unchanged, to its sender",
   },
   "udp-eco.sends": {
-    es: "un datagrama corto (hasta 3 intentos, {s} s cada uno)",
-    en: "a short datagram (up to 3 tries, {s} s each)",
+    es: "un datagrama corto (hasta 3 intentos, 1 s cada uno)",
+    en: "a short datagram (up to 3 tries, 1 s each)",
   },
   "udp-eco.expects": {
     es: "el mismo datagrama, desde la dirección y el puerto del servidor",
@@ -199,8 +201,8 @@ export const TEXTS = {
     en: "the room goes on when a member drops abruptly",
   },
   "chat-se-va.sends": {
-    es: "A se corta con un reset (RST) con líneas sin leer; después B manda dos líneas",
-    en: "A drops with a reset (RST), lines unread; then B sends two lines",
+    es: "A se va de golpe, con líneas sin leer; después B manda dos líneas",
+    en: "A drops abruptly, lines unread; then B sends two lines",
   },
   "chat-se-va.expects": { es: "C recibe las dos", en: "C gets both" },
 
@@ -217,8 +219,8 @@ export const TEXTS = {
     en: "nothing: the test server waits on {address}",
   },
   "conecta.expects": {
-    es: "una conexión en {s} s",
-    en: "a connection within {s} s",
+    es: "una conexión en {connect_s} s",
+    en: "a connection within {connect_s} s",
   },
   "envia.title": { es: "manda su mensaje", en: "sends its message" },
   "envia.sends": {
@@ -226,8 +228,8 @@ export const TEXTS = {
     en: "a one-line greeting, as soon as it accepts",
   },
   "envia.expects": {
-    es: "al menos un byte del cliente en {s} s",
-    en: "at least one byte from the client within {s} s",
+    es: "al menos un byte del cliente en {send_s} s",
+    en: "at least one byte from the client within {send_s} s",
   },
   "imprime-todo.title": {
     es: "muestra todo lo que llegó",
@@ -265,8 +267,8 @@ export const TEXTS = {
     en: "nothing: the UDP test server waits on {address}",
   },
   "udp-envia.expects": {
-    es: "un datagrama del cliente en {s} s",
-    en: "a datagram from the client within {s} s",
+    es: "un datagrama del cliente en {connect_s} s",
+    en: "a datagram from the client within {connect_s} s",
   },
   "udp-imprime.title": {
     es: "muestra la respuesta y termina",
@@ -289,8 +291,8 @@ export const TEXTS = {
     en: "nothing: the client runs again, and this time the server does not answer",
   },
   "udp-plazo.expects": {
-    es: "que el cliente se rinda y termine en {s} s",
-    en: "the client gives up and ends within {s} s",
+    es: "que el cliente se rinda y termine en {give_up_s} s",
+    en: "the client gives up and ends within {give_up_s} s",
   },
 
   // ---------------------------------------------------------------------------------------------
@@ -319,6 +321,21 @@ export const TEXTS = {
   "out.step.value": { es: "paso {step}", en: "step {step}" },
   "out.bytes": { es: "{count} bytes", en: "{count} bytes" },
   "out.nothing": { es: "nada", en: "nothing" },
+  "out.check": { es: "probé:", en: "tried:" },
+  "out.expected": { es: "espera:", en: "expects:" },
+  "out.none.eof": {
+    es: "nada, y el servidor cerró la conexión",
+    en: "nothing, and the server closed the connection",
+  },
+  "out.none.reset": {
+    es: "nada, y la conexión se cortó (reset)",
+    en: "nothing, and the connection was reset",
+  },
+  "out.none.timeout": { es: "nada en {s} s", en: "nothing within {s} s" },
+  "out.none.refused": {
+    es: "nada: nadie escucha en ese puerto (conexión rechazada)",
+    en: "nothing: nobody listens on that port (connection refused)",
+  },
   "out.end.eof": {
     es: "y después el servidor cerró la conexión",
     en: "and then the server closed the connection",
@@ -329,8 +346,8 @@ export const TEXTS = {
   },
   "out.end.timeout": { es: "y nada más en {s} s", en: "and nothing more within {s} s" },
   "out.end.refused": {
-    es: "(nada escucha en ese puerto: la conexión fue rechazada)",
-    en: "(nothing listens on that port: the connection was refused)",
+    es: "y después nadie escucha en ese puerto (conexión rechazada)",
+    en: "and then nobody listens on that port (connection refused)",
   },
   "out.greeting": { es: "saludo: {greeting}", en: "greeting: {greeting}" },
   "out.summary.pass": {
@@ -575,10 +592,10 @@ export const DIAGNOSES = {
     step: "8",
   },
   "solo-un-mensaje": {
-    es: "tu servidor devolvió el primer mensaje pero no el segundo: tomaste un solo recv() " +
-      'como toda la conversación. Repetí recv() y sendall() hasta que recv() devuelva b"" ' +
-      "(el cliente cerró), y recién ahí cerrá.",
-    en: "your server sent back the first message but not the second: you took one recv() as " +
+    es: "tu servidor devolvió el primer mensaje pero no el siguiente: tomaste un mensaje como " +
+      'toda la conversación. Repetí recv() y sendall() hasta que recv() devuelva b"" (el ' +
+      "cliente cerró), y recién ahí cerrá.",
+    en: "your server sent back the first message but not the next: you took one message as " +
       'the whole conversation. Repeat recv() and sendall() until recv() returns b"" (the ' +
       "client closed), and only then close.",
     python: LOOP_PY,

@@ -235,14 +235,34 @@ export class Peer {
   }
 
   /**
-   * End the connection with a reset (RST), as a client that crashes or is killed does: read one
-   * byte only and close, so that unread bytes remain (the system then sends RST, not FIN).
+   * Write without reading until the peer stops taking more (its writes back to us then block: our
+   * side holds unread bytes), or `most` bytes, or `ms`. Returns how much was written.
    */
-  async reset(ms: number) {
-    if (!this.#pending && !this.ended) {
-      const one = new Uint8Array(1);
-      await within(this.conn.read(one).catch(() => null), ms, null);
-    }
+  async flood(line: Uint8Array, most: number, ms: number): Promise<number> {
+    let written = 0, progress = Date.now(), done = false;
+    const chunk = new Uint8Array(Math.floor(64 * 1024 / line.length) * line.length);
+    for (let at = 0; at < chunk.length; at += line.length) chunk.set(line, at);
+    const writer = (async () => {
+      while (written < most) {
+        const wrote = await this.conn.write(chunk).catch(() => -1);
+        if (wrote < 0) break;
+        written += wrote;
+        progress = Date.now();
+      }
+      done = true;
+    })();
+    const deadline = Date.now() + ms;
+    while (!done && Date.now() - progress < 300 && Date.now() < deadline) await delay(50);
+    if (done) await writer;
+    return written;
+  }
+
+  /**
+   * Close with bytes unread, as a client that crashes or is killed does: the system then answers
+   * with a reset (RST). (Deno sends FIN first when nothing of ours waits to be sent: a server
+   * blocked in recv() reads end of stream; one blocked in send() gets the reset.)
+   */
+  abort() {
     this.close();
   }
 

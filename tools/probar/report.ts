@@ -5,6 +5,7 @@
 import type { Param, Result } from "./check.ts";
 import { DIAGNOSES, fill, type Lang, type Params, t, type TextKey, TEXTS } from "./messages.ts";
 import { excerpt } from "./net.ts";
+import { CONNECT_S, GIVE_UP_S, SEND_S } from "./clients.ts";
 
 const WIDTH = 100;
 
@@ -23,8 +24,15 @@ function render(lang: Lang, value: Param): string | number {
   return `${items.slice(0, -1).join(", ")} ${t(lang, "param.and")} ${items.at(-1)}`;
 }
 
+/** What the texts of every check may mention: the limits, the address, the test port. */
+function base(where: Where): Params {
+  const { s, address, port } = where;
+  const limits = { connect_s: Math.max(CONNECT_S, s), send_s: Math.max(SEND_S, s) };
+  return { s, address, port, ...limits, give_up_s: GIVE_UP_S };
+}
+
 function params(lang: Lang, where: Where, result: Result): Params {
-  const out: Params = { s: where.s, address: where.address, port: where.port };
+  const out = base(where);
   for (const [name, value] of Object.entries(result.params ?? {})) out[name] = render(lang, value);
   return out;
 }
@@ -51,7 +59,13 @@ const title = (lang: Lang, name: string) =>
 const size = (lang: Lang, bytes: Uint8Array) => t(lang, "out.bytes", { count: bytes.length });
 
 /** The lines that show one check's result to a student. */
-export function humanResult(lang: Lang, where: Where, result: Result, nameWidth: number): string {
+export function humanResult(
+  lang: Lang,
+  where: Where,
+  result: Result,
+  nameWidth: number,
+  sendsKey?: TextKey,
+): string {
   const mark = t(lang, result.ok ? "out.pass" : result.skipped ? "out.skip" : "out.fail");
   const head = `${mark.padEnd(7)} ${result.check.padEnd(nameWidth)}  `;
   const p = params(lang, where, result);
@@ -67,14 +81,24 @@ export function humanResult(lang: Lang, where: Where, result: Result, nameWidth:
   const label = (key: TextKey) => `${" ".repeat(pad)}${t(lang, key).padEnd(9)}`;
   const indent = pad + 9;
   const lines = [line];
+  const texts = TEXTS as Record<string, { es: string; en: string }>;
+  const sends = texts[sendsKey ?? `${result.check}.sends`];
+  const expects = texts[`${result.check}.expects`];
+  if (sends) lines.push(label("out.check") + wrap(fill(sends[lang], p), indent, indent));
+  if (expects) lines.push(label("out.expected") + wrap(fill(expects[lang], p), indent, indent));
   if (result.sent) {
     lines.push(label("out.sent") + `${excerpt(result.sent)} (${size(lang, result.sent)})`);
   }
   if (result.got !== undefined || result.end) {
     const got = result.got ?? new Uint8Array(0);
-    let text = got.length ? `${excerpt(got)} (${size(lang, got)})` : t(lang, "out.nothing");
-    if (result.from) text += ` ${t(lang, "out.datagram-from", { from: result.from })}`;
-    if (result.end) text += `, ${t(lang, `out.end.${result.end}`, p)}`;
+    let text: string;
+    if (got.length === 0) {
+      text = t(lang, result.end ? `out.none.${result.end}` : "out.nothing", p);
+    } else {
+      text = `${excerpt(got)} (${size(lang, got)})`;
+      if (result.from) text += ` ${t(lang, "out.datagram-from", { from: result.from })}`;
+      if (result.end) text += `, ${t(lang, `out.end.${result.end}`, p)}`;
+    }
     lines.push(label("out.got") + wrap(text, indent, indent));
   }
   if (result.printed !== undefined) {
@@ -88,7 +112,10 @@ export function humanResult(lang: Lang, where: Where, result: Result, nameWidth:
     let text = killed
       ? t(lang, "out.client.killed")
       : t(lang, "out.client.exit", { code: `${code}` });
-    const last = new TextDecoder().decode(stderr).trim().split("\n").slice(-2).join(" | ");
+    // Its last words, unless we stopped it (then they are about being stopped).
+    const last = killed
+      ? ""
+      : new TextDecoder().decode(stderr).trim().split("\n").slice(-2).join(" | ");
     if (last) text += `; ${t(lang, "out.client.stderr", { stderr: last.slice(0, 200) })}`;
     lines.push(`${" ".repeat(pad)}${wrap(text, pad, pad)}`);
   }
@@ -144,7 +171,7 @@ export function table(
   checks: { name: string; diagnoses: string[]; sends?: TextKey }[],
 ): string {
   const texts = TEXTS as Record<string, { es: string; en: string }>;
-  const p: Params = { s: where.s, address: where.address, port: where.port };
+  const p = base(where);
   const text = (key: string) => fill(texts[key]?.[lang] ?? "", p).replaceAll("|", "\\|");
   const rows = checks.map((check) => [
     `\`${check.name}\``,
