@@ -156,7 +156,8 @@ async function checkClient(
   let results: Result[];
   try {
     results = await runClientChecks(kind, { port, command, limit }, (result) => {
-      console.log(json ? jsonResult(result) : humanResult(lang, where, result, width));
+      const sends = CLIENT_KINDS[kind].find((check) => check.name === result.check)?.sends;
+      console.log(json ? jsonResult(result) : humanResult(lang, where, result, width, sends));
     });
   } catch (error) {
     if (error instanceof PortInUse) console.error(t(lang, "out.port-in-use", { port }));
