@@ -123,10 +123,13 @@ async function checkServer(
   const where: Where = { s: limit / 1000, address, port };
   const checks = SERVER_KINDS[kind];
   const width = Math.max(...checks.map((check) => check.name.length));
-  if (!json) console.log(t(lang, "out.header", { kind, address, count: checks.length }));
+  // The header comes with the first result: nothing is printed on stdout for a server not there.
+  let header = json ? "" : t(lang, "out.header", { kind, address, count: checks.length });
   let results: Result[];
   try {
     results = await runServerChecks(kind, host, port, limit, (result) => {
+      if (header) console.log(header);
+      header = "";
       console.log(json ? jsonResult(result) : humanResult(lang, where, result, width));
     });
   } catch (error) {
@@ -152,10 +155,13 @@ async function checkClient(
   const where: Where = { s: limit / 1000, address, port };
   const width = Math.max(...CLIENT_KINDS[kind].map((check) => check.name.length));
   const shown = command.map((word) => /\s/.test(word) ? JSON.stringify(word) : word).join(" ");
-  if (!json) console.log(t(lang, "out.header.client", { kind, command: shown, address }));
+  // The header comes with the first result: nothing on stdout when the port is taken.
+  let header = json ? "" : t(lang, "out.header.client", { kind, command: shown, address });
   let results: Result[];
   try {
     results = await runClientChecks(kind, { port, command, limit }, (result) => {
+      if (header) console.log(header);
+      header = "";
       const sends = CLIENT_KINDS[kind].find((check) => check.name === result.check)?.sends;
       console.log(json ? jsonResult(result) : humanResult(lang, where, result, width, sends));
     });
