@@ -52,7 +52,10 @@ interface Run {
 /** Run `deno task probar ARGS` (the same flags as the task), killed after 120 s. */
 async function probar(args: string[], env: Record<string, string> = {}): Promise<Run> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-read", "--allow-run", "tools/probar.ts", ...args],
+    args: [
+      ...["run", "--allow-net", "--allow-read", "--allow-run", "--allow-env=INIT_CWD"],
+      ...["tools/probar.ts", ...args],
+    ],
     cwd: ROOT,
     env: { NO_COLOR: "1", ...env },
     stdin: "null",
@@ -66,10 +69,10 @@ async function probar(args: string[], env: Record<string, string> = {}): Promise
 }
 
 /** A server under test: started on a free port, its first line read for the port. */
-async function startServer(command: string[]) {
+async function startServer(command: string[], cwd = ROOT) {
   const child = new Deno.Command(command[0], {
     args: command.slice(1),
-    cwd: ROOT,
+    cwd,
     env: { NO_COLOR: "1", PYTHONUNBUFFERED: "1" },
     stdin: "null",
     stdout: "piped",
@@ -624,3 +627,104 @@ Deno.test("probar --tabla: each kind's checks as a table (name, what is sent, wh
     }
   }
 });
+
+// ---------------------------------------------------------------------------------------------
+// The exercises' starters (leccion/ejercicios/): each runs as given, from its own folder, and
+// deno task probar names what the student has to fix first (what the exercises' README says).
+
+const EXERCISES = fileURLToPath(new URL("../leccion/ejercicios/", import.meta.url));
+
+Deno.test(
+  "leccion/ejercicios: every Python starter is valid Python; saludo_servidor.py stops at its first TODO",
+  {
+    ignore: !PYTHON,
+  },
+  async () => {
+    const files = [...Deno.readDirSync(EXERCISES)].map((e) => e.name).filter((n) =>
+      n.endsWith(".py")
+    );
+    assert.equal(files.length, 8, files.join(" "));
+    for (const file of files) {
+      const { code, stderr } = await new Deno.Command(PYTHON![0], {
+        args: [
+          ...PYTHON!.slice(1),
+          "-c",
+          "import sys; compile(open(sys.argv[1], encoding='utf-8').read(), sys.argv[1], 'exec')",
+          `${EXERCISES}${file}`,
+        ],
+        stdout: "null",
+      }).output();
+      assert.equal(code, 0, `${file}: ${new TextDecoder().decode(stderr)}`);
+    }
+    const { code, stderr } = await new Deno.Command(PYTHON![0], {
+      args: [...PYTHON!.slice(1), "saludo_servidor.py", "0"],
+      cwd: EXERCISES,
+      stdin: "null",
+      stdout: "null",
+      signal: AbortSignal.timeout(20_000),
+    }).output();
+    assert.equal(code, 1);
+    assert.match(new TextDecoder().decode(stderr), /s\.bind\(\.\.\.\) {2}# TODO paso 5/);
+  },
+);
+
+/** What a starter server shows first: the first check that fails, and its diagnosis. */
+const STARTER_SERVERS: [string, string, string, DiagnosisId][] = [
+  ["saludo", "saludo_servidor.ts", "saludo", "saludo-nada"],
+  ["eco", "eco_servidor.py", "entero", "un-solo-recv"],
+  ["eco", "eco_servidor.ts", "entero", "un-solo-recv"],
+  ["udp", "udp_servidor.py", "udp-grande", "datagrama-cortado"],
+  ["udp", "udp_servidor.ts", "udp-grande", "datagrama-cortado"],
+  ["chat", "chat_servidor.py", "chat-pedazos", "linea-partida"],
+  ["chat", "chat_servidor.ts", "chat-pedazos", "linea-partida"],
+];
+
+for (const [kind, file, check, diagnosis] of STARTER_SERVERS) {
+  Deno.test({
+    name: `leccion/ejercicios/${file} runs, and probar ${kind} says first: ${check} (${diagnosis})`,
+    ignore: file.endsWith(".py") && !PYTHON,
+    fn: async () => {
+      const command = file.endsWith(".py") ? [...PYTHON!, file, "0"] : [...DENO, file, "0"];
+      const server = await startServer(command, EXERCISES);
+      let run: Run;
+      try {
+        run = await probar([kind, `127.0.0.1:${server.port}`, "--json"]);
+      } finally {
+        await server.stop();
+      }
+      const first = run.lines.find((line) => !line.ok);
+      assert.deepEqual([first?.check, first?.diagnosis], [check, diagnosis], run.stdout);
+    },
+  });
+}
+
+/** What a starter client shows first. */
+const STARTER_CLIENTS: [string, string, string, DiagnosisId][] = [
+  ["cliente-saludo", "saludo_cliente.py", "conecta", "termina-antes"],
+  ["cliente-saludo", "saludo_cliente.ts", "imprime-todo", "un-recv-cliente"],
+  ["cliente-eco", "eco_cliente.py", "imprime-todo", "un-recv-cliente"],
+  ["cliente-eco", "eco_cliente.ts", "imprime-todo", "un-recv-cliente"],
+  ["cliente-udp", "udp_cliente.py", "udp-plazo", "espera-para-siempre"],
+];
+
+for (const [kind, file, check, diagnosis] of STARTER_CLIENTS) {
+  Deno.test({
+    name: `leccion/ejercicios/${file} runs, and probar ${kind} says first: ${check} (${diagnosis})`,
+    ignore: file.endsWith(".py") && !PYTHON,
+    fn: async () => {
+      const port = kind === "cliente-udp" ? freeUdpPort() : freePort();
+      const command = file.endsWith(".py") ? [...PYTHON!, file] : [...DENO, file];
+      // As a student types it in that folder: deno task gives the folder in INIT_CWD.
+      const run = await probar(
+        [kind, "--port", `${port}`, "--json", "--", ...command, `${port}`],
+        { INIT_CWD: EXERCISES },
+      );
+      const first = run.lines.find((line) => !line.ok);
+      assert.deepEqual(
+        [first?.check, first?.diagnosis],
+        [check, diagnosis],
+        run.stdout + run.stderr,
+      );
+    },
+  });
+}

@@ -13,6 +13,7 @@
 // every message from one table (tools/probar/messages.ts); --json for programs. Exit status: 0 all
 // checks passed, 1 a check failed, 2 bad usage or nothing listening at HOST:PORT.
 // The checks: tools/probar/servers.ts and clients.ts; docs/probar.md describes them.
+import { isAbsolute, join } from "node:path";
 import { parseArgs } from "node:util";
 import type { Result } from "./probar/check.ts";
 import {
@@ -29,6 +30,16 @@ import { runServerChecks, SERVER_KINDS, type ServerKind, Unreachable } from "./p
 
 /** How many servers of a --lista are checked at once. */
 const PARALLEL = 4;
+
+/**
+ * The folder the student typed the command in: `deno task` runs its tasks in the project's
+ * folder, and says where it was called from in INIT_CWD. The client's command runs there, and a
+ * --lista file is read from there, so that paths mean what the student meant.
+ */
+function typedIn(): string | undefined {
+  const allowed = Deno.permissions.querySync({ name: "env", variable: "INIT_CWD" });
+  return allowed.state === "granted" ? Deno.env.get("INIT_CWD") || undefined : undefined;
+}
 
 function main(): Promise<number> | number {
   const split = Deno.args.indexOf("--");
@@ -159,7 +170,7 @@ async function checkClient(
   let header = json ? "" : t(lang, "out.header.client", { kind, command: shown, address });
   let results: Result[];
   try {
-    results = await runClientChecks(kind, { port, command, limit }, (result) => {
+    results = await runClientChecks(kind, { port, command, limit, cwd: typedIn() }, (result) => {
       if (header) console.log(header);
       header = "";
       const sends = CLIENT_KINDS[kind].find((check) => check.name === result.check)?.sends;
@@ -189,7 +200,8 @@ async function checkList(
 ): Promise<number> {
   let text: string;
   try {
-    text = await Deno.readTextFile(file);
+    const here = typedIn();
+    text = await Deno.readTextFile(here && !isAbsolute(file) ? join(here, file) : file);
   } catch (error) {
     if (error instanceof Deno.errors.NotCapable) throw error;
     console.error(t(lang, "lista.cannot-read", { file, error: (error as Error).message }));

@@ -20,6 +20,8 @@ export interface ClientContext {
   /** The port of the test server, on 127.0.0.1 (TCP or UDP). */
   port: number;
   command: string[];
+  /** Where the command runs: the folder the student typed it in. */
+  cwd?: string;
   /** How long each step waits before it counts as failed, in ms. */
   limit: number;
 }
@@ -28,7 +30,7 @@ export interface ClientContext {
 export type ClientCheck = Omit<Check<ClientContext>, "run"> & { sends?: TextKey };
 
 export const CLIENTE_SALUDO: ClientCheck[] = [
-  { name: "conecta", diagnoses: ["no-conecta", "no-conecta-a-tiempo"] },
+  { name: "conecta", diagnoses: ["no-conecta", "termina-antes", "no-conecta-a-tiempo"] },
   {
     name: "imprime-todo",
     needs: ["conecta"],
@@ -39,7 +41,7 @@ export const CLIENTE_SALUDO: ClientCheck[] = [
 ];
 
 export const CLIENTE_ECO: ClientCheck[] = [
-  { name: "conecta", diagnoses: ["no-conecta", "no-conecta-a-tiempo"] },
+  { name: "conecta", diagnoses: ["no-conecta", "termina-antes", "no-conecta-a-tiempo"] },
   { name: "envia", needs: ["conecta"], diagnoses: ["no-envia"] },
   {
     name: "imprime-todo",
@@ -51,7 +53,7 @@ export const CLIENTE_ECO: ClientCheck[] = [
 ];
 
 export const CLIENTE_UDP: ClientCheck[] = [
-  { name: "udp-envia", diagnoses: ["udp-no-envia"] },
+  { name: "udp-envia", diagnoses: ["udp-no-envia", "termina-antes"] },
   {
     name: "udp-imprime",
     needs: ["udp-envia"],
@@ -113,11 +115,12 @@ class Client {
     this.#drains = [keep(child.stdout, this.#out), keep(child.stderr, this.#err)];
   }
 
-  static start(command: string[]): Client {
+  static start(command: string[], cwd?: string): Client {
     try {
       return new Client(
         new Deno.Command(command[0], {
           args: command.slice(1),
+          cwd,
           stdin: "null",
           stdout: "piped",
           stderr: "piped",
@@ -215,15 +218,27 @@ async function tcpClient(
   let peer: Peer | undefined;
   let client: Client | undefined;
   try {
-    client = Client.start(c.command);
+    client = Client.start(c.command, c.cwd);
     const accepting = listener.accept();
     accepting.catch(() => {}); // rejected once the listener closes
     const first = await waitFor(accepting, client, Math.max(CONNECT_S * 1000, c.limit));
     if (first === "exited" || first === "timeout") {
       if (first === "timeout") await client.stop();
       const exit = await client.exit();
-      const diagnosis = first === "exited" ? "no-conecta" : "no-conecta-a-tiempo";
-      const params = { address, port: c.port, s: Math.max(CONNECT_S, s) };
+      const crashed = first === "exited" && exit.code !== 0;
+      const diagnosis = first === "timeout"
+        ? "no-conecta-a-tiempo"
+        : crashed
+        ? "termina-antes"
+        : "no-conecta";
+      const what = { key: "param.connecting" as const };
+      const params = {
+        address,
+        port: c.port,
+        s: Math.max(CONNECT_S, s),
+        code: `${exit.code}`,
+        what,
+      };
       found.conecta = fail(diagnosis, { exit, params });
       return found;
     }
@@ -311,12 +326,16 @@ async function udpClient(c: ClientContext): Promise<Record<string, Outcome>> {
   const firstDatagram = async (client: Client) => {
     const got = await waitFor((wait) => server.receive(wait), client, connectMs);
     if (typeof got !== "string" && got) return got;
+    const exited = got === "exited";
     await client.stop();
-    const params = { address, port: c.port, s: connectMs / 1000 };
-    return fail("udp-no-envia", { exit: await client.exit(), params });
+    const exit = await client.exit();
+    const what = { key: "param.sending" as const };
+    const params = { address, port: c.port, s: connectMs / 1000, code: `${exit.code}`, what };
+    const crashed = exited && exit.code !== 0;
+    return fail(crashed ? "termina-antes" : "udp-no-envia", { exit, params });
   };
   try {
-    const client = Client.start(c.command);
+    const client = Client.start(c.command, c.cwd);
     clients.push(client);
     const got = await firstDatagram(client);
     if (!Array.isArray(got)) {
@@ -352,7 +371,7 @@ async function udpClient(c: ClientContext): Promise<Record<string, Outcome>> {
     } else found["udp-imprime"] = pass();
 
     // Second run: every datagram "lost". The client must give up by itself.
-    const second = Client.start(c.command);
+    const second = Client.start(c.command, c.cwd);
     clients.push(second);
     const sent = await firstDatagram(second);
     if (!Array.isArray(sent)) {

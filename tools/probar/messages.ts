@@ -392,7 +392,8 @@ export const TEXTS = {
     es: "tu cliente seguía andando: lo corté",
     en: "your client was still running: stopped it",
   },
-  "out.client.stderr": { es: "su error: {stderr}", en: "its error output: {stderr}" },
+  "out.client.stderr": { es: "su error: {stderr}", en: "its error: {stderr}" },
+  "out.client.where": { es: "{file}, línea {line}", en: "{file}, line {line}" },
   "out.datagram-from": { es: "desde {from}", en: "from {from}" },
 
   // parts of diagnoses
@@ -406,6 +407,8 @@ export const TEXTS = {
     en: " (your server still listens, but relays nothing)",
   },
   "param.and": { es: "y", en: "and" },
+  "param.connecting": { es: "conectarse", en: "connecting" },
+  "param.sending": { es: "mandar un datagrama", en: "sending a datagram" },
 
   // --lista: the teacher's table for a class
   "lista.header": {
@@ -965,6 +968,16 @@ for (let fin; (fin = pendiente.indexOf("\\n")) !== -1;) {
       "For this check it must connect to 127.0.0.1, port {port}.",
     python: `s.connect(("127.0.0.1", {port}))`,
     deno: `await Deno.connect({ hostname: "127.0.0.1", port: {port} });`,
+    step: "4",
+  },
+  "termina-antes": {
+    es: "tu cliente terminó con un error (código {code}) antes de {what}: fijate en el error " +
+      "que mostró, y en la línea que nombra.",
+    en: "your client ended with an error (exit code {code}) before {what}: look at the error " +
+      "it printed, and at the line it names.",
+    python: `s = socket.socket()
+s.connect(("127.0.0.1", {port}))`,
+    deno: `const conn = await Deno.connect({ hostname: "127.0.0.1", port: {port} });`,
     step: "4",
   },
   "no-conecta-a-tiempo": {

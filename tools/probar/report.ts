@@ -112,11 +112,12 @@ export function humanResult(
     let text = killed
       ? t(lang, "out.client.killed")
       : t(lang, "out.client.exit", { code: `${code}` });
-    // Its last words, unless we stopped it (then they are about being stopped).
-    const last = killed
-      ? ""
-      : new TextDecoder().decode(stderr).trim().split("\n").slice(-2).join(" | ");
-    if (last) text += `; ${t(lang, "out.client.stderr", { stderr: last.slice(0, 200) })}`;
+    // Its error, unless we stopped it (then it is about being stopped).
+    const said = killed ? undefined : lastError(new TextDecoder().decode(stderr));
+    if (said) {
+      const where = said.file ? ` (${t(lang, "out.client.where", said)})` : "";
+      text += `; ${t(lang, "out.client.stderr", { stderr: said.error.slice(0, 200) + where })}`;
+    }
     lines.push(`${" ".repeat(pad)}${wrap(text, pad, pad)}`);
   }
   if (result.diagnosis) {
@@ -128,6 +129,24 @@ export function humanResult(
     lines.push(label("out.step") + t(lang, "out.step.value", { step: diagnosis.step }));
   }
   return lines.join("\n");
+}
+
+/**
+ * The error a program ended with, from what it printed on stderr: Deno's "error: ..." line, or
+ * else the last line with words in it (Python's exception); and the file and line it names.
+ */
+export function lastError(stderr: string) {
+  const lines = stderr.split("\n").map((line) => line.trim()).filter((line) => /\p{L}/u.test(line));
+  if (lines.length === 0) return undefined;
+  const error = (lines.find((line) => line.startsWith("error: ")) ?? lines.at(-1)!)
+    .replace(/^error: /, "");
+  const python = [...stderr.matchAll(/File "([^"]+)", line (\d+)/g)].at(-1);
+  const deno = /at (?:async )?(?:\S+ \()?file:\/\/\/?(?:[^\s)]*\/)?([^\s/)]+):(\d+):\d+/.exec(
+    stderr,
+  );
+  const found = python ?? deno;
+  const file = found ? found[1].split(/[\\/]/).at(-1)! : "";
+  return { error, file, line: found?.[2] ?? "" };
 }
 
 /** The last line: all passed, or how many and which failed first. */
