@@ -620,10 +620,17 @@ Deno.test("probar --tabla: each kind's checks as a table (name, what is sent, wh
     const run = await probar([kind, "--tabla", "--lang", "es"]);
     assert.equal(run.code, 0, run.stderr);
     const rows = run.stdout.trimEnd().split("\n");
-    assert.equal(rows[0], "| prueba | qué manda | qué tiene que volver | diagnósticos |");
+    assert.equal(
+      rows[0],
+      "| prueba | qué revisa | qué manda o hace | qué tiene que volver | diagnósticos |",
+    );
     assert.equal(rows.length, 2 + count, run.stdout);
     for (const row of rows.slice(2)) {
-      assert.match(row, /^\| `[\w-]+` \| [^|]+: [^|]+ \| [^|]+ \| `[\w-]+`(, `[\w-]+`)* \|$/, row);
+      assert.match(
+        row,
+        /^\| `[\w-]+` \| [^|]+ \| [^|]+ \| [^|]+ \| `[\w-]+`(, `[\w-]+`)* \|$/,
+        row,
+      );
     }
   }
 });
@@ -728,3 +735,18 @@ for (const [kind, file, check, diagnosis] of STARTER_CLIENTS) {
     },
   });
 }
+
+Deno.test("docs/probar.md shows every check as --tabla gives it, and names every diagnosis", async () => {
+  const flat = (text: string) => text.replace(/[ \t]+/g, " ").replace(/-{3,}/g, "---");
+  const doc = flat(await Deno.readTextFile(`${ROOT}docs/probar.md`));
+  const kinds = ["saludo", "eco", "udp", "chat", "cliente-saludo", "cliente-eco", "cliente-udp"];
+  for (const kind of kinds) {
+    const run = await probar([kind, "--tabla", "--lang", "en"]);
+    for (const row of run.stdout.trimEnd().split("\n")) {
+      assert.ok(doc.includes(flat(row)), `docs/probar.md lacks ${kind}'s row: ${row}`);
+    }
+  }
+  for (const id of Object.keys(DIAGNOSES)) {
+    assert.ok(doc.includes(`- \`${id}\` (`), `docs/probar.md does not list ${id}`);
+  }
+});

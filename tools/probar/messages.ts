@@ -119,7 +119,10 @@ export const TEXTS = {
     es: "llega un mensaje, y el servidor cierra",
     en: "a message arrives, then the server closes",
   },
-  "saludo.sends": { es: "nada: conecta y lee", en: "nothing: connects and reads" },
+  "saludo.sends": {
+    es: "conectarme y leer, sin mandar nada",
+    en: "connecting and reading, sending nothing",
+  },
   "saludo.expects": {
     es: "al menos un byte, y después el cierre de la conexión",
     en: "at least one byte, then the end of the connection",
@@ -215,8 +218,8 @@ export const TEXTS = {
     en: "connects to {address}",
   },
   "conecta.sends": {
-    es: "nada: el servidor de prueba espera en {address}",
-    en: "nothing: the test server waits on {address}",
+    es: "esperar a tu cliente en {address}",
+    en: "waiting for your client on {address}",
   },
   "conecta.expects": {
     es: "una conexión en {connect_s} s",
@@ -224,8 +227,8 @@ export const TEXTS = {
   },
   "envia.title": { es: "manda su mensaje", en: "sends its message" },
   "envia.sends": {
-    es: "un saludo de una línea, apenas acepta",
-    en: "a one-line greeting, as soon as it accepts",
+    es: "mandarle un saludo de una línea apenas se conecta, y esperar su mensaje",
+    en: "sending a one-line greeting as soon as it connects, and waiting for its message",
   },
   "envia.expects": {
     es: "al menos un byte del cliente en {send_s} s",
@@ -236,14 +239,14 @@ export const TEXTS = {
     en: "prints everything that arrived",
   },
   "imprime-todo.sends.eco": {
-    es: "el saludo, y el eco de lo que mandó el cliente en 3 pedazos con pausas de 300 ms; " +
-      "después cierra",
-    en: "the greeting, and the echo of what the client sent in 3 pieces with 300 ms pauses; " +
-      "then closes",
+    es: "mandarle el saludo, y el eco de lo que mandó en 3 pedazos con pausas de 300 ms; " +
+      "después, cerrar",
+    en: "sending the greeting, and the echo of what it sent in 3 pieces with 300 ms pauses; " +
+      "then closing",
   },
   "imprime-todo.sends.saludo": {
-    es: "un mensaje en 3 pedazos con pausas de 300 ms; después cierra",
-    en: "a message in 3 pieces with 300 ms pauses; then closes",
+    es: "mandarle un mensaje en 3 pedazos con pausas de 300 ms; después, cerrar",
+    en: "sending a message in 3 pieces with 300 ms pauses; then closing",
   },
   "imprime-todo.expects": {
     es: "todo eso en la salida del cliente (los saltos de línea entre pedazos no importan)",
@@ -254,8 +257,8 @@ export const TEXTS = {
     en: "ends when the server closes",
   },
   "termina.sends": {
-    es: "el cierre de la conexión (fin de datos)",
-    en: "the end of the connection (end of stream)",
+    es: "cerrar la conexión, después de mandarle todo",
+    en: "closing the connection, after sending everything",
   },
   "termina.expects": {
     es: "que el cliente termine, con código 0, en {s} s",
@@ -263,8 +266,8 @@ export const TEXTS = {
   },
   "udp-envia.title": { es: "manda un datagrama", en: "sends a datagram" },
   "udp-envia.sends": {
-    es: "nada: el servidor UDP de prueba espera en {address}",
-    en: "nothing: the UDP test server waits on {address}",
+    es: "esperar un datagrama de tu cliente en {address}",
+    en: "waiting for a datagram from your client on {address}",
   },
   "udp-envia.expects": {
     es: "un datagrama del cliente en {connect_s} s",
@@ -275,8 +278,8 @@ export const TEXTS = {
     en: "prints the reply and ends",
   },
   "udp-imprime.sends": {
-    es: "el mismo datagrama, de vuelta",
-    en: "the same datagram, back",
+    es: "devolverle el mismo datagrama",
+    en: "sending the same datagram back",
   },
   "udp-imprime.expects": {
     es: "la respuesta en la salida del cliente, y que termine en {s} s",
@@ -287,8 +290,8 @@ export const TEXTS = {
     en: "does not wait for ever for a lost reply",
   },
   "udp-plazo.sends": {
-    es: "nada: el cliente corre otra vez, y esta vez el servidor no contesta",
-    en: "nothing: the client runs again, and this time the server does not answer",
+    es: "correr tu cliente otra vez, y esta vez no contestarle",
+    en: "running your client again, and this time not answering it",
   },
   "udp-plazo.expects": {
     es: "que el cliente se rinda y termine en {give_up_s} s",
@@ -322,7 +325,7 @@ export const TEXTS = {
   "out.bytes": { es: "{count} bytes", en: "{count} bytes" },
   "out.nothing": { es: "nada", en: "nothing" },
   "out.check": { es: "probé:", en: "tried:" },
-  "out.expected": { es: "espera:", en: "expects:" },
+  "out.expected": { es: "espero:", en: "expects:" },
   "out.none.eof": {
     es: "nada, y el servidor cerró la conexión",
     en: "nothing, and the server closed the connection",
@@ -443,7 +446,8 @@ export const TEXTS = {
 
   // --tabla: the checks of one kind, as a table
   "tabla.col.check": { es: "prueba", en: "check" },
-  "tabla.col.sends": { es: "qué manda", en: "what it sends" },
+  "tabla.col.title": { es: "qué revisa", en: "what it checks" },
+  "tabla.col.sends": { es: "qué manda o hace", en: "what it sends or does" },
   "tabla.col.expects": { es: "qué tiene que volver", en: "what must come back" },
   "tabla.col.diagnoses": { es: "diagnósticos", en: "diagnoses" },
 

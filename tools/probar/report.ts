@@ -183,7 +183,10 @@ export function jsonResult(result: Result, more: Record<string, string> = {}): s
   return JSON.stringify(out);
 }
 
-/** A kind's checks as a Markdown table: name, what it sends, what must come back, diagnoses. */
+/**
+ * A kind's checks as a Markdown table: name, what it checks, what it does (sends), what must come
+ * back, and the diagnoses it can give.
+ */
 export function table(
   lang: Lang,
   where: Where,
@@ -194,11 +197,12 @@ export function table(
   const text = (key: string) => fill(texts[key]?.[lang] ?? "", p).replaceAll("|", "\\|");
   const rows = checks.map((check) => [
     `\`${check.name}\``,
-    `${text(`${check.name}.title`)}: ${text(check.sends ?? `${check.name}.sends`)}`,
+    text(`${check.name}.title`),
+    text(check.sends ?? `${check.name}.sends`),
     text(`${check.name}.expects`),
     check.diagnoses.map((id) => `\`${id}\``).join(", "),
   ]);
-  const head = ["tabla.col.check", "tabla.col.sends", "tabla.col.expects", "tabla.col.diagnoses"]
-    .map((key) => t(lang, key as TextKey));
+  const head = ["check", "title", "sends", "expects", "diagnoses"]
+    .map((column) => t(lang, `tabla.col.${column}` as TextKey));
   return [head, head.map(() => "---"), ...rows].map((row) => `| ${row.join(" | ")} |`).join("\n");
 }
