@@ -17,7 +17,7 @@ while (true) {
 }
 
 async function atender(conn: Deno.Conn) {
-  const buffer = new Uint8Array(1024);
+  const buffer = new Uint8Array(64 * 1024);
   // TODO paso 8: un read() trae solo lo que llegó hasta ahora. Repetí leer y
   // devolver hasta que read() devuelva null (el cliente cerró).
   const n = await conn.read(buffer);
