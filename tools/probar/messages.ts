@@ -667,14 +667,14 @@ atender(conn).catch((error) => console.log(error));`,
     step: "8",
   },
   "send-ignorado": {
-    es: "faltan {missing} bytes en el medio (desde la línea {line}), y lo que siguió llegó: " +
-      "tu servidor manda con send() o write() y no mira cuántos bytes salieron. Con un " +
+    es: "faltan {missing} bytes en el medio: en la línea {line}, lo que volvió saltó a la línea " +
+      "{next}. Tu servidor manda con send() o write() y no mira cuántos bytes salieron: con un " +
       "cliente que lee despacio, cada envío manda solo una parte. En Python, sendall(); en " +
       "Deno, repetí write() hasta mandar todo.",
-    en: "{missing} bytes are missing in the middle (from line {line}), and what came after " +
-      "arrived: your server sends with send() or write() and ignores how many bytes went out. " +
-      "To a client that reads slowly, each send sends only part. In Python, sendall(); in " +
-      "Deno, repeat write() until all is sent.",
+    en: "{missing} bytes are missing in the middle: at line {line}, what came back jumped to " +
+      "line {next}. Your server sends with send() or write() and ignores how many bytes went " +
+      "out: to a client that reads slowly, each send sends only part. In Python, sendall(); " +
+      "in Deno, repeat write() until all is sent.",
     python: `c.sendall(data)`,
     deno: `for (let i = 0; i < datos.length;) i += await conn.write(datos.subarray(i));`,
     step: "8",

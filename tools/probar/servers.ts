@@ -373,14 +373,19 @@ async function aLot(c: ServerContext): Promise<Outcome> {
     if (equal(got, sent)) return pass();
     let same = 0;
     while (same < got.length && same < sent.length && got[same] === sent[same]) same++;
-    const at = same - (same % LINE); // shown from the start of the first line that differs
+    const at = Math.max(same - (same % LINE), same - 24); // shown from just before they differ
     const params = { got: got.length, sent: sent.length };
     if (same < got.length && got.length < sent.length) {
       const missing = sent.length - got.length;
       return fail("send-ignorado", {
         sent: sent.subarray(at, at + 80),
         got: got.subarray(at, at + 80),
-        params: { ...params, missing, line: Math.floor(same / LINE) + 1 },
+        params: {
+          ...params,
+          missing,
+          line: Math.floor(same / LINE) + 1,
+          next: nextLine(got, at),
+        },
       });
     }
     const around = { sent: sent.subarray(at, at + 80), end, params };
@@ -392,6 +397,12 @@ async function aLot(c: ServerContext): Promise<Outcome> {
   } finally {
     peer.close();
   }
+}
+
+/** The number of the first whole numbered line of `mucho` in `got` after `from`, or "?". */
+function nextLine(got: Uint8Array, from: number): string {
+  const text = new TextDecoder().decode(got.subarray(from, from + 2100));
+  return `${Number(/(\d{6}) mucho /.exec(text)?.[1] ?? NaN) || "?"}`;
 }
 
 /** Wait for `promise` to settle, at most `ms`. */
