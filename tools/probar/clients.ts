@@ -272,7 +272,7 @@ async function tcpClient(
         // The client's message is complete once it closes its side, or stays quiet a moment.
         while (!peer.ended) {
           const before = peer.received.length;
-          if (await peer.until((b) => b.length > before, IDLE_MS) === "timeout") break;
+          if (await peer.until((b) => b.length > before, IDLE_MS) !== "done") break;
         }
         const message = peer.take();
         if (message.length === 0) break;

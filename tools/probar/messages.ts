@@ -335,6 +335,7 @@ export const TEXTS = {
     en: "nothing, and the connection was reset",
   },
   "out.none.timeout": { es: "nada en {s} s", en: "nothing within {s} s" },
+  "out.none.full": { es: "nada", en: "nothing" },
   "out.none.refused": {
     es: "nada: nadie escucha en ese puerto (conexión rechazada)",
     en: "nothing: nobody listens on that port (connection refused)",
@@ -348,6 +349,10 @@ export const TEXTS = {
     en: "and then the connection was reset",
   },
   "out.end.timeout": { es: "y nada más en {s} s", en: "and nothing more within {s} s" },
+  "out.end.full": {
+    es: "y siguió mandando sin parar (dejé de leer a los 4 MiB)",
+    en: "and it kept sending without end (stopped reading at 4 MiB)",
+  },
   "out.end.refused": {
     es: "y después nadie escucha en ese puerto (conexión rechazada)",
     en: "and then nobody listens on that port (connection refused)",

@@ -3,8 +3,11 @@
 
 export const encode = (text: string) => new TextEncoder().encode(text);
 
-/** How a wait ended: the bytes came, the peer closed (end of stream), reset, or time ran out. */
-export type End = "eof" | "reset" | "timeout";
+/**
+ * How a wait ended without what it waited for: the peer closed (end of stream), reset, time ran
+ * out, or the peer sent more than we keep without it ("full": it floods us).
+ */
+export type End = "eof" | "reset" | "timeout" | "full";
 
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -110,6 +113,9 @@ export function showAddress(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/** The most bytes a connection keeps unread: a peer that floods us cannot fill the memory. */
+const MOST = 4 * 1024 * 1024;
+
 /** Why a connection could not be made: nothing listens (refused), or nobody answers in time. */
 export class CannotConnect extends Error {
   constructor(readonly why: "refused" | "timeout" | "unreachable" | "name", message: string) {
@@ -124,7 +130,7 @@ export class CannotConnect extends Error {
  */
 export class Peer {
   /** Set once the peer has ended the stream (eof) or reset it. */
-  ended: Exclude<End, "timeout"> | undefined;
+  ended: "eof" | "reset" | undefined;
   #parts: Uint8Array[] = [];
   #pending: Promise<Uint8Array | null | "reset"> | undefined;
   #closed = false;
@@ -176,11 +182,15 @@ export class Peer {
     return true;
   }
 
-  /** Read until `done(received)` holds, the peer ends the stream, or `ms` pass. */
+  /**
+   * Read until `done(received)` holds, the peer ends the stream, or `ms` pass; or until MOST bytes
+   * wait unread (a peer that floods us is not kept in memory without end: then "full").
+   */
   async until(done: (received: Uint8Array) => boolean, ms: number): Promise<"done" | End> {
     const deadline = Date.now() + ms;
     while (!done(this.received)) {
       if (this.ended) return this.ended;
+      if (this.received.length >= MOST) return "full";
       if (!await this.#fill(deadline - Date.now())) return "timeout";
     }
     return "done";
@@ -196,10 +206,11 @@ export class Peer {
     return this.#parts.shift()!;
   }
 
-  /** Read until the peer ends the stream, or `ms` pass (what arrived meanwhile is kept). */
+  /** Read until the peer ends the stream, or `ms` pass, or MOST bytes wait unread ("full"). */
   async end(ms: number): Promise<End> {
     const deadline = Date.now() + ms;
     while (!this.ended) {
+      if (this.received.length >= MOST) return "full";
       if (!await this.#fill(deadline - Date.now())) return "timeout";
     }
     return this.ended;

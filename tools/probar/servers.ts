@@ -97,7 +97,10 @@ async function expectEcho(
 ): Promise<Echo> {
   if (greeting && c.greetingLines > 0) {
     const end = await peer.until((b) => countNewlines(b) >= c.greetingLines, c.limit);
-    if (end !== "done") return { ok: false, kind: "nothing", got: peer.take(), end };
+    if (end !== "done") {
+      const got = peer.take();
+      return { ok: false, kind: got.length ? "changed" : "nothing", got, end };
+    }
     peer.take(nthNewline(peer.received, c.greetingLines) + 1);
   }
   const lines = countNewlines(sent);
@@ -157,7 +160,7 @@ async function firstEcho(c: ServerContext): Promise<Outcome> {
     const sent = encode(`hola ${c.tag} eco\n`);
     await peer.write(sent, c.limit);
     const found = (b: Uint8Array) => indexOf(b, sent) !== -1;
-    const end = await peer.until(found, c.limit);
+    let end = await peer.until(found, c.limit);
     const data = peer.received;
     const at = indexOf(data, sent);
     if (at !== -1) {
@@ -173,12 +176,11 @@ async function firstEcho(c: ServerContext): Promise<Outcome> {
     if (end === "timeout") {
       // Nothing yet: does the echo come once the client says it is done (shutdown(SHUT_WR))?
       peer.closeWrite();
-      if (await peer.until(found, c.limit) === "done") {
-        return fail("espera-el-cierre", { sent, got: peer.received });
-      }
+      end = await peer.until(found, c.limit);
+      if (end === "done") return fail("espera-el-cierre", { sent, got: peer.received });
     }
     const got = peer.received;
-    const ended = peer.ended ?? "timeout";
+    const ended = end === "done" ? "timeout" : end;
     const onlyLines = got.length === 0 || got.at(-1) === 10; // a greeting, and no echo
     if (onlyLines && ended === "timeout") return fail("nada-vuelve", { sent, got, end: ended });
     if (got.length === 0) return fail("cierra-sin-eco", { sent, got, end: ended });
@@ -427,7 +429,7 @@ async function closes(c: ServerContext): Promise<Outcome> {
       return plainFailure(echo, sent);
     }
     const end = await peer.end(c.limit);
-    if (end === "timeout") {
+    if (end === "timeout" || end === "full") {
       return fail("no-cierra", { sent, got: concat([sent, peer.take()]), end });
     }
     return pass();
@@ -511,8 +513,9 @@ async function greetOnce(c: ServerContext, again: boolean): Promise<Outcome | un
   try {
     const end = await peer.end(c.limit);
     const got = peer.take();
-    if (end !== "timeout" && got.length > 0) return undefined;
-    if (end === "timeout" && got.length > 0) return fail("saludo-no-cierra", { got, end });
+    const closed = end === "eof" || end === "reset";
+    if (closed && got.length > 0) return undefined;
+    if (got.length > 0) return fail("saludo-no-cierra", { got, end });
     if (end === "timeout") {
       return fail(again ? "saludo-otra-vez-nada" : "saludo-nada", { got, end });
     }
