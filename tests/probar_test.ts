@@ -750,3 +750,41 @@ Deno.test("docs/probar.md shows every check as --tabla gives it, and names every
     assert.ok(doc.includes(`- \`${id}\` (`), `docs/probar.md does not list ${id}`);
   }
 });
+
+Deno.test("probar: a server that never answers, or that floods, cannot hang it nor pass", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const open: Deno.Conn[] = [];
+  const floods: Promise<void>[] = [];
+  const state = { mode: "silent" as "silent" | "flood" };
+  const flood = async (conn: Deno.Conn) => {
+    const junk = new Uint8Array(64 * 1024).fill(120);
+    while (await conn.write(junk).then(() => true, () => false)) { /* until it is closed */ }
+  };
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      open.push(conn);
+      if (state.mode === "flood") floods.push(flood(conn));
+    }
+  })();
+  try {
+    const expected = {
+      silent: { eco: "nada-vuelve", saludo: "saludo-nada", chat: "chat-no-llega" },
+      flood: { eco: "otra-cosa", saludo: "saludo-no-cierra", chat: "chat-no-llega" },
+    };
+    for (const which of ["silent", "flood"] as const) {
+      state.mode = which;
+      for (const [kind, diagnosis] of Object.entries(expected[which])) {
+        const run = await probar([kind, `127.0.0.1:${listener.addr.port}`, "--json"]);
+        assert.equal(run.code, 1, `${which} ${kind}: ${run.stdout}${run.stderr}`);
+        assert.deepEqual([run.lines[0].ok, run.lines[0].diagnosis], [false, diagnosis], which);
+        assert.ok(run.lines.slice(1).every((line) => line.skipped), `${which} ${kind}`);
+        for (const conn of open.splice(0)) conn.close();
+      }
+    }
+  } finally {
+    listener.close();
+    for (const conn of open) conn.close();
+    await accepting;
+    await Promise.all(floods);
+  }
+});
