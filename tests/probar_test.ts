@@ -532,6 +532,7 @@ Deno.test("probar: bad usage is one line on stderr and exit 2; --help is exit 0"
       ],
       [["eco", "127.0.0.1:1", "--bogus"], /^probar: .*--bogus/],
       [["cliente-eco"], /^probar: falta el comando de tu cliente/],
+      [["cliente-eco", "deno", "run", "--allow-net", "c.ts"], /^probar: poné -- antes del comando/],
       [["cliente-eco", "--port", "0", "--", "x"], /^probar: --port/],
       [
         ["eco", "--lista", "/nonexistent/clase.txt"],

@@ -44,7 +44,10 @@ function typedIn(): string | undefined {
 function main(): Promise<number> | number {
   const split = Deno.args.indexOf("--");
   const ours = split === -1 ? Deno.args : Deno.args.slice(0, split);
-  let lang: Lang = pickLang(undefined) ?? "en";
+  // Until the flags are parsed, an error speaks the language --lang asks for, or the system's.
+  const asked = ours.find((_, i) => ours[i - 1] === "--lang") ??
+    ours.find((arg) => arg.startsWith("--lang="))?.slice(7);
+  let lang: Lang = pickLang(asked) ?? pickLang(undefined) ?? "en";
   let parsed;
   try {
     parsed = parseArgs({
@@ -61,6 +64,9 @@ function main(): Promise<number> | number {
       allowPositionals: true,
     });
   } catch (error) {
+    // A client's command with flags of its own, without "--" before it: say where "--" goes.
+    const client = ours.find((arg) => arg in CLIENT_KINDS);
+    if (client) return usage(lang, t(lang, "usage.dashdash", { kind: client }));
     return usage(lang, (error as Error).message);
   }
   const { values, positionals } = parsed;

@@ -510,6 +510,12 @@ exit: 0 if everything passed, 1 if a check failed, 2 for bad usage or nothing li
     en: "your client's command is missing, after --: deno task probar {kind} -- python3 " +
       "my_client.py",
   },
+  "usage.dashdash": {
+    es: "poné -- antes del comando de tu cliente: deno task probar {kind} -- deno run " +
+      "--allow-net mi_cliente.ts",
+    en: "put -- before your client's command: deno task probar {kind} -- deno run --allow-net " +
+      "my_client.ts",
+  },
   "usage.extra": {
     es: 'sobra "{text}": {kind} prueba un servidor ya andando, no corre un comando',
     en: '"{text}" is one too many: {kind} checks a running server, it runs no command',
