@@ -54,7 +54,8 @@ async function main() {
 // Step 8: serve one client, from accept() to close(): greet it, then send back each line it sends.
 // A client over a limit (--max-clients, --max-per-address) gets one line saying which, and goes.
 async function serve(conn: Deno.TcpConn, client: Client) {
-  let ending = admit(client);
+  const refusal = await admit(client); // plumbing: it may wait a moment, or make room
+  let ending = refusal?.why;
   if (ending) log?.(`refused ${client.peer}: ${ending}`);
   else log?.(`connection from ${client.peer}`);
   try {
@@ -66,7 +67,7 @@ async function serve(conn: Deno.TcpConn, client: Client) {
   } finally {
     const { peer, lines, bytes } = client;
     const count = `${lines} ${lines === 1 ? "line" : "lines"}, ${bytes} bytes`;
-    if (!stopping && client.admitted) log?.(`${ending} ${peer}: ${count}`);
+    if (!stopping && !refusal) log?.(`${ending} ${peer}: ${count}`);
     closeOnce(conn);
   }
 }
@@ -112,13 +113,15 @@ async function readLines(conn: Deno.TcpConn, client: Client): Promise<string> {
   try {
     while (true) {
       client.held = kept; // for --line-timeout, which counts from the line's first byte (since)
+      client.readingSince = performance.now(); // for admit(): a read that waits is an open client
       // New bytes go after the unfinished line, which is never copied (README, What it survives).
       const count = await conn.read(kept === 0 ? buffer : buffer.subarray(kept)); // recv()
-      client.held = 0;
+      client.held = client.readingSince = 0;
       const got = `deno: conn.read() -> ${count ?? "null: end of stream"}`;
       explain?.(`recv #${client.id}`, `python: conn.recv(${buffer.length - kept})  ${got}`);
       if (count === null) break; // the client is done
       client.bytes += count;
+      client.heardAt = Date.now(); // for admit(): the longest idle makes room first
       const received = buffer.subarray(kept, kept + count);
       const firstEnd = received.indexOf(NEWLINE);
       const tooLong = kept + count > MAX_LINE ? longLineAt(buffer.subarray(0, kept + count)) : -1;
@@ -320,39 +323,124 @@ function accepted(conn: Deno.TcpConn) {
 // loopback counts too). All the clients' buffers together stay under MAX_BUFFERED bytes.
 type Client = ReturnType<typeof newClient>;
 const clients = new Map<Deno.TcpConn, Client>();
-const perAddress = new Map<string, number>(); // admitted clients from each address
 const MAX_BUFFERED = 64 * 1024 * 1024;
-let admitted = 0; // admitted clients in all
 let buffered = 0; // bytes the buffers grew by, in all
 let lastId = 0;
 function newClient(conn: Deno.TcpConn) {
   lastId++;
   const peer = showAddress(conn.remoteAddr);
   const { hostname } = conn.remoteAddr;
-  // held, since and writing (when the waiting write began, or 0) are for --line-timeout
-  const counts = { lines: 0, bytes: 0, held: 0, since: 0, writing: 0 };
-  const client = { id: lastId, peer, hostname, admitted: false, ending: "", ...counts };
+  // held, since and writing (when the waiting write began, or 0) are for --line-timeout;
+  // heardAt and readingSince for admit()
+  const counts = { lines: 0, bytes: 0, held: 0, since: 0, writing: 0, readingSince: 0 };
+  const client = { id: lastId, conn, peer, hostname, ending: "", heardAt: Date.now(), ...counts };
   clients.set(conn, client);
   return client;
 }
-// Counts the client under the limits, or says which one it is over.
-function admit(client: Client): string | undefined {
-  const from = perAddress.get(client.hostname) ?? 0;
-  if (admitted >= limits.clients) return `too many clients (--max-clients ${limits.clients})`;
-  if (from >= limits.perAddress) {
-    return `too many connections from ${client.hostname} (--max-per-address ${limits.perAddress})`;
+
+// Admission: --max-clients and --max-per-address (docs/limits.md says why, rule by rule).
+// - Only open connections count. One whose client closed counts until its read returns the end,
+//   and under a storm of connect-and-close that takes a moment: long enough to refuse an honest
+//   client from that address. So before refusing, admit() waits (SETTLE_MS at most) until each
+//   connection it counts has shown that it is open: a read of it has waited through three timers
+//   in a row, the first set after the read began, and no connection left during the last one.
+//   Had its client closed, that read would have ended: the second timer fires only after Deno has
+//   asked the system which sockets have news (a timer may fire late, in one batch with an older
+//   one, but not two in a row), and by the third, Deno has handed that news to the reads.
+// - One person cannot fill the server: when it is full (--max-clients), the address holding the
+//   most connections gives up its longest idle one (no byte received for the longest time; one
+//   that never sent anything is idle since it connected), told why in one line, and the newcomer
+//   is served. Only if that address holds at least two more than the newcomer's: the server never
+//   gets less fair, so with one connection per address it still refuses the newcomer. Nobody is
+//   ever closed to make room while there is room.
+const SETTLE_MS = 1000;
+const fromAddress = new Map<string, Set<Client>>(); // the admitted clients of each address
+let admitted = 0; // admitted clients in all
+let leaves = 0; // how many have left, ever
+type Refusal = { flag: string; why: string };
+async function admit(client: Client): Promise<Refusal | undefined> {
+  const giveUp = performance.now() + SETTLE_MS;
+  const timers: number[] = []; // when each timer we waited for was set
+  let left = leaves;
+  for (let ms = 0;; ms = Math.min(2 * ms + 1, 100)) {
+    const over = overLimit(client.hostname);
+    if (over === undefined) break;
+    const idle = over.flag === "--max-clients" ? idlest(client.hostname) : undefined;
+    if (idle) {
+      const from = fromAddress.get(idle.hostname)!.size;
+      makeRoom(
+        idle,
+        `${over.why}: made room for a newcomer by closing the longest idle of ` +
+          `the ${from} connections from ${idle.hostname} (the most from one address)`,
+      );
+      continue;
+    }
+    const counted = over.flag === "--max-clients"
+      ? fromAddress.values()
+      : [fromAddress.get(client.hostname)!];
+    const open = timers.length >= 3 && left === leaves && allOpen(counted, timers.at(-3)!);
+    if (stopping || open || performance.now() > giveUp) return over;
+    left = leaves;
+    timers.push(performance.now());
+    await new Promise((resolve) => setTimeout(resolve, ms));
   }
-  client.admitted = true;
   admitted++;
-  perAddress.set(client.hostname, from + 1);
+  const mine = fromAddress.get(client.hostname);
+  if (mine) mine.add(client);
+  else fromAddress.set(client.hostname, new Set([client]));
 }
+// Its place under the limits is free again (a client that was never admitted had none).
 function leave(client: Client) {
-  if (!client.admitted) return;
+  const mine = fromAddress.get(client.hostname);
+  if (!mine?.delete(client)) return;
   admitted--;
-  const left = perAddress.get(client.hostname)! - 1;
-  if (left > 0) perAddress.set(client.hostname, left);
-  else perAddress.delete(client.hostname);
+  leaves++;
+  if (mine.size === 0) fromAddress.delete(client.hostname); // no address outlives its clients
 }
+// Which limit a newcomer from this address is over, if any, and the line that tells it so.
+function overLimit(hostname: string): Refusal | undefined {
+  if ((fromAddress.get(hostname)?.size ?? 0) >= limits.perAddress) {
+    const why = `too many connections from ${hostname} (--max-per-address ${limits.perAddress})`;
+    return { flag: "--max-per-address", why };
+  }
+  if (admitted >= limits.clients) {
+    return { flag: "--max-clients", why: `too many clients (--max-clients ${limits.clients})` };
+  }
+}
+// Whether a read of each of these clients has been waiting since before `since`.
+function allOpen(groups: Iterable<Set<Client>>, since: number): boolean {
+  for (const group of groups) {
+    for (const client of group) {
+      if (!(client.readingSince > 0 && client.readingSince < since)) return false;
+    }
+  }
+  return true;
+}
+// The longest idle client of the address holding the most, if that holds at least two more than
+// the newcomer's address (see the rule above); the first such address if several hold as many.
+function idlest(newcomer: string): Client | undefined {
+  let most: Set<Client> | undefined;
+  for (const group of fromAddress.values()) if (!most || group.size > most.size) most = group;
+  if (!most || most.size < (fromAddress.get(newcomer)?.size ?? 0) + 2) return;
+  let idle: Client | undefined;
+  for (const client of most) if (!idle || client.heardAt < idle.heardAt) idle = client;
+  return idle;
+}
+// Close a client to make room: its place is free at once; it gets one line saying why (unless a
+// write to it is waiting: it does not read), then we close (2 s at most for that line).
+function makeRoom(client: Client, why: string) {
+  leave(client);
+  client.ending = `closed (made room, --max-clients ${limits.clients})`;
+  const { conn, id } = client;
+  const grace = setTimeout(() => closeOnce(conn), 2000);
+  const line = encoder.encode(`error: ${why}, closing\n`);
+  const told = client.writing === 0 ? writeAll(conn, line, id) : Promise.resolve();
+  told.catch(() => {}).finally(() => {
+    clearTimeout(grace);
+    closeOnce(conn);
+  });
+}
+
 // --line-timeout: once a second, end each connection whose unfinished line is not finished in
 // time, or whose write has waited that long (its client does not read what we send back).
 function endStalledLines() {
