@@ -69,7 +69,7 @@ async function main() {
     } catch (error) {
       // Deno checks permission for each address we send to: --allow-net=0.0.0.0:21042 cannot reply.
       const why = (error as Error).message;
-      if (!stopping) console.error(`udp_server.ts: cannot reply to ${showAddress(from)}: ${why}`);
+      if (!stopping) printError(`udp_server.ts: cannot reply to ${showAddress(from)}: ${why}`);
     }
   }
 }
@@ -194,7 +194,7 @@ const ABOVE_1024 = "pick one above 1024, such as 21042";
 // "connection reset" error: it is about that one client, so say so, wait a little, and go on.
 async function cannotReceive(error: Error): Promise<undefined> {
   if (stopping) return;
-  console.error(`udp_server.ts: receive failed (${error.message}); going on`);
+  printError(`udp_server.ts: receive failed (${error.message}); going on`);
   await new Promise((resolve) => setTimeout(resolve, 100));
 }
 
@@ -239,46 +239,55 @@ function catchSignals(socket: Deno.DatagramConn) {
     socket.close();
     const closed = "closed the one socket that served every client";
     explain?.("step 9", `python: close()  deno: socket.close() -> ${closed}`);
-    await Promise.race([printing, new Promise((resolve) => setTimeout(resolve, 1000))]);
+    const printed = Promise.all([stdout.printing, stderr.printing]);
+    await Promise.race([printed, new Promise((resolve) => setTimeout(resolve, 1000))]);
     Deno.exit(0);
   };
   for (const signal of signals) Deno.addSignalListener(signal, stop);
 }
 
-// print(line): every line a server prints after "listening on" goes through here. console.log
-// would stop the whole server while the terminal is paused or a pipe is full; here at most one
-// Deno.stdout.write() waits, lines queue up to 64 KiB behind it, and past that they are dropped
-// and counted, and the count is printed as soon as output moves again.
-const printQueue: string[] = [];
-let printQueued = 0; // characters in printQueue
-let printDropped = 0; // lines dropped since output last moved
-let printing: Promise<void> | undefined; // printAll() at work
-function print(line: string) {
-  if (printQueued + line.length >= 64 * 1024) {
-    printDropped++;
+// print(line) and printError(line): every line a server prints after "listening on" goes through
+// here, stdout's and stderr's each through a queue of its own. console.log and console.error would
+// stop the whole server while the terminal is paused or a pipe is full (stderr too: `2>&1 | less`);
+// here at most one write per stream waits, lines queue up to 64 KiB behind it, and past that they
+// are dropped and counted, and the count is printed as soon as that output moves again. (Before
+// "listening on", a failure to start is said with console.error: the server exits right after.)
+interface Output {
+  stream: { write(bytes: Uint8Array): Promise<number> };
+  queue: string[];
+  queued: number; // characters in queue
+  dropped: number; // lines dropped since this output last moved
+  printing?: Promise<void>; // printAll() at work
+}
+const stdout: Output = { stream: Deno.stdout, queue: [], queued: 0, dropped: 0 };
+const stderr: Output = { stream: Deno.stderr, queue: [], queued: 0, dropped: 0 };
+const printError = (line: string) => print(line, stderr);
+function print(line: string, output = stdout) {
+  if (output.queued + line.length >= 64 * 1024) {
+    output.dropped++;
     return;
   }
-  printQueue.push(line);
-  printQueued += line.length + 1;
-  printing ??= printAll();
+  output.queue.push(line);
+  output.queued += line.length + 1;
+  output.printing ??= printAll(output);
 }
-async function printAll() {
+async function printAll(output: Output) {
   try {
-    while (printQueue.length > 0) {
-      const bytes = new TextEncoder().encode(printQueue.join("\n") + "\n");
-      printQueue.length = 0;
-      printQueued = 0;
+    while (output.queue.length > 0) {
+      const bytes = new TextEncoder().encode(output.queue.join("\n") + "\n");
+      output.queue.length = 0;
+      output.queued = 0;
       let written = 0;
-      while (written < bytes.length) written += await Deno.stdout.write(bytes.subarray(written));
+      while (written < bytes.length) written += await output.stream.write(bytes.subarray(written));
       // The count goes in even when the queue is full again (print() would drop it too).
-      const count = `${stamp()}(${printDropped} lines not printed: output was not being read)`;
-      if (printDropped > 0) printQueue.push(count);
-      printDropped = 0;
+      const count = `${stamp()}(${output.dropped} lines not printed: output was not being read)`;
+      if (output.dropped > 0) output.queue.push(count);
+      output.dropped = 0;
     }
   } catch {
-    // nobody reads our output any more (closed pipe): serving matters more
+    // nobody reads this output any more (closed pipe): serving matters more
   } finally {
-    printing = undefined; // at once, not a tick later: a line printed meanwhile would wait forever
+    output.printing = undefined; // at once, not a tick later: a line meanwhile would wait forever
   }
 }
 
