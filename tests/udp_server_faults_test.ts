@@ -165,3 +165,78 @@ Deno.test("udp_server.ts: copies that are no loop are all answered: a file with 
     assert.doesNotMatch(finished.stdout, /ignored/);
   }
 });
+
+/**
+ * A --preload module for udp_server.ts that makes its socket behave as on Windows, which Linux
+ * cannot: after a datagram is sent to one of the `gone` ports (closed), the next receive() fails
+ * with ConnectionReset (WSAECONNRESET, os error 10054). The script itself is not changed.
+ */
+function windowsLikeResets(gone: number[]): string {
+  return `
+const real = Deno.listenDatagram;
+const gone = new Set(${JSON.stringify(gone)});
+Object.defineProperty(Deno, "listenDatagram", {
+  value: (options) => {
+    const socket = real(options);
+    let reset = false;
+    return new Proxy(socket, {
+      get(target, key) {
+        if (key === "send") {
+          return async (data, addr) => {
+            const sent = await target.send(data, addr);
+            if (gone.has(addr.port)) reset = true;
+            return sent;
+          };
+        }
+        if (key === "receive") {
+          return (buffer) => {
+            if (!reset) return target.receive(buffer);
+            reset = false;
+            const text = "An existing connection was forcibly closed by the remote host. (os error 10054)";
+            return Promise.reject(new Deno.errors.ConnectionReset(text));
+          };
+        }
+        const value = Reflect.get(target, key, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+  },
+});
+`;
+}
+
+Deno.test("udp_server.ts: a receive that fails with ConnectionReset (Windows, after a reply to a closed port) costs nothing: no pause, no line, the next client served at its first try", async () => {
+  // 30 clients that each send one datagram and close before its reply, as a student's may.
+  const leaving = Array.from({ length: 30 }, () => new UdpPeer());
+  const dir = await Deno.makeTempDir();
+  const preload = `${dir}/windows_like_resets.js`;
+  await Deno.writeTextFile(preload, windowsLikeResets(leaving.map((peer) => peer.port)));
+  const server = await startServer([], {
+    script: "udp_server.ts",
+    denoFlags: ["--unstable-net", "--allow-net", "--preload", preload],
+  });
+  let finished;
+  try {
+    for (const [n, peer] of leaving.entries()) {
+      await peer.send(encode(`bye ${n}`), server.port);
+      await peer.close();
+    }
+    // udp_client.ts waits 1 s for each reply before it tries again.
+    const messages = ["uno", "dos", "tres"];
+    const client = await run(
+      ["run", "--unstable-net", "--allow-net", "udp_client.ts", "--port", `${server.port}`],
+      { stdin: messages.join("\n") + "\n" },
+    );
+    assert.equal(client.code, 0, client.stderr);
+    const replies = client.stdout.split("\n").slice(0, -1);
+    assert.deepEqual(replies.map((line) => line.replace(/ {2}\(reply .*$/, "")), messages);
+    assert.deepEqual(replies.filter((line) => !line.endsWith(", 1 try)")), []);
+  } finally {
+    finished = await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+  assert.equal(finished.code, 0);
+  // It answered every leaving client, and the 30 resets that followed said nothing.
+  for (let n = 0; n < 30; n++) assert.match(finished.stdout, new RegExp(`: "bye ${n}"$`, "m"));
+  assert.equal(finished.stderr, "");
+});
