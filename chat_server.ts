@@ -541,20 +541,17 @@ function accepted(conn: Deno.TcpConn) {
 }
 
 // Admission: --max-clients and --max-per-address (docs/limits.md says why, rule by rule).
-// - Only open connections count. One whose client closed counts until its read returns the end,
-//   and under a storm of connect-and-close that takes a moment: long enough to refuse an honest
-//   client from that address. So before refusing, admit() waits (SETTLE_MS at most) until each
-//   connection it counts has shown that it is open: a read of it has waited through three timers
-//   in a row, the first set after the read began, and no connection left during the last one.
-//   Had its client closed, that read would have ended: the second timer fires only after Deno has
-//   asked the system which sockets have news (a timer may fire late, in one batch with an older
-//   one, but not two in a row), and by the third, Deno has handed that news to the reads.
-// - One person cannot fill the room: when it is full (--max-clients), the address holding the
-//   most connections gives up its longest idle one (no byte received for the longest time; one
-//   that never sent anything is idle since it connected), told why in one line, and the newcomer
-//   is served. Only if that address holds at least two more than the newcomer's: the room never
-//   gets less fair, so with one connection per address it still refuses the newcomer. Nobody is
-//   ever closed to make room while there is room.
+// - Only open connections count. One whose client closed counts until its read returns the end:
+//   a storm of connect-and-close made an honest newcomer look like one too many. So before
+//   refusing, admit() waits (SETTLE_MS at most) until a read of each connection it counts has
+//   waited through three timers in a row, set after the read began, and none left during the
+//   last: the second fires only after Deno has asked the system for news of the sockets (a timer
+//   may fire late, with an older one, but not two in a row), by the third the reads have it.
+// - One person cannot fill the room: when it is full, the address holding the most connections
+//   gives up its longest idle one (no byte received for longest, or since it connected), told
+//   why, and the newcomer is served; only if that address holds at least two more than the
+//   newcomer's, so that it gets fairer (a full room of one per address still refuses). Nobody is
+//   closed to make room while there is room.
 const SETTLE_MS = 1000;
 const fromAddress = new Map<string, Set<Member>>(); // the admitted members of each address
 let admitted = 0; // admitted members in all
@@ -569,17 +566,11 @@ async function admit(member: Member): Promise<Refusal | undefined> {
     if (over === undefined) break;
     const idle = over.flag === "--max-clients" ? idlest(member.hostname) : undefined;
     if (idle) {
-      const from = fromAddress.get(idle.hostname)!.size;
-      makeRoom(
-        idle,
-        `${over.why}: made room for a newcomer by closing the longest idle of ` +
-          `the ${from} connections from ${idle.hostname} (the most from one address)`,
-      );
+      makeRoom(idle, over.why);
       continue;
     }
-    const counted = over.flag === "--max-clients"
-      ? fromAddress.values()
-      : [fromAddress.get(member.hostname)!];
+    const mine = [fromAddress.get(member.hostname)!];
+    const counted = over.flag === "--max-clients" ? fromAddress.values() : mine;
     const open = timers.length >= 3 && left === leaves && allOpen(counted, timers.at(-3)!);
     if (stopping || open || performance.now() > giveUp) return over;
     left = leaves;
@@ -587,9 +578,7 @@ async function admit(member: Member): Promise<Refusal | undefined> {
     await new Promise((resolve) => setTimeout(resolve, ms));
   }
   admitted++;
-  const mine = fromAddress.get(member.hostname);
-  if (mine) mine.add(member);
-  else fromAddress.set(member.hostname, new Set([member]));
+  fromAddress.set(member.hostname, (fromAddress.get(member.hostname) ?? new Set()).add(member));
 }
 // Its place under the limits is free again (a member that was never admitted had none).
 function leave(member: Member) {
@@ -611,12 +600,8 @@ function overLimit(hostname: string): Refusal | undefined {
 }
 // Whether a read of each of these members has been waiting since before `since`.
 function allOpen(groups: Iterable<Set<Member>>, since: number): boolean {
-  for (const group of groups) {
-    for (const member of group) {
-      if (!(member.readingSince > 0 && member.readingSince < since)) return false;
-    }
-  }
-  return true;
+  const open = (member: Member) => member.readingSince > 0 && member.readingSince < since;
+  return [...groups].every((group) => [...group].every(open));
 }
 // The longest idle member of the address holding the most, if that holds at least two more than
 // the newcomer's address (see the rule above); the first such address if several hold as many.
@@ -628,8 +613,13 @@ function idlest(newcomer: string): Member | undefined {
   for (const member of most) if (!idle || member.heardAt < idle.heardAt) idle = member;
   return idle;
 }
-// Close a member to make room: its place is free at once; drop() tells it why and closes.
-function makeRoom(member: Member, why: string) {
+// Close a member to make room (`full` names the limit): its place is free at once; drop() tells
+// it why and closes.
+function makeRoom(member: Member, full: string) {
+  const from = `the ${fromAddress.get(member.hostname)!.size} connections from ${member.hostname}`;
+  const why =
+    `${full}: made room for a newcomer by closing the longest idle of ${from} (the most ` +
+    "from one address)";
   leave(member);
   if (room.has(member)) drop(member, why);
   else closeOnce(member.conn);

@@ -54,8 +54,7 @@ async function main() {
 // Step 8: serve one client, from accept() to close(): greet it, then send back each line it sends.
 // A client over a limit (--max-clients, --max-per-address) gets one line saying which, and goes.
 async function serve(conn: Deno.TcpConn, client: Client) {
-  const refusal = await admit(client); // plumbing: it may wait a moment, or make room
-  let ending = refusal?.why;
+  let ending = (await admit(client))?.why; // plumbing: it may wait a moment, or make room
   if (ending) log?.(`refused ${client.peer}: ${ending}`);
   else log?.(`connection from ${client.peer}`);
   try {
@@ -67,7 +66,7 @@ async function serve(conn: Deno.TcpConn, client: Client) {
   } finally {
     const { peer, lines, bytes } = client;
     const count = `${lines} ${lines === 1 ? "line" : "lines"}, ${bytes} bytes`;
-    if (!stopping && !refusal) log?.(`${ending} ${peer}: ${count}`);
+    if (!stopping && client.admitted) log?.(`${ending} ${peer}: ${count}`);
     closeOnce(conn);
   }
 }
@@ -331,28 +330,26 @@ function newClient(conn: Deno.TcpConn) {
   const peer = showAddress(conn.remoteAddr);
   const { hostname } = conn.remoteAddr;
   // held, since and writing (when the waiting write began, or 0) are for --line-timeout;
-  // heardAt and readingSince for admit()
+  // heardAt (the last byte's Date.now()) and readingSince (performance.now()) for admit()
   const counts = { lines: 0, bytes: 0, held: 0, since: 0, writing: 0, readingSince: 0 };
-  const client = { id: lastId, conn, peer, hostname, ending: "", heardAt: Date.now(), ...counts };
+  const admission = { admitted: false, heardAt: Date.now() };
+  const client = { id: lastId, conn, peer, hostname, ending: "", ...admission, ...counts };
   clients.set(conn, client);
   return client;
 }
 
 // Admission: --max-clients and --max-per-address (docs/limits.md says why, rule by rule).
-// - Only open connections count. One whose client closed counts until its read returns the end,
-//   and under a storm of connect-and-close that takes a moment: long enough to refuse an honest
-//   client from that address. So before refusing, admit() waits (SETTLE_MS at most) until each
-//   connection it counts has shown that it is open: a read of it has waited through three timers
-//   in a row, the first set after the read began, and no connection left during the last one.
-//   Had its client closed, that read would have ended: the second timer fires only after Deno has
-//   asked the system which sockets have news (a timer may fire late, in one batch with an older
-//   one, but not two in a row), and by the third, Deno has handed that news to the reads.
-// - One person cannot fill the server: when it is full (--max-clients), the address holding the
-//   most connections gives up its longest idle one (no byte received for the longest time; one
-//   that never sent anything is idle since it connected), told why in one line, and the newcomer
-//   is served. Only if that address holds at least two more than the newcomer's: the server never
-//   gets less fair, so with one connection per address it still refuses the newcomer. Nobody is
-//   ever closed to make room while there is room.
+// - Only open connections count. One whose client closed counts until its read returns the end:
+//   a storm of connect-and-close made an honest newcomer look like one too many. So before
+//   refusing, admit() waits (SETTLE_MS at most) until a read of each connection it counts has
+//   waited through three timers in a row, set after the read began, and none left during the
+//   last: the second fires only after Deno has asked the system for news of the sockets (a timer
+//   may fire late, with an older one, but not two in a row), by the third the reads have it.
+// - One person cannot fill the server: when it is full, the address holding the most connections
+//   gives up its longest idle one (no byte received for longest, or since it connected), told
+//   why, and the newcomer is served; only if that address holds at least two more than the
+//   newcomer's, so that it gets fairer (a full server of one per address still refuses). Nobody is
+//   closed to make room while there is room.
 const SETTLE_MS = 1000;
 const fromAddress = new Map<string, Set<Client>>(); // the admitted clients of each address
 let admitted = 0; // admitted clients in all
@@ -367,17 +364,11 @@ async function admit(client: Client): Promise<Refusal | undefined> {
     if (over === undefined) break;
     const idle = over.flag === "--max-clients" ? idlest(client.hostname) : undefined;
     if (idle) {
-      const from = fromAddress.get(idle.hostname)!.size;
-      makeRoom(
-        idle,
-        `${over.why}: made room for a newcomer by closing the longest idle of ` +
-          `the ${from} connections from ${idle.hostname} (the most from one address)`,
-      );
+      makeRoom(idle, over.why);
       continue;
     }
-    const counted = over.flag === "--max-clients"
-      ? fromAddress.values()
-      : [fromAddress.get(client.hostname)!];
+    const mine = [fromAddress.get(client.hostname)!];
+    const counted = over.flag === "--max-clients" ? fromAddress.values() : mine;
     const open = timers.length >= 3 && left === leaves && allOpen(counted, timers.at(-3)!);
     if (stopping || open || performance.now() > giveUp) return over;
     left = leaves;
@@ -385,9 +376,8 @@ async function admit(client: Client): Promise<Refusal | undefined> {
     await new Promise((resolve) => setTimeout(resolve, ms));
   }
   admitted++;
-  const mine = fromAddress.get(client.hostname);
-  if (mine) mine.add(client);
-  else fromAddress.set(client.hostname, new Set([client]));
+  client.admitted = true;
+  fromAddress.set(client.hostname, (fromAddress.get(client.hostname) ?? new Set()).add(client));
 }
 // Its place under the limits is free again (a client that was never admitted had none).
 function leave(client: Client) {
@@ -409,12 +399,8 @@ function overLimit(hostname: string): Refusal | undefined {
 }
 // Whether a read of each of these clients has been waiting since before `since`.
 function allOpen(groups: Iterable<Set<Client>>, since: number): boolean {
-  for (const group of groups) {
-    for (const client of group) {
-      if (!(client.readingSince > 0 && client.readingSince < since)) return false;
-    }
-  }
-  return true;
+  const open = (client: Client) => client.readingSince > 0 && client.readingSince < since;
+  return [...groups].every((group) => [...group].every(open));
 }
 // The longest idle client of the address holding the most, if that holds at least two more than
 // the newcomer's address (see the rule above); the first such address if several hold as many.
@@ -426,9 +412,13 @@ function idlest(newcomer: string): Client | undefined {
   for (const client of most) if (!idle || client.heardAt < idle.heardAt) idle = client;
   return idle;
 }
-// Close a client to make room: its place is free at once; it gets one line saying why (unless a
-// write to it is waiting: it does not read), then we close (2 s at most for that line).
-function makeRoom(client: Client, why: string) {
+// Close a client to make room (`full` names the limit): its place is free at once; it gets one
+// line saying why (unless a write to it waits: it does not read), then we close (2 s at most).
+function makeRoom(client: Client, full: string) {
+  const from = `the ${fromAddress.get(client.hostname)!.size} connections from ${client.hostname}`;
+  const why =
+    `${full}: made room for a newcomer by closing the longest idle of ${from} (the most ` +
+    "from one address)";
   leave(client);
   client.ending = `closed (made room, --max-clients ${limits.clients})`;
   const { conn, id } = client;
