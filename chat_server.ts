@@ -545,8 +545,9 @@ function accepted(conn: Deno.TcpConn) {
 //   a storm of connect-and-close made an honest newcomer look like one too many. So before
 //   refusing, admit() waits (SETTLE_MS at most) until a read of each connection it counts has
 //   waited through three timers in a row, set after the read began, and none left during the
-//   last: the second fires only after Deno has asked the system for news of the sockets (a timer
-//   may fire late, with an older one, but not two in a row), by the third the reads have it.
+//   last: the second (of 1 ms at least) fires only after Deno has asked the system for news of
+//   the sockets (a timer may fire late, with an older one, but not two in a row), by the third
+//   the reads have it.
 // - One person cannot fill the room: when it is full, the address holding the most connections
 //   gives up its longest idle one (no byte received for longest, or since it connected), told
 //   why, and the newcomer is served; only if that address holds at least two more than the
@@ -561,7 +562,7 @@ async function admit(member: Member): Promise<Refusal | undefined> {
   const giveUp = performance.now() + SETTLE_MS;
   const timers: number[] = []; // when each timer we waited for was set
   let left = leaves;
-  for (let ms = 0;; ms = Math.min(2 * ms + 1, 100)) {
+  while (true) {
     const over = overLimit(member.hostname);
     if (over === undefined) break;
     const idle = over.flag === "--max-clients" ? idlest(member.hostname) : undefined;
@@ -574,6 +575,7 @@ async function admit(member: Member): Promise<Refusal | undefined> {
     const open = timers.length >= 3 && left === leaves && allOpen(counted, timers.at(-3)!);
     if (stopping || open || performance.now() > giveUp) return over;
     left = leaves;
+    const ms = [0, 1, 0][timers.length] ?? Math.min(2 ** timers.length, 100); // 1: see above
     timers.push(performance.now());
     await new Promise((resolve) => setTimeout(resolve, ms));
   }

@@ -39,9 +39,10 @@ for (const script of SERVERS) {
  * A Python process that holds idle connections from other loopback addresses (Deno cannot choose
  * its source address): `holds` is one source address per connection, opened in that order, each
  * read up to its first line. Connection number `talker`, if any, then sends one line, so that it is
- * not idle. Python prints "ready"; then, until `waitMs` has passed with no news, it prints each
- * "error: ..." line a held connection receives ("error N: LINE", N its number) and "closed N"
- * when one of them is closed. closeAll() ends it and returns what it printed after "ready".
+ * not idle. Python prints "ready", then each "error: ..." line a held connection receives
+ * ("error N LINE", N its number) and "closed N" when one of them is closed. It holds them until
+ * result() asks, and then until `waitMs` has passed with no news: result() returns what it printed
+ * after "ready".
  */
 function holder(port: number, holds: string[], talker = -1, waitMs = 3000) {
   const code = `
@@ -62,10 +63,15 @@ if talker >= 0:
 print("ready", flush=True)
 pending = {s: b"" for s in conns}
 open_ = set(conns)
-quiet_until = time.time() + wait
-while open_ and time.time() < quiet_until:
-    readable, _, _ = select.select(list(open_), [], [], max(0, quiet_until - time.time()))
+quiet_until = None  # until the test asks for the result (a line on stdin), it holds them
+while open_ and (quiet_until is None or time.time() < quiet_until):
+    left = None if quiet_until is None else max(0, quiet_until - time.time())
+    readable, _, _ = select.select(list(open_) + ([sys.stdin] if quiet_until is None else []), [], [], left)
     for s in readable:
+        if s is sys.stdin:
+            sys.stdin.readline()
+            quiet_until = time.time() + wait
+            continue
         try:
             got = s.recv(65536)
         except ConnectionResetError:
@@ -74,19 +80,19 @@ while open_ and time.time() < quiet_until:
         if not got:
             print("closed", n, flush=True)
             open_.discard(s)
-            quiet_until = time.time() + wait
+            if quiet_until is not None: quiet_until = time.time() + wait
             continue
         pending[s] += got
         while b"\\n" in pending[s]:
             line, pending[s] = pending[s].split(b"\\n", 1)
             if line.startswith(b"error"):
                 print("error", n, line.decode(), flush=True)
-                quiet_until = time.time() + wait
+                if quiet_until is not None: quiet_until = time.time() + wait
 print("done", flush=True)
 `;
   const child = new Deno.Command("python3", {
     args: ["-c", code, `${port}`, holds.join(","), `${talker}`, `${waitMs / 1000}`],
-    stdin: "null",
+    stdin: "piped",
     stdout: "piped",
     stderr: "piped",
     signal: AbortSignal.timeout(60_000),
@@ -107,8 +113,11 @@ print("done", flush=True)
       await within(readUntil("ready\n"), 20_000, "the held connections were not all open");
       if (!said.includes("ready\n")) assert.fail(`holder: ${said}${await errors}`);
     },
-    /** What it printed after "ready", once it is done (a few seconds with no news). */
+    /** What it printed after "ready", once it is done (`waitMs` with no news after this call). */
     async result(): Promise<string[]> {
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode("go\n")).catch(() => {}); // it may have ended
+      await writer.close().catch(() => {});
       await within(readUntil("done\n"), 30_000, "the holder did not finish");
       const status = await child.status;
       assert.equal(status.code, 0, await errors);
@@ -120,6 +129,7 @@ print("done", flush=True)
         child.kill("SIGKILL");
       } catch { /* it has exited */ }
       await child.status;
+      await child.stdin.close().catch(() => {});
       await lines.cancel().catch(() => {});
       await errors;
     },

@@ -13,7 +13,7 @@ import { ROOT } from "./helpers/process.ts";
 // The chat's second QA pass (stalled members, buffers given back, names, notices) took
 // chat_server.ts from 569 to 623. Admission (closed connections not counted, room made for a
 // newcomer, per-address sets that forget), stderr through the queue, the slow-loop guard and
-// ConnectionReset took server.ts 442 -> 529, chat_server.ts 627 -> 704, udp_server.ts 285 -> 348.
+// ConnectionReset took server.ts 442 -> 531, chat_server.ts 627 -> 706, udp_server.ts 285 -> 348.
 const GOAL = {
   "server.ts": 200,
   "chat_server.ts": 180,
@@ -21,7 +21,7 @@ const GOAL = {
   "client.ts": 180,
   "udp_client.ts": 180,
 };
-const SERVERS = { "server.ts": 529, "chat_server.ts": 704, "udp_server.ts": 348 };
+const SERVERS = { "server.ts": 531, "chat_server.ts": 706, "udp_server.ts": 348 };
 // The clients grew with the QA pass's fixes (write timeouts, unended input, host spellings, ...);
 // the same rule: today's sizes as ceilings, the goal above.
 const CLIENTS = { "client.ts": 324, "udp_client.ts": 363 };
