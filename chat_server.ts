@@ -58,16 +58,15 @@ async function main() {
 // A client over a limit is told which, and closed.
 async function serve(member: Member) {
   const { conn, id, peer } = member;
-  const { hostname } = conn.remoteAddr;
   let ending = "closed";
   try {
-    const over = overLimit(hostname);
+    const over = await admit(member); // plumbing: it may wait a moment, or make room
     if (over) {
       ending = `refused (${over.flag})`;
       return await refuse(conn, id, over.why);
     }
     log?.(`connection from ${peer} (#${id})`);
-    joinChat(member, hostname);
+    joinChat(member);
     ending = await readLines(member);
   } catch (error) {
     ending = member.dropped ?? `closed after an error (${(error as Error).name})`;
@@ -113,38 +112,29 @@ interface Member {
   dropped?: string; // why the room dropped it
   lines: number; // lines and bytes it sent, for the log
   bytes: number;
+  hostname: string; // for admit(), with heardAt (Date.now()) and readingSince (performance.now())
+  heardAt: number; // when its last byte came, or when it connected
+  readingSince: number; // when the read under way began, or 0
 }
 const members = new Map<Deno.TcpConn, Member>(); // every open connection, for stop() to close
 const room = new Set<Member>(); // the members that joined and have not left
 const names = new Map<string, Member>(); // who has each name, by nameKey()
 const behind = new Set<Member>(); // members with more than PAUSE_AT bytes queued
-const fromAddress = new Map<string, number>(); // how many members each address has
 let lastId = 0;
 
 function newMember(conn: Deno.TcpConn): Member {
   lastId++;
   const peer = showAddress(conn.remoteAddr);
   const counts = { lines: 0, bytes: 0, queued: 0, behindSince: 0, wroteAt: 0 };
-  const member: Member = { conn, id: lastId, peer, name: peer, queue: [], ...counts };
+  const admission = { hostname: conn.remoteAddr.hostname, heardAt: Date.now(), readingSince: 0 };
+  const member: Member = { conn, id: lastId, peer, name: peer, queue: [], ...counts, ...admission };
   members.set(conn, member);
   return member;
 }
 
-// Which limit a new member is over, if any, and the line that tells it so.
-function overLimit(hostname: string) {
-  if (room.size >= limits.clients) {
-    return { flag: "--max-clients", why: `too many clients (--max-clients ${limits.clients})` };
-  }
-  if ((fromAddress.get(hostname) ?? 0) >= limits.perAddress) {
-    const why = `too many connections from ${hostname} (--max-per-address ${limits.perAddress})`;
-    return { flag: "--max-per-address", why };
-  }
-}
-
-function joinChat(member: Member, hostname: string) {
+function joinChat(member: Member) {
   room.add(member);
   if (!names.has(nameKey(member.name))) names.set(nameKey(member.name), member); // its address
-  fromAddress.set(hostname, (fromAddress.get(hostname) ?? 0) + 1);
   const hint = 'send "/name NAME" to pick a name';
   queueFor(
     member,
@@ -154,10 +144,9 @@ function joinChat(member: Member, hostname: string) {
 }
 
 function leaveChat(member: Member, why: string) {
+  leave(member); // its place under the limits is free again
   if (!room.delete(member)) return; // already gone
   forgetName(member);
-  const { hostname } = member.conn.remoteAddr;
-  fromAddress.set(hostname, fromAddress.get(hostname)! - 1);
   if (behind.delete(member)) roomMoved();
   if (!stopping) tellRoom(member, why);
 }
@@ -356,8 +345,10 @@ async function readLines(member: Member): Promise<string> {
     while (true) {
       // An unfinished line must end within --line-timeout seconds of its first byte, or we close.
       const reading = conn.read(buffer.subarray(kept)); // recv(): null when the client is done
+      member.readingSince = performance.now(); // for admit(): a read that waits is an open client
       const left = Math.max(0, lineStart + limits.lineTimeout * 1000 - Date.now());
       const count = kept === 0 ? await reading : await orLate(reading, left);
+      member.readingSince = 0;
       if (count === "late") {
         return await end(`line unfinished for ${limits.lineTimeout} s (--line-timeout)`, reading);
       }
@@ -366,6 +357,7 @@ async function readLines(member: Member): Promise<string> {
       explain?.(`recv #${id}`, `${recv} -> ${got}`);
       if (count === null) break;
       member.bytes += count;
+      member.heardAt = Date.now(); // for admit(): the longest idle makes room first
       const received = buffer.subarray(kept, kept + count);
       // Every line must fit in MAX_LINE bytes, not only the first: one read may hold several.
       let start = -kept; // where the line being measured starts, counted from received[0]
@@ -546,6 +538,93 @@ function accepted(conn: Deno.TcpConn) {
   if (acceptFailing) console.error("chat_server.ts: accepting again");
   acceptFailing = false;
   return conn;
+}
+
+// Admission: --max-clients and --max-per-address (docs/limits.md says why, rule by rule).
+// - Only open connections count. One whose client closed counts until its read returns the end:
+//   a storm of connect-and-close made an honest newcomer look like one too many. So before
+//   refusing, admit() waits (SETTLE_MS at most) until a read of each connection it counts has
+//   waited through three timers in a row, set after the read began, and none left during the
+//   last: the second (of 1 ms at least) fires only after Deno has asked the system for news of
+//   the sockets (a timer may fire late, with an older one, but not two in a row), by the third
+//   the reads have it.
+// - One person cannot fill the room: when it is full, the address holding the most connections
+//   gives up its longest idle one (no byte received for longest, or since it connected), told
+//   why, and the newcomer is served; only if that address holds at least two more than the
+//   newcomer's, so that it gets fairer (a full room of one per address still refuses). Nobody is
+//   closed to make room while there is room.
+const SETTLE_MS = 1000;
+const fromAddress = new Map<string, Set<Member>>(); // the admitted members of each address
+let admitted = 0; // admitted members in all
+let leaves = 0; // how many have left, ever
+type Refusal = { flag: string; why: string };
+async function admit(member: Member): Promise<Refusal | undefined> {
+  const giveUp = performance.now() + SETTLE_MS;
+  const timers: number[] = []; // when each timer we waited for was set
+  let left = leaves;
+  while (true) {
+    const over = overLimit(member.hostname);
+    if (over === undefined) break;
+    const idle = over.flag === "--max-clients" ? idlest(member.hostname) : undefined;
+    if (idle) {
+      makeRoom(idle, over.why);
+      continue;
+    }
+    const mine = [fromAddress.get(member.hostname)!];
+    const counted = over.flag === "--max-clients" ? fromAddress.values() : mine;
+    const open = timers.length >= 3 && left === leaves && allOpen(counted, timers.at(-3)!);
+    if (stopping || open || performance.now() > giveUp) return over;
+    left = leaves;
+    const ms = [0, 1, 0][timers.length] ?? Math.min(2 ** timers.length, 100); // 1: see above
+    timers.push(performance.now());
+    await new Promise((resolve) => setTimeout(resolve, ms));
+  }
+  admitted++;
+  fromAddress.set(member.hostname, (fromAddress.get(member.hostname) ?? new Set()).add(member));
+}
+// Its place under the limits is free again (a member that was never admitted had none).
+function leave(member: Member) {
+  const mine = fromAddress.get(member.hostname);
+  if (!mine?.delete(member)) return;
+  admitted--;
+  leaves++;
+  if (mine.size === 0) fromAddress.delete(member.hostname); // no address outlives its members
+}
+// Which limit a newcomer from this address is over, if any, and the line that tells it so.
+function overLimit(hostname: string): Refusal | undefined {
+  if ((fromAddress.get(hostname)?.size ?? 0) >= limits.perAddress) {
+    const why = `too many connections from ${hostname} (--max-per-address ${limits.perAddress})`;
+    return { flag: "--max-per-address", why };
+  }
+  if (admitted >= limits.clients) {
+    return { flag: "--max-clients", why: `too many clients (--max-clients ${limits.clients})` };
+  }
+}
+// Whether a read of each of these members has been waiting since before `since`.
+function allOpen(groups: Iterable<Set<Member>>, since: number): boolean {
+  const open = (member: Member) => member.readingSince > 0 && member.readingSince < since;
+  return [...groups].every((group) => [...group].every(open));
+}
+// The longest idle member of the address holding the most, if that holds at least two more than
+// the newcomer's address (see the rule above); the first such address if several hold as many.
+function idlest(newcomer: string): Member | undefined {
+  let most: Set<Member> | undefined;
+  for (const group of fromAddress.values()) if (!most || group.size > most.size) most = group;
+  if (!most || most.size < (fromAddress.get(newcomer)?.size ?? 0) + 2) return;
+  let idle: Member | undefined;
+  for (const member of most) if (!idle || member.heardAt < idle.heardAt) idle = member;
+  return idle;
+}
+// Close a member to make room (`full` names the limit): its place is free at once; drop() tells
+// it why and closes.
+function makeRoom(member: Member, full: string) {
+  const from = `the ${fromAddress.get(member.hostname)!.size} connections from ${member.hostname}`;
+  const why =
+    `${full}: made room for a newcomer by closing the longest idle of ${from} (the most ` +
+    "from one address)";
+  leave(member);
+  if (room.has(member)) drop(member, why);
+  else closeOnce(member.conn);
 }
 
 // The promise's value, or "late" if it takes longer than ms.

@@ -54,7 +54,7 @@ async function main() {
 // Step 8: serve one client, from accept() to close(): greet it, then send back each line it sends.
 // A client over a limit (--max-clients, --max-per-address) gets one line saying which, and goes.
 async function serve(conn: Deno.TcpConn, client: Client) {
-  let ending = admit(client);
+  let ending = (await admit(client))?.why; // plumbing: it may wait a moment, or make room
   if (ending) log?.(`refused ${client.peer}: ${ending}`);
   else log?.(`connection from ${client.peer}`);
   try {
@@ -112,13 +112,15 @@ async function readLines(conn: Deno.TcpConn, client: Client): Promise<string> {
   try {
     while (true) {
       client.held = kept; // for --line-timeout, which counts from the line's first byte (since)
+      client.readingSince = performance.now(); // for admit(): a read that waits is an open client
       // New bytes go after the unfinished line, which is never copied (README, What it survives).
       const count = await conn.read(kept === 0 ? buffer : buffer.subarray(kept)); // recv()
-      client.held = 0;
+      client.held = client.readingSince = 0;
       const got = `deno: conn.read() -> ${count ?? "null: end of stream"}`;
       explain?.(`recv #${client.id}`, `python: conn.recv(${buffer.length - kept})  ${got}`);
       if (count === null) break; // the client is done
       client.bytes += count;
+      client.heardAt = Date.now(); // for admit(): the longest idle makes room first
       const received = buffer.subarray(kept, kept + count);
       const firstEnd = received.indexOf(NEWLINE);
       const tooLong = kept + count > MAX_LINE ? longLineAt(buffer.subarray(0, kept + count)) : -1;
@@ -300,14 +302,14 @@ async function cannotAccept(error: Error): Promise<undefined> {
   const clientsFault = [NotConnected, ConnectionAborted, ConnectionReset];
   if (stopping || clientsFault.some((kind) => error instanceof kind)) return;
   if (!acceptFailing && Date.now() - lastAcceptFailure > 1000) {
-    console.error(`server.ts: cannot accept (${error.message}); retrying`);
+    printError(`server.ts: cannot accept (${error.message}); retrying`);
     acceptFailing = true;
   }
   lastAcceptFailure = Date.now();
   await new Promise((resolve) => setTimeout(resolve, 100));
 }
 function accepted(conn: Deno.TcpConn) {
-  if (acceptFailing) console.error("server.ts: accepting again");
+  if (acceptFailing) printError("server.ts: accepting again");
   acceptFailing = false;
   // Keepalive probes: a peer that vanished (no FIN, no RST) is found in time, the system says when.
   try {
@@ -320,39 +322,117 @@ function accepted(conn: Deno.TcpConn) {
 // loopback counts too). All the clients' buffers together stay under MAX_BUFFERED bytes.
 type Client = ReturnType<typeof newClient>;
 const clients = new Map<Deno.TcpConn, Client>();
-const perAddress = new Map<string, number>(); // admitted clients from each address
 const MAX_BUFFERED = 64 * 1024 * 1024;
-let admitted = 0; // admitted clients in all
 let buffered = 0; // bytes the buffers grew by, in all
 let lastId = 0;
 function newClient(conn: Deno.TcpConn) {
   lastId++;
   const peer = showAddress(conn.remoteAddr);
   const { hostname } = conn.remoteAddr;
-  // held, since and writing (when the waiting write began, or 0) are for --line-timeout
-  const counts = { lines: 0, bytes: 0, held: 0, since: 0, writing: 0 };
-  const client = { id: lastId, peer, hostname, admitted: false, ending: "", ...counts };
+  // held, since and writing (when the waiting write began, or 0) are for --line-timeout;
+  // heardAt (the last byte's Date.now()) and readingSince (performance.now()) for admit()
+  const counts = { lines: 0, bytes: 0, held: 0, since: 0, writing: 0, readingSince: 0 };
+  const admission = { admitted: false, heardAt: Date.now() };
+  const client = { id: lastId, conn, peer, hostname, ending: "", ...admission, ...counts };
   clients.set(conn, client);
   return client;
 }
-// Counts the client under the limits, or says which one it is over.
-function admit(client: Client): string | undefined {
-  const from = perAddress.get(client.hostname) ?? 0;
-  if (admitted >= limits.clients) return `too many clients (--max-clients ${limits.clients})`;
-  if (from >= limits.perAddress) {
-    return `too many connections from ${client.hostname} (--max-per-address ${limits.perAddress})`;
+
+// Admission: --max-clients and --max-per-address (docs/limits.md says why, rule by rule).
+// - Only open connections count. One whose client closed counts until its read returns the end:
+//   a storm of connect-and-close made an honest newcomer look like one too many. So before
+//   refusing, admit() waits (SETTLE_MS at most) until a read of each connection it counts has
+//   waited through three timers in a row, set after the read began, and none left during the
+//   last: the second (of 1 ms at least) fires only after Deno has asked the system for news of
+//   the sockets (a timer may fire late, with an older one, but not two in a row), by the third
+//   the reads have it.
+// - One person cannot fill the server: when it is full, the address holding the most connections
+//   gives up its longest idle one (no byte received for longest, or since it connected), told
+//   why, and the newcomer is served; only if that address holds at least two more than the
+//   newcomer's, so that it gets fairer (a full server of one per address still refuses). Nobody is
+//   closed to make room while there is room.
+const SETTLE_MS = 1000;
+const fromAddress = new Map<string, Set<Client>>(); // the admitted clients of each address
+let admitted = 0; // admitted clients in all
+let leaves = 0; // how many have left, ever
+type Refusal = { flag: string; why: string };
+async function admit(client: Client): Promise<Refusal | undefined> {
+  const giveUp = performance.now() + SETTLE_MS;
+  const timers: number[] = []; // when each timer we waited for was set
+  let left = leaves;
+  while (true) {
+    const over = overLimit(client.hostname);
+    if (over === undefined) break;
+    const idle = over.flag === "--max-clients" ? idlest(client.hostname) : undefined;
+    if (idle) {
+      makeRoom(idle, over.why);
+      continue;
+    }
+    const mine = [fromAddress.get(client.hostname)!];
+    const counted = over.flag === "--max-clients" ? fromAddress.values() : mine;
+    const open = timers.length >= 3 && left === leaves && allOpen(counted, timers.at(-3)!);
+    if (stopping || open || performance.now() > giveUp) return over;
+    left = leaves;
+    const ms = [0, 1, 0][timers.length] ?? Math.min(2 ** timers.length, 100); // 1: see above
+    timers.push(performance.now());
+    await new Promise((resolve) => setTimeout(resolve, ms));
   }
-  client.admitted = true;
   admitted++;
-  perAddress.set(client.hostname, from + 1);
+  client.admitted = true;
+  fromAddress.set(client.hostname, (fromAddress.get(client.hostname) ?? new Set()).add(client));
 }
+// Its place under the limits is free again (a client that was never admitted had none).
 function leave(client: Client) {
-  if (!client.admitted) return;
+  const mine = fromAddress.get(client.hostname);
+  if (!mine?.delete(client)) return;
   admitted--;
-  const left = perAddress.get(client.hostname)! - 1;
-  if (left > 0) perAddress.set(client.hostname, left);
-  else perAddress.delete(client.hostname);
+  leaves++;
+  if (mine.size === 0) fromAddress.delete(client.hostname); // no address outlives its clients
 }
+// Which limit a newcomer from this address is over, if any, and the line that tells it so.
+function overLimit(hostname: string): Refusal | undefined {
+  if ((fromAddress.get(hostname)?.size ?? 0) >= limits.perAddress) {
+    const why = `too many connections from ${hostname} (--max-per-address ${limits.perAddress})`;
+    return { flag: "--max-per-address", why };
+  }
+  if (admitted >= limits.clients) {
+    return { flag: "--max-clients", why: `too many clients (--max-clients ${limits.clients})` };
+  }
+}
+// Whether a read of each of these clients has been waiting since before `since`.
+function allOpen(groups: Iterable<Set<Client>>, since: number): boolean {
+  const open = (client: Client) => client.readingSince > 0 && client.readingSince < since;
+  return [...groups].every((group) => [...group].every(open));
+}
+// The longest idle client of the address holding the most, if that holds at least two more than
+// the newcomer's address (see the rule above); the first such address if several hold as many.
+function idlest(newcomer: string): Client | undefined {
+  let most: Set<Client> | undefined;
+  for (const group of fromAddress.values()) if (!most || group.size > most.size) most = group;
+  if (!most || most.size < (fromAddress.get(newcomer)?.size ?? 0) + 2) return;
+  let idle: Client | undefined;
+  for (const client of most) if (!idle || client.heardAt < idle.heardAt) idle = client;
+  return idle;
+}
+// Close a client to make room (`full` names the limit): its place is free at once; it gets one
+// line saying why (unless a write to it waits: it does not read), then we close (2 s at most).
+function makeRoom(client: Client, full: string) {
+  const from = `the ${fromAddress.get(client.hostname)!.size} connections from ${client.hostname}`;
+  const why =
+    `${full}: made room for a newcomer by closing the longest idle of ${from} (the most ` +
+    "from one address)";
+  leave(client);
+  client.ending = `closed (made room, --max-clients ${limits.clients})`;
+  const { conn, id } = client;
+  const grace = setTimeout(() => closeOnce(conn), 2000);
+  const line = encoder.encode(`error: ${why}, closing\n`);
+  const told = client.writing === 0 ? writeAll(conn, line, id) : Promise.resolve();
+  told.catch(() => {}).finally(() => {
+    clearTimeout(grace);
+    closeOnce(conn);
+  });
+}
+
 // --line-timeout: once a second, end each connection whose unfinished line is not finished in
 // time, or whose write has waited that long (its client does not read what we send back).
 function endStalledLines() {
@@ -384,7 +464,8 @@ function catchSignals(listener: Deno.Listener) {
     stopping = true;
     listener.close();
     for (const conn of clients.keys()) closeOnce(conn);
-    await Promise.race([printing, new Promise((resolve) => setTimeout(resolve, 1000))]);
+    const printed = Promise.all([stdout.printing, stderr.printing]);
+    await Promise.race([printed, new Promise((resolve) => setTimeout(resolve, 1000))]);
     Deno.exit(0);
   };
   for (const signal of signals) Deno.addSignalListener(signal, stop);
@@ -402,40 +483,48 @@ function catchSignals(listener: Deno.Listener) {
 const WATCHER = "onmessage = ({ data }) => data.signals.forEach((signal) => " +
   "Deno.addSignalListener(signal, () => Atomics.store(data.seen, 0, 1)));";
 
-// print(line): every line a server prints after "listening on" goes through here. console.log
-// would stop the whole server while the terminal is paused or a pipe is full; here at most one
-// Deno.stdout.write() waits, lines queue up to 64 KiB behind it, and past that they are dropped
-// and counted, and the count is printed as soon as output moves again.
-const printQueue: string[] = [];
-let printQueued = 0; // characters in printQueue
-let printDropped = 0; // lines dropped since output last moved
-let printing: Promise<void> | undefined; // printAll() at work
-function print(line: string) {
-  if (printQueued + line.length >= 64 * 1024) {
-    printDropped++;
+// print(line) and printError(line): every line a server prints after "listening on" goes through
+// here, stdout's and stderr's each through a queue of its own. console.log and console.error would
+// stop the whole server while the terminal is paused or a pipe is full (stderr too: `2>&1 | less`);
+// here at most one write per stream waits, lines queue up to 64 KiB behind it, and past that they
+// are dropped and counted, and the count is printed as soon as that output moves again. (Before
+// "listening on", a failure to start is said with console.error: the server exits right after.)
+interface Output {
+  stream: { write(bytes: Uint8Array): Promise<number> };
+  queue: string[];
+  queued: number; // characters in queue
+  dropped: number; // lines dropped since this output last moved
+  printing?: Promise<void>; // printAll() at work
+}
+const stdout: Output = { stream: Deno.stdout, queue: [], queued: 0, dropped: 0 };
+const stderr: Output = { stream: Deno.stderr, queue: [], queued: 0, dropped: 0 };
+const printError = (line: string) => print(line, stderr);
+function print(line: string, output = stdout) {
+  if (output.queued + line.length >= 64 * 1024) {
+    output.dropped++;
     return;
   }
-  printQueue.push(line);
-  printQueued += line.length + 1;
-  printing ??= printAll();
+  output.queue.push(line);
+  output.queued += line.length + 1;
+  output.printing ??= printAll(output);
 }
-async function printAll() {
+async function printAll(output: Output) {
   try {
-    while (printQueue.length > 0) {
-      const bytes = new TextEncoder().encode(printQueue.join("\n") + "\n");
-      printQueue.length = 0;
-      printQueued = 0;
+    while (output.queue.length > 0) {
+      const bytes = new TextEncoder().encode(output.queue.join("\n") + "\n");
+      output.queue.length = 0;
+      output.queued = 0;
       let written = 0;
-      while (written < bytes.length) written += await Deno.stdout.write(bytes.subarray(written));
+      while (written < bytes.length) written += await output.stream.write(bytes.subarray(written));
       // The count goes in even when the queue is full again (print() would drop it too).
-      const count = `${stamp()}(${printDropped} lines not printed: output was not being read)`;
-      if (printDropped > 0) printQueue.push(count);
-      printDropped = 0;
+      const count = `${stamp()}(${output.dropped} lines not printed: output was not being read)`;
+      if (output.dropped > 0) output.queue.push(count);
+      output.dropped = 0;
     }
   } catch {
-    // nobody reads our output any more (closed pipe): serving matters more
+    // nobody reads this output any more (closed pipe): serving matters more
   } finally {
-    printing = undefined; // at once, not a tick later: a line printed meanwhile would wait forever
+    output.printing = undefined; // at once, not a tick later: a line meanwhile would wait forever
   }
 }
 

@@ -11,7 +11,9 @@ import { ROOT } from "./helpers/process.ts";
 // (comma declarations, assignments inside expressions, `&&` as if), which cost more lines than
 // its merges saved: server.ts 391 -> 403, chat_server.ts 543 -> 569, udp_server.ts 269 -> 285.
 // The chat's second QA pass (stalled members, buffers given back, names, notices) took
-// chat_server.ts from 569 to 623.
+// chat_server.ts from 569 to 623. Admission (closed connections not counted, room made for a
+// newcomer, per-address sets that forget), stderr through the queue, the slow-loop guard and
+// ConnectionReset took server.ts 442 -> 531, chat_server.ts 627 -> 706, udp_server.ts 285 -> 348.
 const GOAL = {
   "server.ts": 200,
   "chat_server.ts": 180,
@@ -19,7 +21,7 @@ const GOAL = {
   "client.ts": 180,
   "udp_client.ts": 180,
 };
-const SERVERS = { "server.ts": 442, "chat_server.ts": 627, "udp_server.ts": 285 };
+const SERVERS = { "server.ts": 531, "chat_server.ts": 706, "udp_server.ts": 348 };
 // The clients grew with the QA pass's fixes (write timeouts, unended input, host spellings, ...);
 // the same rule: today's sizes as ceilings, the goal above. The classroom pass (Windows consoles,
 // error numbers per system, text typed in a console's code page, UDP's ConnectionReset waited out)
