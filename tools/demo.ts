@@ -298,11 +298,12 @@ const MESSAGES = {
   },
   help: {
     en: "  --mermaid     print the run as a Mermaid sequence diagram (the rest goes to stderr)\n" +
-      "  --lang es|en  the language of what it prints (default: the system's)",
+      "  --lang es|en  the language of what it prints (default: the system's)\n" +
+      "  --help        this help",
     es:
-      "  --mermaid     muestra la corrida como un diagrama de secuencia Mermaid (lo demás va a\n" +
-      "                stderr)\n" +
-      "  --lang es|en  el idioma de lo que muestra (si no lo das, el del sistema)",
+      "  --mermaid     muestra la corrida como diagrama de secuencia Mermaid (lo demás, a stderr)\n" +
+      "  --lang es|en  el idioma de lo que muestra (si no lo das, el del sistema)\n" +
+      "  --help        esta ayuda",
   },
   badArgs: {
     en: (kind: ArgsProblem, what: string) =>
