@@ -1,9 +1,23 @@
 // deno task demo: the two ends' lines in the order they happened, on a projector's width, and the
 // same run as a Mermaid sequence diagram (--mermaid).
 import assert from "node:assert/strict";
-import { run } from "./helpers/process.ts";
+import { ROOT } from "./helpers/process.ts";
 
 const RUNS = 3;
+
+/** Run the demo in English (LC_ALL=C), the language these tests read; lang_tools_test.ts runs it
+ * in Spanish. */
+async function run(args: string[], options: { timeoutMs: number }) {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: ROOT,
+    env: { NO_COLOR: "1", LC_ALL: "C" },
+    stdin: "null",
+    signal: AbortSignal.timeout(options.timeoutMs),
+  }).output();
+  const decoder = new TextDecoder();
+  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
 
 interface Shown {
   who: string;

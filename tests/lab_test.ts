@@ -2,7 +2,8 @@
 // process, with the permissions of its task; these tests read what it prints, as a user would,
 // and check that nothing of it is left behind: no namespace, no cable, no nftables table, no process.
 // They need root, `ip` (iproute2) and `nft` (nftables): without them they are ignored, with the
-// reason in their name.
+// reason in their name. The lab runs in English (LC_ALL=C), the language these tests read;
+// tests/lang_tools_test.ts runs it in Spanish.
 import assert from "node:assert/strict";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -76,7 +77,7 @@ function spawnLab(args: string[]) {
   return new Deno.Command(Deno.execPath(), {
     args: [...LAB, ...args],
     cwd: ROOT,
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", LC_ALL: "C" },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -256,17 +257,20 @@ labTest("lab: a run killed with SIGKILL leaves leftovers; the next run removes t
 });
 
 labTest("lab without root: one line saying what it needs, exit 1", async () => {
-  // As the user nobody, with a copy of lab.ts and a Deno cache in a folder nobody may use.
+  // As the user nobody, with a copy of lab.ts (and the language.ts it imports) and a Deno cache in
+  // a folder nobody may use.
   const folder = await Deno.makeTempDir({ prefix: "lab_test_" });
   try {
     await Deno.chmod(folder, 0o777);
     await Deno.copyFile(`${ROOT}tools/lab.ts`, `${folder}/lab.ts`);
+    await Deno.copyFile(`${ROOT}tools/language.ts`, `${folder}/language.ts`);
     const result = await new Deno.Command("setpriv", {
       args: [
         "--reuid=65534",
         "--regid=65534",
         "--clear-groups",
         "env",
+        "LC_ALL=C",
         `HOME=${folder}`,
         `DENO_DIR=${folder}/cache`,
         Deno.execPath(),

@@ -4,17 +4,31 @@
 // the UDP pair with some datagrams dropped on purpose. Both ends run with --timestamps, so each
 // trace line says when it was printed; once a pair has finished, its lines are shown in the order
 // they happened (each process's pipe is read on its own, so the order of arrival is not the order
-// of events). Lines are wrapped to fit 100 columns. Everything it starts is stopped before it exits:
-// each server with Ctrl-C (SIGINT), which it handles and ends with exit 0; on Windows, where a
-// parent cannot send a child Ctrl-C (Deno's kill("SIGINT") ends it at once, without its handler),
-// the demo ends the server itself and says so (docs/windows.md).
+// of events). Lines are wrapped to fit 100 columns. Everything it starts is stopped before it
+// exits: each server with Ctrl-C (SIGINT), which it handles and ends with exit 0; on Windows,
+// where a parent cannot send a child Ctrl-C (Deno's kill("SIGINT") ends it at once, without its
+// handler), the demo ends the server itself and says so (docs/windows.md).
 //
 // With --mermaid, the transcript goes to stderr and stdout gets the run as a Mermaid sequence
 // diagram: one arrow or note per step that happened, with byte counts, lost datagrams and retries.
+//
+// It speaks Spanish on a Spanish machine and English elsewhere (--lang es|en forces one), and the
+// scripts it starts speak the same: they get it in LC_ALL (docs/language.md). Its messages are in
+// one table at the end; what it reads of the scripts' lines is what never changes with the
+// language (the ready line, step tags, calls, numbers).
 
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { listeningPort } from "../tests/helpers/process.ts";
+import {
+  type ArgsProblem,
+  argsProblem,
+  chooseLanguage,
+  type Lang,
+  languageEnv,
+  pickTexts,
+  type Texts,
+} from "./language.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const WINDOWS = Deno.build.os === "windows";
@@ -35,17 +49,20 @@ interface Line {
  * itself), or on Windows `cmd`, which stays as the script's parent; there only a client, which
  * ends by itself, goes through it, and a server (its trace is on stdout) keeps its own two pipes.
  */
-function start(who: Line["who"], args: string[], lines: Line[], onLine?: (text: string) => void) {
+function start(who: Line["who"], args: string[], lines: Line[], onLine?: (said: string) => void) {
   const merged = !WINDOWS || who === "client";
   const quote = (arg: string) => /[\s"]/.test(arg) ? `"${arg}"` : arg;
-  const [command, shellArgs] = !merged ? [Deno.execPath(), args] : WINDOWS // cmd /s /c "LINE": the line as given, its outer quotes taken off
+  // cmd /s /c "LINE": the line as given, its outer quotes taken off.
+  const [command, shellArgs] = !merged
+    ? [Deno.execPath(), args]
+    : WINDOWS
     ? ["cmd", ["/d", "/s", "/c", `"${[Deno.execPath(), ...args].map(quote).join(" ")} 2>&1"`]]
     : ["sh", ["-c", 'exec "$0" "$@" 2>&1', Deno.execPath(), ...args]];
   const child = new Deno.Command(command, {
     args: shellArgs,
     windowsRawArguments: WINDOWS && merged,
     cwd: ROOT,
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...languageEnv(lang) },
     stdin: "null",
     stdout: "piped",
     stderr: merged ? "null" : "piped",
@@ -56,9 +73,9 @@ function start(who: Line["who"], args: string[], lines: Line[], onLine?: (text: 
     const take = (raw: string) => {
       const stamp = raw.match(STAMP);
       if (stamp) last = Number(stamp[1]);
-      const text = stamp ? raw.slice(stamp[0].length) : raw;
-      lines.push({ who, at: last, order: order++, text });
-      onLine?.(text);
+      const said = stamp ? raw.slice(stamp[0].length) : raw;
+      lines.push({ who, at: last, order: order++, text: said });
+      onLine?.(said);
     };
     for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
       pending += chunk;
@@ -76,8 +93,8 @@ function start(who: Line["who"], args: string[], lines: Line[], onLine?: (text: 
 async function startServer(args: string[], lines: Line[]) {
   let port = "";
   let exited = false;
-  const server = start("server", args, lines, (text) => {
-    port ||= `${listeningPort(text) ?? ""}`;
+  const server = start("server", args, lines, (said) => {
+    port ||= `${listeningPort(said) ?? ""}`;
   });
   server.done.then(() => exited = true);
   for (let waited = 0; port === "" && !exited && waited < 15_000; waited += 20) {
@@ -96,7 +113,7 @@ async function pair(title: string, serverArgs: string[], clientArgs: (port: stri
   const server = await startServer(serverArgs, lines);
   if (server === undefined) {
     lines.forEach((line) => show(wrap(line.who, line.text)));
-    show("(the server did not start)");
+    show(text.notStarted);
     return { ok: false, lines };
   }
   show(wrap("client", `$ deno ${quoted(clientArgs(server.port))}`));
@@ -114,11 +131,10 @@ async function pair(title: string, serverArgs: string[], clientArgs: (port: stri
   lines.sort((a, b) => a.at - b.at || (a.who === b.who ? a.order - b.order : 0));
   for (const line of lines) show(wrap(line.who, line.text));
   if (WINDOWS) {
-    const ended = running ? "ended by the demo (Windows has no Ctrl-C for a child)" : "had stopped";
-    show(`(client exited with ${clientStatus.code}, server ${ended})`);
+    show(running ? text.endedByDemo(clientStatus.code) : text.hadStopped(clientStatus.code));
     return { ok: clientStatus.code === 0 && running, lines };
   }
-  show(`(client exited with ${clientStatus.code}, server with ${serverStatus.code})`);
+  show(text.exited(clientStatus.code, serverStatus.code));
   return { ok: clientStatus.code === 0 && serverStatus.code === 0, lines };
 }
 
@@ -127,10 +143,10 @@ const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 const quoted = (args: string[]) =>
   args.map((arg) => arg.includes(" ") ? `"${arg}"` : arg).join(" ");
 
-/** "who | text", cut before "  deno:" and then at spaces so that no line passes WIDTH columns. */
-function wrap(who: string, text: string): string {
-  const first = `${who} | `, next = `${who} |     `;
-  const pieces = text.split(/ {2}(?=deno: )/);
+/** "who | line", cut before "  deno:" and then at spaces so that no line passes WIDTH columns. */
+function wrap(who: Line["who"], line: string): string {
+  const first = `${text[who]} | `, next = `${text[who]} |     `;
+  const pieces = line.split(/ {2}(?=deno: )/);
   const out: string[] = [];
   for (const [n, piece] of pieces.entries()) {
     let rest = piece, prefix = n === 0 ? first : next;
@@ -148,96 +164,224 @@ function wrap(who: string, text: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The Mermaid sequence diagram of what happened, built from the trace lines.
+// The Mermaid sequence diagram of what happened, built from the trace lines. It reads only what is
+// the same in every language: the step tags, the Python and Deno calls, and the numbers after "->".
+
+/** The first number after "->" in a trace line ("-> 47 bytes", "-> try 2 of 6"), if any. */
+const firstNumber = (line: string) => line.match(/-> \D*?(\d+)/)?.[1];
 
 /** One arrow or note per step that happened, in the order it happened. */
 function diagram(tcp: Line[], udp: Line[]): string {
   const out = ["sequenceDiagram"];
   out.push("  participant C as client.ts", "  participant S as server.ts");
-  out.push("  Note over C,S: TCP: a connection, then a flow of bytes");
+  out.push(`  Note over C,S: ${text.tcpNote}`);
   for (const line of tcp) {
     const step = line.text.match(/^\[(steps? [\d-]+|recv)(?: #\d+)?\] .*?(?:-> (.*))?$/);
     if (!step) continue;
     const [, name, result = ""] = step;
-    const bytes = result.match(/^(\d+)( bytes)?$/)?.[1];
+    const bytes = result.match(/^(\d+)\b/)?.[1]; // "-> 14", "-> 47 bytes"; not "-> null: ..."
     if (line.who === "server") {
       if (name === "steps 4-6") out.push(`  Note over S: socket(), bind(), listen() [${name}]`);
       else if (name === "step 7") out.push(`  Note over S: accept() -> ${result} [step 7]`);
-      else if (name === "step 8") out.push(`  S->>C: sendall(), ${bytes} bytes [step 8]`);
-      else if (name === "recv" && bytes) out.push(`  Note over S: recv() -> ${bytes} bytes`);
-      else if (name === "recv") out.push("  Note over S: recv() -> end of stream");
-      else if (name === "step 9") out.push("  S->>C: close(): end of stream [step 9]");
+      else if (name === "step 8") out.push(`  S->>C: sendall(), ${text.bytes(bytes)} [step 8]`);
+      else if (name === "recv" && bytes) out.push(`  Note over S: recv() -> ${text.bytes(bytes)}`);
+      else if (name === "recv") out.push(`  Note over S: recv() -> ${text.endOfStream}`);
+      else if (name === "step 9") out.push(`  S->>C: close(): ${text.endOfStream} [step 9]`);
     } else {
       if (name === "steps 3-4") out.push("  C->>S: socket(), connect() [steps 3-4]");
       else if (/shutdown/.test(line.text)) {
-        out.push("  C->>S: shutdown(SHUT_WR): end of stream [step 5]");
-      } else if (/sendall/.test(line.text)) out.push(`  C->>S: sendall(), ${bytes} bytes [step 5]`);
-      else if (/recv/.test(line.text) && bytes) {
-        out.push(`  Note over C: recv() -> ${bytes} bytes [step 5]`);
+        out.push(`  C->>S: shutdown(SHUT_WR): ${text.endOfStream} [step 5]`);
+      } else if (/sendall/.test(line.text)) {
+        out.push(`  C->>S: sendall(), ${text.bytes(bytes)} [step 5]`);
+      } else if (/recv/.test(line.text) && bytes) {
+        out.push(`  Note over C: recv() -> ${text.bytes(bytes)} [step 5]`);
       } else if (name === "step 6") out.push("  Note over C: close() [step 6]");
     }
   }
   out.push("  participant U as udp_client.ts", "  participant V as udp_server.ts");
-  out.push("  Note over U,V: UDP: no connection, each datagram on its own");
+  out.push(`  Note over U,V: ${text.udpNote}`);
+  // The server's step 8 either sends the datagram back (socket.send) or drops it (--drop).
+  const echoes = (line: Line) => /deno: socket\.send\(data, addr\)/.test(line.text);
   for (const [at, line] of udp.entries()) {
-    const text = line.text;
-    if (line.who === "client" && /sendto\(data, addr\).*try (\d+) of/.test(text)) {
-      const tried = text.match(/try (\d+) of/)![1];
-      // Lost if the server's next line about a datagram says it dropped it.
+    const isStep = (n: number) => line.text.startsWith(`[step ${n}]`);
+    if (line.who === "client" && isStep(5) && /sendto\(data, addr\)/.test(line.text)) {
+      const tried = firstNumber(line.text) ?? "?";
+      // Lost if the server's next step 8 is a drop.
       const next = udp.slice(at + 1).find((l) =>
-        l.who === "server" && /^dropped |^echoed /.test(l.text)
+        l.who === "server" && l.text.startsWith("[step 8]")
       );
-      const lost = next?.text.startsWith("dropped");
-      out.push(`  U-${lost ? "x" : ">>"}V: sendto(), try ${tried}${lost ? ": lost" : ""} [step 5]`);
-    } else if (line.who === "client" && /timed out/.test(text)) {
-      out.push(`  Note over U: no reply in time: send again [step 5]`);
-    } else if (line.who === "server" && /^echoed (\d+) bytes/.test(text)) {
-      out.push(`  V->>U: sendto(), ${text.match(/^echoed (\d+)/)![1]} bytes back [step 8]`);
-    } else if (line.who === "server" && /^dropped /.test(text)) {
-      out.push("  Note over V: dropped on purpose (--drop)");
+      const lost = next !== undefined && !echoes(next);
+      out.push(`  U-${lost ? "x" : ">>"}V: sendto(), ${text.tryNumber(tried, lost)} [step 5]`);
+    } else if (line.who === "client" && isStep(5) && /Promise\.race\(\)/.test(line.text)) {
+      out.push(`  Note over U: ${text.noReplyInTime} [step 5]`);
+    } else if (line.who === "server" && isStep(8) && echoes(line)) {
+      out.push(`  V->>U: sendto(), ${text.bytesBack(firstNumber(line.text) ?? "?")} [step 8]`);
+    } else if (line.who === "server" && isStep(8)) {
+      out.push(`  Note over V: ${text.droppedOnPurpose}`);
     }
   }
   return out.join("\n");
 }
 
 // ---------------------------------------------------------------------------------------------
-// Plumbing: flags, and where the transcript goes.
+// Plumbing: the language, flags, and where the transcript goes.
 
-let values;
-try {
-  values = parseArgs({ options: { mermaid: { type: "boolean" }, help: { type: "boolean" } } })
-    .values;
-} catch (error) {
-  console.error(`demo: ${(error as Error).message}\nusage: deno task demo [--mermaid]`);
-  Deno.exit(2);
-}
-if (values.help) {
-  console.log("usage: deno task demo [--mermaid]\n  --mermaid  print the run as a Mermaid diagram");
-  Deno.exit(0);
-}
-// With --mermaid, stdout holds only the diagram, and the transcript goes to stderr.
-const show = values.mermaid ? console.error : console.log;
+let lang: Lang = "en";
+let text: Texts<typeof MESSAGES>;
+let show: (line: string) => void = console.log;
 
-const tcp = await pair(
-  "TCP: server.ts and client.ts, each step of the lesson traced with --explain",
-  ["run", "--allow-net", "server.ts", "--host", "127.0.0.1", "--port", "0", "--explain"]
-    .concat("--timestamps"),
-  (port) => [
-    ...["run", "--allow-net", "client.ts", "--port", port, "--explain", "--timestamps"],
-    ...["hola", "qué tal"],
-  ],
-);
-const udp = await pair(
-  "UDP: udp_server.ts drops 40% of datagrams on purpose; udp_client.ts waits, then sends again",
-  [
-    ...["run", "--allow-net", "udp_server.ts", "--host", "127.0.0.1", "--port", "0"],
-    ...["--drop", "0.4", "--seed", "7", "--explain", "--timestamps"],
-  ],
-  (port) => [
-    ...["run", "--allow-net", "udp_client.ts", "--port", port, "--timeout", "300"],
-    ...["--retries", "5", "--explain", "--timestamps", "uno", "dos", "tres"],
-  ],
-);
-show("\ndemo finished: nothing is left running");
-if (values.mermaid) console.log(diagram(tcp.lines, udp.lines));
-Deno.exit(tcp.ok && udp.ok ? 0 : 1);
+/** The language, then the flags; --help and bad usage end here (exit 0 and 2). */
+function parseFlags(): { mermaid: boolean } {
+  const chosen = chooseLanguage(Deno.args);
+  if ("error" in chosen) {
+    console.error(`demo: ${chosen.error}\n${MESSAGES.usage.en}`);
+    Deno.exit(2);
+  }
+  lang = chosen.lang;
+  text = pickTexts(MESSAGES, lang);
+  let values;
+  try {
+    values = parseArgs({
+      options: {
+        mermaid: { type: "boolean", default: false },
+        lang: { type: "string" },
+        help: { type: "boolean", default: false },
+      },
+    }).values;
+  } catch (error) {
+    const { kind, what } = argsProblem(error);
+    console.error(`demo: ${text.badArgs(kind, what)}\n${text.usage}`);
+    Deno.exit(2);
+  }
+  if (values.help) {
+    console.log(`${text.usage}\n${text.help}`);
+    Deno.exit(0);
+  }
+  return { mermaid: values.mermaid };
+}
+
+async function main() {
+  const { mermaid } = parseFlags();
+  // With --mermaid, stdout holds only the diagram, and the transcript goes to stderr.
+  show = mermaid ? console.error : console.log;
+  const tcp = await pair(
+    text.tcpTitle,
+    ["run", "--allow-net", "server.ts", "--host", "127.0.0.1", "--port", "0", "--explain"]
+      .concat("--timestamps"),
+    (port) => [
+      ...["run", "--allow-net", "client.ts", "--port", port, "--explain", "--timestamps"],
+      ...["hola", "qué tal"],
+    ],
+  );
+  const udp = await pair(
+    text.udpTitle,
+    [
+      ...["run", "--allow-net", "udp_server.ts", "--host", "127.0.0.1", "--port", "0"],
+      ...["--drop", "0.4", "--seed", "7", "--explain", "--timestamps"],
+    ],
+    (port) => [
+      ...["run", "--allow-net", "udp_client.ts", "--port", port, "--timeout", "300"],
+      ...["--retries", "5", "--explain", "--timestamps", "uno", "dos", "tres"],
+    ],
+  );
+  show(`\n${text.finished}`);
+  if (mermaid) console.log(diagram(tcp.lines, udp.lines));
+  Deno.exit(tcp.ok && udp.ok ? 0 : 1);
+}
+
+// Every line for a person, English and Spanish side by side (--lang, or the system's language).
+// The Spanish of the diagram is the deck's (tools/diapositivas/sequence.ts); its step tags stay.
+const MESSAGES = {
+  usage: {
+    en: "usage: deno task demo [--mermaid] [--lang es|en]",
+    es: "uso: deno task demo [--mermaid] [--lang es|en]",
+  },
+  help: {
+    en: "  --mermaid     print the run as a Mermaid sequence diagram (the rest goes to stderr)\n" +
+      "  --lang es|en  the language of what it prints (default: the system's)\n" +
+      "  --help        this help",
+    es:
+      "  --mermaid     muestra la corrida como diagrama de secuencia Mermaid (lo demás, a stderr)\n" +
+      "  --lang es|en  el idioma de lo que muestra (si no lo das, el del sistema)\n" +
+      "  --help        esta ayuda",
+  },
+  badArgs: {
+    en: (kind: ArgsProblem, what: string) =>
+      ({
+        unknown: `unknown option ${what}`,
+        positional: `unexpected argument ${what}: the demo takes none`,
+        missing: `${what.replace(/ <value>$/, "")} needs a value`,
+        noValue: `${what} takes no value`,
+        other: what,
+      })[kind],
+    es: (kind: ArgsProblem, what: string) =>
+      ({
+        unknown: `no conozco la opción ${what}`,
+        positional: `sobra ${what}: la demo no lleva argumentos`,
+        missing: `a ${what.replace(/ <value>$/, "")} le falta su valor`,
+        noValue: `${what} no lleva valor`,
+        other: what,
+      })[kind],
+  },
+  tcpTitle: {
+    en: "TCP: server.ts and client.ts, each step of the lesson traced with --explain",
+    es: "TCP: server.ts y client.ts, cada paso de la lección a la vista con --explain",
+  },
+  udpTitle: { // "=== " and " ===" around it: at most 92 characters
+    en:
+      "UDP: udp_server.ts drops 40% of datagrams on purpose; udp_client.ts waits, then sends again",
+    es: "UDP: udp_server.ts tira a propósito el 40% de los datagramas; " +
+      "udp_client.ts espera y reenvía",
+  },
+  server: { en: "server", es: "servidor" },
+  client: { en: "client", es: "cliente" },
+  notStarted: { en: "(the server did not start)", es: "(el servidor no arrancó)" },
+  exited: {
+    en: (client: number, server: number) => `(client exited with ${client}, server with ${server})`,
+    es: (client: number, server: number) =>
+      `(el cliente terminó con código ${client}, el servidor con ${server})`,
+  },
+  endedByDemo: {
+    en: (client: number) =>
+      `(client exited with ${client}, server ended by the demo ` +
+      "(Windows has no Ctrl-C for a child))",
+    es: (client: number) =>
+      `(el cliente terminó con código ${client}; al servidor lo terminó la demo: en Windows ` +
+      "no hay Ctrl-C para un proceso hijo)",
+  },
+  hadStopped: {
+    en: (client: number) => `(client exited with ${client}, server had stopped)`,
+    es: (client: number) =>
+      `(el cliente terminó con código ${client}; el servidor ya había parado)`,
+  },
+  finished: {
+    en: "demo finished: nothing is left running",
+    es: "demo terminada: no queda nada corriendo",
+  },
+  // The diagram.
+  tcpNote: {
+    en: "TCP: a connection, then a flow of bytes",
+    es: "TCP: una conexión, y después un flujo de bytes",
+  },
+  udpNote: {
+    en: "UDP: no connection, each datagram on its own",
+    es: "UDP: sin conexión, cada datagrama suelto",
+  },
+  bytes: { en: (n?: string) => `${n} bytes`, es: (n?: string) => `${n} bytes` },
+  bytesBack: { en: (n: string) => `${n} bytes back`, es: (n: string) => `${n} bytes de vuelta` },
+  endOfStream: { en: "end of stream", es: "fin del flujo" },
+  tryNumber: {
+    en: (n: string, lost: boolean) => `try ${n}${lost ? ": lost" : ""}`,
+    es: (n: string, lost: boolean) => `intento ${n}${lost ? ": perdido" : ""}`,
+  },
+  noReplyInTime: {
+    en: "no reply in time: send again",
+    es: "sin respuesta a tiempo: de nuevo",
+  },
+  droppedOnPurpose: {
+    en: "dropped on purpose (--drop)",
+    es: "descartado a propósito (--drop)",
+  },
+};
+
+if (import.meta.main) await main();

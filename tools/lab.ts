@@ -10,9 +10,22 @@
 //
 //   deno task lab                       every scenario
 //   deno task lab --only lossy-link     one of them (see --help)
+//
+// It speaks Spanish on a Spanish machine and English elsewhere (--lang es|en forces one), and the
+// scripts it starts speak the same: they get it in LC_ALL (docs/language.md). Its messages are in
+// one table at the end; what it reads of the scripts' lines is in SAID, below.
 
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import {
+  type ArgsProblem,
+  argsProblem,
+  chooseLanguage,
+  type Lang,
+  languageEnv,
+  pickTexts,
+  type Texts,
+} from "./language.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const PORT = 21042; // free by construction: each namespace has its own ports
@@ -45,17 +58,37 @@ const NO_ROUTE = "10.213.43.1"; // a network neither computer has a route to
 const SCENARIOS = ["two-computers", "wrong-address", "lossy-link", "chat"] as const;
 type Scenario = typeof SCENARIOS[number];
 
-const USAGE = `usage: deno task lab [--only NAME] [--loss P] [--lines N] [--datagrams N] [--help]
-  (as root on Linux; the task is deno run --allow-run --allow-read --allow-sys=uid tools/lab.ts)
-  --only NAME      run one scenario (default: all, in this order):
-                   ${SCENARIOS.join(", ")}
-  --loss P         percent of packets the lossy link drops, each way, 0 to 90 (default 20)
-  --lines N        lines client.ts sends over the lossy link, 1 to 100000 (default 3000)
-  --datagrams N    datagrams udp_client.ts sends over the lossy link, 1 to 500 (default 20)
-It needs the commands ip (Debian package iproute2) and, for lossy-link, nft (package nftables).`;
+const escapeRegExp = (literal: string) => literal.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+// What the lab reads in the scripts' lines. The scripts speak the lab's language, so it reads what
+// never changes with it where it can (addresses, numbers, exit codes, the "* " of a chat notice,
+// the "client.ts: " of an error line); where it must read words, it takes the English ones and the
+// stem of their Spanish. Check these against the scripts' message tables when those change.
+const SAID = {
+  /** server.ts's last line about a client: "closed 10.213.42.1:40000: 2 lines, 14 bytes". */
+  closedFrom: (ip: string) => new RegExp(`${ip.replaceAll(".", "\\.")}:\\d+: `),
+  refused: /refused|rechaz/i,
+  noRoute: /no route|ruta/i,
+  unreachable: /unreachable|alcanz|inaccesible|\bred\b/i,
+  /** client.ts gives up connecting after 5 s. */
+  noAnswer: /\b5 s\b/,
+  /** udp_client.ts's reply line, "hola  (reply in 0.4 ms, 1 try)": the message, then its tries. */
+  reply: (message: string) =>
+    new RegExp(`^${escapeRegExp(message)} {2}\\(\\D*[\\d.,]+ ms, (\\d+) [^)]*\\)$`),
+  noReply: /no reply|respuesta/i,
+  chatWelcome: /^(welcome to the chat|bienvenid)/i,
+  /** A chat notice that names someone: "* guest-2 is now Beto", "* Ana left (1 online)". */
+  notice: (name: string) => new RegExp(`^\\* .*\\b${name}\\b`),
+  /** A line that another member of the chat sent: "Ana: hola Beto, ...". */
+  from: (name: string, start: string) => new RegExp(`^${name}: ${start}`),
+  balked: /NotCapable|no permission|cannot reply|Allow\?|permiso|no (se )?pued[eo] responder/i,
+};
+
+let lang: Lang = "en";
+let text: Texts<typeof MESSAGES>;
 
 function usageError(message: string): never {
-  console.error(`lab.ts: ${message}\n${USAGE}`);
+  console.error(`lab.ts: ${message}\n${text.usage(SCENARIOS.join(", "))}`);
   Deno.exit(2);
 }
 
@@ -64,14 +97,22 @@ function fail(message: string): never {
   Deno.exit(1);
 }
 
-function parseWholeNumber(text: string, flag: string, min: number, max: number): number {
-  if (!/^\d+$/.test(text) || +text < min || +text > max) {
-    usageError(`${flag} must be a whole number from ${min} to ${max}`);
+function parseWholeNumber(given: string, flag: string, min: number, max: number): number {
+  if (!/^\d+$/.test(given) || +given < min || +given > max) {
+    usageError(text.wholeNumber(flag, min, max));
   }
-  return Number(text);
+  return Number(given);
 }
 
+/** The language first (a usage error must already be in it), then the flags. */
 function parseFlags() {
+  const chosen = chooseLanguage(Deno.args);
+  if ("error" in chosen) {
+    console.error(`lab.ts: ${chosen.error}\n${MESSAGES.usage.en(SCENARIOS.join(", "))}`);
+    Deno.exit(2);
+  }
+  lang = chosen.lang;
+  text = pickTexts(MESSAGES, lang);
   let values;
   try {
     values = parseArgs({
@@ -80,18 +121,20 @@ function parseFlags() {
         loss: { type: "string", default: "20" },
         lines: { type: "string", default: "3000" },
         datagrams: { type: "string", default: "20" },
+        lang: { type: "string" },
         help: { type: "boolean", default: false },
       },
     }).values;
   } catch (error) {
-    usageError((error as Error).message);
+    const { kind, what } = argsProblem(error);
+    usageError(text.badArgs(kind, what));
   }
   if (values.help) {
-    console.log(USAGE);
+    console.log(text.usage(SCENARIOS.join(", ")));
     Deno.exit(0);
   }
   if (values.only !== undefined && !SCENARIOS.includes(values.only as Scenario)) {
-    usageError(`--only must be one of ${SCENARIOS.join(", ")}`);
+    usageError(text.onlyOneOf(SCENARIOS.join(", ")));
   }
   return {
     scenarios: values.only === undefined ? [...SCENARIOS] : [values.only as Scenario],
@@ -136,7 +179,8 @@ async function run(command: string, args: string[], input?: string): Promise<Out
 async function must(command: string, args: string[], input?: string): Promise<string> {
   const result = await run(command, args, input);
   if (result.code !== 0) {
-    throw new Error(`${command} ${args.join(" ")}: ${result.err.trim() || `exit ${result.code}`}`);
+    const why = result.err.trim() || text.exitCode(result.code);
+    throw new Error(`${command} ${args.join(" ")}: ${why}`);
   }
   return result.out;
 }
@@ -232,7 +276,7 @@ async function removeAll(): Promise<void> {
     await run("ip", ["netns", "delete", ns]);
   }
   const left = await ourNamespaces();
-  if (left.length > 0) throw new Error(`could not remove ${left.join(", ")}`);
+  if (left.length > 0) throw new Error(text.couldNotRemove(left.join(", ")));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -247,7 +291,8 @@ interface Running {
   status: Promise<Deno.CommandStatus>;
   write(text: string): Promise<void>;
   endInput(): Promise<void>;
-  waitFor(pattern: RegExp, ms: number): Promise<string | undefined>;
+  /** The first line (from line number `from` on) that matches, waiting `ms` at most for it. */
+  waitFor(pattern: RegExp, ms: number, from?: number): Promise<string | undefined>;
   stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
   finish(ms: number): Promise<Deno.CommandStatus>;
 }
@@ -257,11 +302,10 @@ function shown(args: string[]): string {
   return args.map((arg) => /[\s"]/.test(arg) ? JSON.stringify(arg) : arg).join(" ");
 }
 
-/** "N lines, "first" to "last"", for a client's input. */
+/** "its input: N lines, "first" to "last"", for a client's input. */
 function inputNote(lines: string[]): string {
-  const count = `${lines.length} ${lines.length === 1 ? "line" : "lines"}`;
-  if (lines.length === 1) return `${count}, ${JSON.stringify(lines[0])}`;
-  return `${count}, ${JSON.stringify(lines[0])} to ${JSON.stringify(lines.at(-1))}`;
+  const [first, last] = [JSON.stringify(lines[0]), JSON.stringify(lines.at(-1))];
+  return lines.length === 1 ? text.inputOne(first) : text.inputMany(lines.length, first, last);
 }
 
 function label(who: Computer, person = ""): string {
@@ -280,7 +324,7 @@ function start(
   const child = new Deno.Command("ip", {
     args: ["netns", "exec", who.ns, Deno.execPath(), ...denoArgs],
     cwd: ROOT,
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...languageEnv(lang) },
     stdin: options.input ? "piped" : "null",
     stdout: "piped",
     stderr: "piped",
@@ -300,8 +344,8 @@ function start(
     async endInput() {
       await writer?.close().catch(() => {});
     },
-    waitFor(pattern, ms) {
-      const seen = process.lines.find((line) => pattern.test(line.text));
+    waitFor(pattern, ms, from = 0) {
+      const seen = process.lines.slice(from).find((line) => pattern.test(line.text));
       if (seen) return Promise.resolve(seen.text);
       return new Promise((resolve) => {
         const waiter = { pattern, resolve };
@@ -336,17 +380,17 @@ function start(
   };
   const read = async (stream: ReadableStream<Uint8Array>, kind: "out" | "err") => {
     let pending = "";
-    const take = (text: string) => {
-      process.lines.push({ stream: kind, text });
-      if (show) console.log(`${tag} | ${text}`);
-      for (const waiter of waiters.filter((waiter) => waiter.pattern.test(text))) {
+    const take = (line: string) => {
+      process.lines.push({ stream: kind, text: line });
+      if (show) console.log(`${tag} | ${line}`);
+      for (const waiter of waiters.filter((waiter) => waiter.pattern.test(line))) {
         waiters.splice(waiters.indexOf(waiter), 1);
-        waiter.resolve(text);
+        waiter.resolve(line);
       }
     };
-    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-      if (kind === "out") process.stdout += text;
-      pending += text;
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      if (kind === "out") process.stdout += chunk;
+      pending += chunk;
       for (let end; (end = pending.indexOf("\n")) !== -1; pending = pending.slice(end + 1)) {
         take(pending.slice(0, end));
       }
@@ -368,7 +412,7 @@ async function startServer(who: Computer, denoArgs: string[]): Promise<Running> 
   const ready = await server.waitFor(/^listening on /, 15_000);
   if (!ready) {
     await server.stop("SIGKILL");
-    throw new Error(`${denoArgs.join(" ")} did not start on ${who.name}`);
+    throw new Error(text.didNotStart(denoArgs.join(" "), who.name));
   }
   return server;
 }
@@ -381,9 +425,10 @@ async function runClient(
 ) {
   const began = performance.now();
   const client = start(who, denoArgs, { show: options.show, input: options.input !== undefined });
-  if (options.note) console.log(`${label(who)}   (${options.note})`);
+  if (options.note) console.log(`${label(who)}   (${options.note})`); // a note of the lab's own
   if (options.input !== undefined) {
-    await client.write(options.input).catch(() => {}); // it may have ended early: its output says why
+    // It may have ended early: its output says why.
+    await client.write(options.input).catch(() => {});
     await client.endInput();
   }
   const status = await client.finish(options.ms ?? 30_000);
@@ -398,14 +443,19 @@ async function runClient(
 let checks = 0;
 let failures = 0;
 
-function say(text: string) {
-  console.log(`\n${text}`);
+function say(paragraph: string) {
+  console.log(`\n${paragraph}`);
 }
 
 function check(ok: boolean, expected: string, instead = "") {
   checks++;
   if (!ok) failures++;
-  console.log(ok ? `  -> as expected: ${expected}` : `  -> NOT as expected: ${expected}${instead}`);
+  console.log(ok ? text.asExpected(expected) : text.notAsExpected(expected, instead));
+}
+
+/** "(client.ts ended after 3.1 s, exit 1)": how a client that had to fail ended. */
+function ended(client: { seconds: number; code: number }) {
+  console.log(`  ${text.clientEnded(client.seconds.toFixed(1), client.code)}`);
 }
 
 function oneErrorLine(stderr: string[], script: string, pattern: RegExp): boolean {
@@ -419,8 +469,7 @@ const at = (computer: Computer, port = PORT) => `${computer.ip}:${port}`;
 // Scenario: two computers.
 
 async function twoComputers() {
-  say(`Step 1. On servidor, server.ts listens on 0.0.0.0, the lesson's "": every address servidor
-has, ${SERVIDOR.ip} included. On alumno, client.ts connects to ${SERVIDOR.ip}.`);
+  say(text.twoStep1(SERVIDOR.ip));
   let server = await startServer(SERVIDOR, ["run", netFlag(`0.0.0.0:${PORT}`), "server.ts"]);
   const echo = await runClient(ALUMNO, [
     "run",
@@ -431,20 +480,16 @@ has, ${SERVIDOR.ip} included. On alumno, client.ts connects to ${SERVIDOR.ip}.`)
     "hola",
     "qué tal",
   ]);
-  const seen = await server.waitFor(/^closed /, 3_000);
+  const seen = await server.waitFor(SAID.closedFrom(ALUMNO.ip), 3_000);
   check(
     echo.code === 0 && echo.stdout.endsWith("hola\nqué tal\n"),
-    "alumno's lines crossed the cable and came back",
-    ` (client exit ${echo.code})`,
+    text.crossedAndBack,
+    text.clientExit(echo.code),
   );
-  check(
-    seen?.startsWith(`closed ${ALUMNO.ip}:`) ?? false,
-    `servidor saw the client come from ${ALUMNO.ip}, alumno's address`,
-  );
+  check(seen !== undefined, text.sawAlumno(ALUMNO.ip));
   await server.stop();
 
-  say(`Step 2. server.ts listens on 127.0.0.1 only: the loopback address that every computer has
-for itself. alumno tries ${SERVIDOR.ip}; then a client on servidor itself tries 127.0.0.1.`);
+  say(text.twoStep2(SERVIDOR.ip));
   server = await startServer(SERVIDOR, [
     "run",
     netFlag(`127.0.0.1:${PORT}`),
@@ -461,9 +506,8 @@ for itself. alumno tries ${SERVIDOR.ip}; then a client on servidor itself tries 
     "hola",
   ]);
   check(
-    refused.code === 1 && oneErrorLine(refused.stderr, "client.ts", /refused/i),
-    `refused from alumno: nothing listens on ${SERVIDOR.ip}:${PORT}, so servidor's system ` +
-      "answers the connection with a reset",
+    refused.code === 1 && oneErrorLine(refused.stderr, "client.ts", SAID.refused),
+    text.refused(at(SERVIDOR)),
   );
   const local = await runClient(SERVIDOR, [
     "run",
@@ -473,14 +517,10 @@ for itself. alumno tries ${SERVIDOR.ip}; then a client on servidor itself tries 
     "127.0.0.1",
     "hola",
   ]);
-  check(
-    local.code === 0 && local.stdout.endsWith("hola\n"),
-    "the same server answers a client on its own computer",
-  );
+  check(local.code === 0 && local.stdout.endsWith("hola\n"), text.answersItsOwn);
   await server.stop();
 
-  say(`Step 3. The UDP pair across the cable. udp_server.ts may reply to alumno: its permission
-names alumno's address.`);
+  say(text.twoStep3);
   server = await startServer(SERVIDOR, [
     "run",
     netFlag(`0.0.0.0:${PORT}`, ALUMNO.ip),
@@ -493,24 +533,16 @@ names alumno's address.`);
     ...udpArgs,
     "hola",
   ]);
-  check(
-    udp.code === 0 && /^hola {2}\(reply in /.test(udp.stdout),
-    `the datagram crossed the cable, and the reply came back to ${ALUMNO.ip}`,
-  );
+  const replied = (stdout: string) =>
+    stdout.split("\n").some((line) => SAID.reply("hola").test(line));
+  check(udp.code === 0 && replied(udp.stdout), text.datagramCrossed(ALUMNO.ip));
   await server.stop();
 
-  say(`Step 4. The class's own commands, as leccion/clase.md gives them: deno task udp-server on
-servidor, deno task udp-client --host ${SERVIDOR.ip} on alumno. The tasks' permissions cover another
-computer (docs/permissions.md), so neither Deno asks "Allow?" nor refuses.`);
+  say(text.twoStep4(SERVIDOR.ip));
   server = await startServer(SERVIDOR, ["task", "udp-server"]);
   const task = await runClient(ALUMNO, ["task", "udp-client", "--host", SERVIDOR.ip, "hola"]);
-  const balked = [...server.lines, ...task.lines].some((line) =>
-    /NotCapable|no permission|cannot reply|Allow\?/.test(line.text)
-  );
-  check(
-    task.code === 0 && /^hola {2}\(reply in /.test(task.stdout) && !balked,
-    "the reply came back to alumno, with the tasks' own permissions and no prompt",
-  );
+  const balked = [...server.lines, ...task.lines].some((line) => SAID.balked.test(line.text));
+  check(task.code === 0 && replied(task.stdout) && !balked, text.tasksReply);
   await server.stop();
 }
 
@@ -518,9 +550,8 @@ computer (docs/permissions.md), so neither Deno asks "Allow?" nor refuses.`);
 // Scenario: wrong address.
 
 async function wrongAddress() {
-  say(`Step 1. client.ts on alumno connects to ${NOBODY}: an address on the cable's network
-(${ALUMNO.ip.replace(/\d+$/, "0")}/24), where no computer answers. alumno asks the cable "who has
-${NOBODY}?" (ARP) three times, a second apart, then gives up.`);
+  const network = `${ALUMNO.ip.replace(/\d+$/, "0")}/24`;
+  say(text.wrongStep1(NOBODY, network));
   const nobody = await runClient(ALUMNO, [
     "run",
     netFlag(`${NOBODY}:${PORT}`),
@@ -529,15 +560,14 @@ ${NOBODY}?" (ARP) three times, a second apart, then gives up.`);
     NOBODY,
     "hola",
   ]);
-  console.log(`  (client.ts ended after ${nobody.seconds.toFixed(1)} s, exit ${nobody.code})`);
+  ended(nobody);
   check(
-    nobody.code === 1 && oneErrorLine(nobody.stderr, "client.ts", /no route/i) &&
+    nobody.code === 1 && oneErrorLine(nobody.stderr, "client.ts", SAID.noRoute) &&
       nobody.seconds >= 2 && nobody.seconds < 8,
-    "No route to host, after about 3 s",
+    text.noRouteAfter3s,
   );
 
-  say(`Step 2. client.ts on alumno connects to ${NO_ROUTE}: alumno knows only its own network,
-${ALUMNO.ip.replace(/\d+$/, "0")}/24, and has no route (no gateway) to any other.`);
+  say(text.wrongStep2(NO_ROUTE, network));
   const noRoute = await runClient(ALUMNO, [
     "run",
     netFlag(`${NO_ROUTE}:${PORT}`),
@@ -546,16 +576,14 @@ ${ALUMNO.ip.replace(/\d+$/, "0")}/24, and has no route (no gateway) to any other
     NO_ROUTE,
     "hola",
   ]);
-  console.log(`  (client.ts ended after ${noRoute.seconds.toFixed(1)} s, exit ${noRoute.code})`);
+  ended(noRoute);
   check(
-    noRoute.code === 1 && oneErrorLine(noRoute.stderr, "client.ts", /unreachable/i) &&
+    noRoute.code === 1 && oneErrorLine(noRoute.stderr, "client.ts", SAID.unreachable) &&
       noRoute.seconds < 2,
-    "Network is unreachable, at once: not a single packet left alumno",
+    text.unreachableAtOnce,
   );
 
-  say(`Step 3. Every school computer has a gateway: a default route, here through servidor. Now
-alumno sends what is not for its own network to the gateway, which passes nothing on and answers
-nothing (as the routers on the way do with an address that is nobody's): client.ts gives up at 5 s.`);
+  say(text.wrongStep3);
   await must("ip", ["-n", ALUMNO.ns, "route", "add", "default", "via", SERVIDOR.ip]);
   const silent = await runClient(ALUMNO, [
     "run",
@@ -565,11 +593,12 @@ nothing (as the routers on the way do with an address that is nobody's): client.
     NO_ROUTE,
     "hola",
   ]);
-  console.log(`  (client.ts ended after ${silent.seconds.toFixed(1)} s, exit ${silent.code})`);
+  ended(silent);
+  const named = silent.stderr.some((line) => line.includes(`${NO_ROUTE}:${PORT}`));
   check(
-    silent.code === 1 && oneErrorLine(silent.stderr, "client.ts", /no answer from .* within 5 s/) &&
+    silent.code === 1 && oneErrorLine(silent.stderr, "client.ts", SAID.noAnswer) && named &&
       silent.seconds >= 4,
-    "no answer within 5 s: with a gateway, a wrong address on another network is silence",
+    text.silence,
   );
 }
 
@@ -638,10 +667,8 @@ interface TcpResult {
 }
 
 async function tcpOverLink(lines: number, withLoss: boolean): Promise<TcpResult> {
-  const text = Array.from(
-    { length: lines },
-    (_, n) => `line ${n + 1} of ${lines}: every byte of it must come back, in order\n`,
-  ).join("");
+  const input = Array.from({ length: lines }, (_, n) => `${text.lineOfData(n + 1, lines)}\n`)
+    .join("");
   const resentBefore = await tcpResent(ALUMNO) + await tcpResent(SERVIDOR);
   const before = withLoss ? await counted() : { arrived: 0, dropped: 0 };
   const server = await startServer(SERVIDOR, ["run", netFlag(`0.0.0.0:${PORT}`), "server.ts"]);
@@ -650,26 +677,26 @@ async function tcpOverLink(lines: number, withLoss: boolean): Promise<TcpResult>
     ["run", netFlag(at(SERVIDOR)), "client.ts", "--host", SERVIDOR.ip],
     {
       show: false,
-      input: text,
+      input,
       ms: 120_000,
-      note: `its input: ${inputNote(text.split("\n").slice(0, -1))}`,
+      note: inputNote(input.split("\n").slice(0, -1)),
     },
   );
   for (const line of client.stderr) console.log(`${label(ALUMNO)} | ${line}`);
-  await server.waitFor(/^closed /, 3_000);
+  await server.waitFor(SAID.closedFrom(ALUMNO.ip), 3_000);
   await server.stop();
   // What came back is the welcome line, then the echo.
   const back = client.stdout.slice(client.stdout.indexOf("\n") + 1);
-  const sent = text.split("\n");
+  const sent = input.split("\n");
   const got = back.split("\n");
-  const firstDifference = back === text ? 0 : 1 + sent.findIndex((line, n) => got[n] !== line);
+  const firstDifference = back === input ? 0 : 1 + sent.findIndex((line, n) => got[n] !== line);
   const bytes = (s: string) => new TextEncoder().encode(s).length;
   return {
     sentLines: lines,
-    sentBytes: bytes(text),
+    sentBytes: bytes(input),
     backLines: back.split("\n").length - 1,
     backBytes: bytes(back),
-    inOrder: back === text,
+    inOrder: back === input,
     firstDifference,
     seconds: client.seconds,
     finished: client.code === 0,
@@ -696,10 +723,7 @@ async function udpOverLink(
   withLoss: boolean,
   show: boolean,
 ): Promise<UdpResult> {
-  const messages = Array.from(
-    { length: datagrams },
-    (_, n) => `datagram ${String(n + 1).padStart(3, "0")}`,
-  );
+  const messages = Array.from({ length: datagrams }, (_, n) => text.datagram(n + 1));
   const before = withLoss ? await counted() : { arrived: 0, dropped: 0 };
   const server = await startServer(SERVIDOR, [
     "run",
@@ -735,24 +759,24 @@ async function udpOverLink(
       show,
       ms: 60_000,
       input: rest.map((message) => message + "\n").join(""),
-      note: `its input: ${inputNote(rest)}`,
+      note: inputNote(rest),
     });
     result.seconds += client.seconds;
     for (const line of client.stdout.split("\n")) {
-      const reply = line.match(/^(datagram \d+) {2}\(reply in [\d.]+ ms, (\d+) tr(?:y|ies)\)$/);
-      if (reply && reply[1] === messages[next]) {
+      const reply = next < messages.length ? line.match(SAID.reply(messages[next])) : null;
+      if (reply) {
         result.answered++;
-        result.tries += Number(reply[2]);
+        result.tries += Number(reply[1]);
         next++;
       }
     }
     if (client.code === 0) break;
-    if (oneErrorLine(client.stderr, "udp_client.ts", /no reply/i)) {
+    if (oneErrorLine(client.stderr, "udp_client.ts", SAID.noReply)) {
       result.givenUp++;
       result.tries += UDP_RETRIES + 1;
       next++;
     } else {
-      throw new Error(`udp_client.ts failed: ${client.stderr.join(" ")}`);
+      throw new Error(text.udpFailed(client.stderr.join(" ")));
     }
   }
   await server.stop();
@@ -761,72 +785,30 @@ async function udpOverLink(
 }
 
 async function lossyLink(options: { loss: number; lines: number; datagrams: number }) {
-  say(`Step 1. The same transfers over a perfect cable first, to have a time to compare with:
-client.ts sends ${options.lines} lines to server.ts, which sends each one back; udp_client.ts sends
-${options.datagrams} datagrams to udp_server.ts, which sends each one back.`);
+  say(text.lossyStep1(options.lines, options.datagrams));
   const tcpClean = await tcpOverLink(options.lines, false);
   const udpClean = await udpOverLink(options.datagrams, false, false);
-  console.log(
-    `  TCP: ${tcpClean.backLines} of ${tcpClean.sentLines} lines back in ` +
-      `${tcpClean.seconds.toFixed(1)} s; UDP: ${udpClean.answered} of ${udpClean.sent} replies ` +
-      `in ${udpClean.seconds.toFixed(1)} s, ${udpClean.tries} tries`,
-  );
+  console.log(`  ${text.cleanSummary(tcpClean, udpClean)}`);
 
-  say(`Step 2. Now each computer drops ${options.loss}% of the packets that reach it from the
-cable, at random (an nftables rule inside each namespace; connection requests, TCP's SYN, are
-spared so that client.ts's 5 s limit to connect is not what we measure):`);
+  say(text.lossyStep2(options.loss));
   for (const who of [ALUMNO, SERVIDOR]) {
     const rules = lossRules(who, options.loss);
     console.log(`${label(who)} # nft -f -   ${rules.split("\n")[5].trim()}`);
     await must("ip", ["netns", "exec", who.ns, "nft", "-f", "-"], rules);
   }
 
-  say(`Step 3. TCP over the lossy link: ${options.lines} lines out and back.`);
+  say(text.lossyStep3(options.lines));
   const tcp = await tcpOverLink(options.lines, true);
-  console.log(
-    `  ${tcp.backLines} of ${tcp.sentLines} lines and ${tcp.backBytes} of ${tcp.sentBytes} ` +
-      `bytes came back in ${
-        tcp.seconds.toFixed(1)
-      } s; the link dropped ${tcp.dropped} of ${tcp.arrived} packets ` +
-      `and TCP sent ${tcp.resent} segments again`,
-  );
-  check(
-    tcp.finished && tcp.inOrder,
-    "every byte came back, in order: TCP sent the lost ones again by itself",
-    tcp.firstDifference ? ` (first different line: ${tcp.firstDifference})` : "",
-  );
+  console.log(`  ${text.tcpSummary(tcp)}`);
+  check(tcp.finished && tcp.inOrder, text.everyByteBack, text.firstDifference(tcp.firstDifference));
 
-  say(`Step 4. UDP over the lossy link: ${options.datagrams} datagrams, each waiting
-${UDP_TIMEOUT_MS} ms for its reply and sent up to ${UDP_RETRIES} more times. udp_client.ts stops
-at a message it gives up on; the lab then starts it again with the rest.`);
+  say(text.lossyStep4(options.datagrams, UDP_TIMEOUT_MS, UDP_RETRIES));
   const udp = await udpOverLink(options.datagrams, true, true);
-  check(
-    udp.tries > udp.answered + udp.givenUp,
-    `datagrams were lost and udp_client.ts had to send again (${
-      udp.tries - udp.sent
-    } times); ${udp.givenUp} given up`,
-  );
+  check(udp.tries > udp.answered + udp.givenUp, text.udpResent(udp.tries - udp.sent, udp.givenUp));
 
-  const rows: [string, string, string][] = [
-    ["", "TCP: client.ts", "UDP: udp_client.ts"],
-    ["sent", `${tcp.sentLines} lines, ${tcp.sentBytes} bytes`, `${udp.sent} datagrams`],
-    [
-      "came back",
-      tcp.inOrder ? `all ${tcp.backLines} lines, in order` : `${tcp.backLines} lines, NOT in order`,
-      `${udp.answered} replies`,
-    ],
-    ["given up", tcp.finished ? "none" : "the transfer", `${udp.givenUp}`],
-    [
-      "sent again",
-      `${tcp.resent} segments, by the kernel`,
-      `${udp.tries - udp.sent} datagrams, by the client`,
-    ],
-    ["packets dropped", `${tcp.dropped} of ${tcp.arrived}`, `${udp.dropped} of ${udp.arrived}`],
-    ["time, no loss", `${tcpClean.seconds.toFixed(1)} s`, `${udpClean.seconds.toFixed(1)} s`],
-    [`time, ${options.loss}% loss`, `${tcp.seconds.toFixed(1)} s`, `${udp.seconds.toFixed(1)} s`],
-  ];
+  const rows = text.sideBySide(tcp, udp, { tcp: tcpClean.seconds, udp: udpClean.seconds }, options);
   const width = [0, 1, 2].map((column) => Math.max(...rows.map((row) => row[column].length)));
-  say(`The lossy link (${options.loss}% of packets dropped each way), side by side:`);
+  say(text.sideBySideTitle(options.loss));
   for (const row of rows) {
     console.log(`  ${row.map((cell, column) => cell.padEnd(width[column])).join("   ").trimEnd()}`);
   }
@@ -836,7 +818,7 @@ at a message it gives up on; the lab then starts it again with the rest.`);
 // Scenario: the chat across computers.
 
 async function chat() {
-  say(`Step 1. The chat room on servidor; Ana and Beto both on alumno, each with client.ts.`);
+  say(text.chatStep1);
   const server = await startServer(SERVIDOR, [
     "run",
     netFlag(`0.0.0.0:${PORT}`),
@@ -853,65 +835,53 @@ async function chat() {
       name,
     ], { input: true, person: name });
   const ana = client("Ana");
-  const anaIn = await ana.waitFor(/^welcome to the chat/, 10_000);
+  const anaIn = await ana.waitFor(SAID.chatWelcome, 10_000);
   const beto = client("Beto");
-  const betoIn = await beto.waitFor(/^welcome to the chat/, 10_000);
-  check(!!anaIn && !!betoIn, "both joined the room across the cable");
-  await ana.waitFor(/is now Beto$/, 5_000);
+  const betoIn = await beto.waitFor(SAID.chatWelcome, 10_000);
+  check(!!anaIn && !!betoIn, text.bothJoined);
+  await ana.waitFor(SAID.notice("Beto"), 5_000); // the room knows Beto by name
 
-  say(`Step 2. Ana types a line (shown after ">"), then Beto answers.`);
+  say(text.chatStep2);
   console.log(`${label(ALUMNO, "Ana")} > hola Beto, ¿me leés?`);
   await ana.write("hola Beto, ¿me leés?\n");
-  const heard = await beto.waitFor(/^Ana: hola Beto/, 5_000);
+  const heard = await beto.waitFor(SAID.from("Ana", "hola Beto"), 5_000);
   console.log(`${label(ALUMNO, "Beto")} > sí, Ana: te leo a través de servidor`);
   await beto.write("sí, Ana: te leo a través de servidor\n");
-  const answered = await ana.waitFor(/^Beto: sí, Ana/, 5_000);
-  check(!!heard && !!answered, "each one's line reached the other through servidor");
+  const answered = await ana.waitFor(SAID.from("Beto", "sí, Ana"), 5_000);
+  check(!!heard && !!answered, text.eachReached);
 
-  say(`Step 3. Ana, then Beto, end their input (Ctrl-D): servidor closes each one's connection,
-and each client exits.`);
+  say(text.chatStep3);
+  const seenByBeto = beto.lines.length;
   await ana.endInput();
-  await beto.waitFor(/^\* Ana left/, 5_000);
+  await beto.waitFor(SAID.notice("Ana"), 5_000, seenByBeto); // Ana left
   await beto.endInput();
   const [anaEnd, betoEnd] = [await ana.finish(10_000), await beto.finish(10_000)];
-  check(anaEnd.code === 0 && betoEnd.code === 0, "both clients ended cleanly");
+  check(anaEnd.code === 0 && betoEnd.code === 0, text.bothEnded);
   await server.stop();
 }
 
 // ---------------------------------------------------------------------------------------------
 // Plumbing: checks before anything is made, scenarios in order, removal on every path.
 
-const TITLES: Record<Scenario, string> = {
-  "two-computers": "Two computers: a server on one, a client on the other",
-  "wrong-address": "Wrong address: nobody there, no way there, and a gateway that stays silent",
-  "lossy-link": "A lossy link: TCP against UDP",
-  "chat": "The chat across computers",
-};
-
 async function preflight(scenarios: Scenario[]) {
-  if (Deno.build.os !== "linux") fail(`needs Linux (network namespaces); this is ${Deno.build.os}`);
+  if (Deno.build.os !== "linux") fail(text.needsLinux(Deno.build.os));
   let uid: number | null;
   try {
     uid = Deno.uid();
   } catch {
-    fail("needs --allow-sys=uid to check for root: run it as deno task lab");
+    fail(text.needsUidFlag);
   }
-  if (uid !== 0) fail("needs root to make network namespaces: run it as sudo deno task lab");
+  if (uid !== 0) fail(text.needsRoot);
   const missing = [];
-  if (!await hasCommand("ip", "-V")) missing.push("ip (Debian package iproute2)");
+  if (!await hasCommand("ip", "-V")) missing.push(text.ipPackage);
   if (scenarios.includes("lossy-link") && !await hasCommand("nft", "--version")) {
-    missing.push("nft (Debian package nftables)");
+    missing.push(text.nftPackage);
   }
-  if (missing.length > 0) {
-    fail(`needs ${missing.join(" and ")}: apt-get install iproute2 nftables`);
-  }
+  if (missing.length > 0) fail(text.needs(missing));
   if ((await ourNamespaces()).length > 0) {
     const owner = await liveOwner();
-    if (owner) fail(`another lab run (pid ${owner}) is using ${ALUMNO.ns} and ${SERVIDOR.ns}`);
-    console.log(
-      `Found leftovers of an earlier run (${(await ourNamespaces()).join(", ")}): ` +
-        "removing them first.",
-    );
+    if (owner) fail(text.anotherRun(owner, ALUMNO.ns, SERVIDOR.ns));
+    console.log(text.leftovers((await ourNamespaces()).join(", ")));
     await removeAll();
   }
 }
@@ -929,12 +899,12 @@ async function main() {
   const codes: Partial<Record<Deno.Signal, number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
   for (const [signal, code] of Object.entries(codes) as [Deno.Signal, number][]) {
     Deno.addSignalListener(signal, async () => {
-      console.log(`\nlab.ts: ${signal}: removing the two computers and everything in them`);
+      console.log(`\nlab.ts: ${text.removing(signal)}`);
       stopping = true;
       try {
         await building?.catch(() => {}); // a half-built pair is removed whole
         await removeOnce();
-        console.log("lab.ts: removed; nothing is left behind");
+        console.log(`lab.ts: ${text.removed}`);
       } catch (error) {
         console.error(`lab.ts: ${(error as Error).message}`);
       }
@@ -942,16 +912,11 @@ async function main() {
     });
   }
 
-  console.log(
-    `Two computers on one machine: ${ALUMNO.ns} (${ALUMNO.ip}) and ${SERVIDOR.ns} ` +
-      `(${SERVIDOR.ip}),
-network namespaces joined by a virtual cable (${ALUMNO.dev} <-> ${SERVIDOR.dev}). Each command
-below runs inside one of them as: ip netns exec NAMESPACE deno run ...`,
-  );
+  console.log(text.header(ALUMNO, SERVIDOR));
   let number = 0;
   try {
     for (const scenario of options.scenarios) {
-      console.log(`\n=== ${++number}. ${TITLES[scenario]} (--only ${scenario}) ===`);
+      console.log(`\n=== ${++number}. ${text.titles[scenario]} (--only ${scenario}) ===`);
       await build();
       if (scenario === "two-computers") await twoComputers();
       if (scenario === "wrong-address") await wrongAddress();
@@ -968,13 +933,459 @@ below runs inside one of them as: ip netns exec NAMESPACE deno run ...`,
     await removeOnce();
   }
   const left = await ourNamespaces();
-  console.log(
-    `\nlab finished: ${checks - failures} of ${checks} checks as expected; ` +
+  console.log(`\n${text.finished(checks - failures, checks, left)}`);
+  Deno.exit(failures === 0 ? 0 : 1);
+}
+
+// Every line for a person, English and Spanish side by side (--lang, or the system's language).
+// Flags, scenario names, commands, addresses and the system's error texts ("No route to host")
+// stay as they are in both.
+const MESSAGES = {
+  usage: {
+    en: (scenarios: string) =>
+      `usage: deno task lab [--only NAME] [--loss P] [--lines N] [--datagrams N] [--lang es|en]
+  (as root on Linux; the task is deno run --allow-run --allow-read --allow-sys=uid tools/lab.ts)
+  --only NAME      run one scenario (default: all, in this order):
+                   ${scenarios}
+  --loss P         percent of packets the lossy link drops, each way, 0 to 90 (default 20)
+  --lines N        lines client.ts sends over the lossy link, 1 to 100000 (default 3000)
+  --datagrams N    datagrams udp_client.ts sends over the lossy link, 1 to 500 (default 20)
+  --lang es|en     the language of what it prints (default: the system's)
+  --help           this help
+It needs the commands ip (Debian package iproute2) and, for lossy-link, nft (package nftables).`,
+    es: (scenarios: string) =>
+      `uso: deno task lab [--only NOMBRE] [--loss P] [--lines N] [--datagrams N] [--lang es|en]
+  (como root, en Linux; la tarea es deno run --allow-run --allow-read --allow-sys=uid tools/lab.ts)
+  --only NOMBRE    corre un solo escenario (si no lo das, todos, en este orden):
+                   ${scenarios}
+  --loss P         porcentaje de paquetes que pierde el enlace malo, en cada sentido, de 0 a 90
+                   (si no lo das, 20)
+  --lines N        líneas que manda client.ts por el enlace malo, de 1 a 100000 (si no, 3000)
+  --datagrams N    datagramas que manda udp_client.ts por el enlace malo, de 1 a 500 (si no, 20)
+  --lang es|en     el idioma de lo que muestra (si no lo das, el del sistema)
+  --help           esta ayuda
+Necesita los comandos ip (paquete de Debian iproute2) y, para lossy-link, nft (paquete nftables).`,
+  },
+  badArgs: {
+    en: (kind: ArgsProblem, what: string) =>
+      ({
+        unknown: `unknown option ${what}`,
+        positional: `unexpected argument ${what}: the lab takes none`,
+        missing: `${what.replace(/ <value>$/, "")} needs a value`,
+        noValue: `${what} takes no value`,
+        other: what,
+      })[kind],
+    es: (kind: ArgsProblem, what: string) =>
+      ({
+        unknown: `no conozco la opción ${what}`,
+        positional: `sobra ${what}: el laboratorio no lleva argumentos`,
+        missing: `a ${what.replace(/ <value>$/, "")} le falta su valor`,
+        noValue: `${what} no lleva valor`,
+        other: what,
+      })[kind],
+  },
+  wholeNumber: {
+    en: (flag: string, min: number, max: number) =>
+      `${flag} must be a whole number from ${min} to ${max}`,
+    es: (flag: string, min: number, max: number) =>
+      `${flag} tiene que ser un número entero de ${min} a ${max}`,
+  },
+  onlyOneOf: {
+    en: (scenarios: string) => `--only must be one of ${scenarios}`,
+    es: (scenarios: string) => `--only tiene que ser uno de ${scenarios}`,
+  },
+  needsLinux: {
+    en: (os: string) => `needs Linux (network namespaces); this is ${os}`,
+    es: (os: string) => `necesita Linux (espacios de nombres de red); esto es ${os}`,
+  },
+  needsUidFlag: {
+    en: "needs --allow-sys=uid to check for root: run it as deno task lab",
+    es: "necesita --allow-sys=uid para ver si es root: correlo como deno task lab",
+  },
+  needsRoot: {
+    en: "needs root to make network namespaces: run it as sudo deno task lab",
+    es: "necesita ser root para crear espacios de nombres de red: correlo como sudo deno task lab",
+  },
+  ipPackage: { en: "ip (Debian package iproute2)", es: "ip (paquete de Debian iproute2)" },
+  nftPackage: { en: "nft (Debian package nftables)", es: "nft (paquete de Debian nftables)" },
+  needs: {
+    en: (missing: string[]) => `needs ${missing.join(" and ")}: apt-get install iproute2 nftables`,
+    es: (missing: string[]) => `necesita ${missing.join(" y ")}: apt-get install iproute2 nftables`,
+  },
+  anotherRun: {
+    en: (pid: number, a: string, b: string) =>
+      `another lab run (pid ${pid}) is using ${a} and ${b}`,
+    es: (pid: number, a: string, b: string) =>
+      `otra corrida del laboratorio (pid ${pid}) está usando ${a} y ${b}`,
+  },
+  leftovers: {
+    en: (names: string) => `Found leftovers of an earlier run (${names}): removing them first.`,
+    es: (names: string) => `Quedaron restos de una corrida anterior (${names}): primero los borro.`,
+  },
+  removing: {
+    en: (signal: string) => `${signal}: removing the two computers and everything in them`,
+    es: (signal: string) => `${signal}: borrando las dos computadoras y todo lo que tienen adentro`,
+  },
+  removed: { en: "removed; nothing is left behind", es: "borradas; no quedó nada" },
+  couldNotRemove: {
+    en: (names: string) => `could not remove ${names}`,
+    es: (names: string) => `no se pudo borrar ${names}`,
+  },
+  exitCode: {
+    en: (code: number) => `exit ${code}`,
+    es: (code: number) => `código de salida ${code}`,
+  },
+  didNotStart: {
+    en: (command: string, computer: string) => `${command} did not start on ${computer}`,
+    es: (command: string, computer: string) => `${command} no arrancó en ${computer}`,
+  },
+  udpFailed: {
+    en: (said: string) => `udp_client.ts failed: ${said}`,
+    es: (said: string) => `udp_client.ts falló: ${said}`,
+  },
+  header: {
+    en: (a: Computer, b: Computer) =>
+      `Two computers on one machine: ${a.ns} (${a.ip}) and ${b.ns} (${b.ip}),
+network namespaces joined by a virtual cable (${a.dev} <-> ${b.dev}). Each command
+below runs inside one of them as: ip netns exec NAMESPACE deno run ...`,
+    es: (a: Computer, b: Computer) =>
+      `Dos computadoras en una sola máquina: ${a.ns} (${a.ip}) y ${b.ns} (${b.ip}),
+espacios de nombres de red unidos por un cable virtual (${a.dev} <-> ${b.dev}). Cada comando
+de abajo corre dentro de una de ellas así: ip netns exec ESPACIO deno run ...`,
+  },
+  titles: {
+    en: {
+      "two-computers": "Two computers: a server on one, a client on the other",
+      "wrong-address": "Wrong address: nobody there, no way there, and a gateway that stays silent",
+      "lossy-link": "A lossy link: TCP against UDP",
+      "chat": "The chat across computers",
+    } as Record<Scenario, string>,
+    es: {
+      "two-computers": "Dos computadoras: un servidor en una, un cliente en la otra",
+      "wrong-address":
+        "Dirección equivocada: nadie ahí, ningún camino, y una puerta de enlace que se calla",
+      "lossy-link": "Un enlace malo, que pierde paquetes: TCP contra UDP",
+      "chat": "El chat entre computadoras",
+    } as Record<Scenario, string>,
+  },
+  asExpected: {
+    en: (what: string) => `  -> as expected: ${what}`,
+    es: (what: string) => `  -> como se esperaba: ${what}`,
+  },
+  notAsExpected: {
+    en: (what: string, instead: string) => `  -> NOT as expected: ${what}${instead}`,
+    es: (what: string, instead: string) => `  -> NO como se esperaba: ${what}${instead}`,
+  },
+  inputOne: {
+    en: (line: string) => `its input: 1 line, ${line}`,
+    es: (line: string) => `su entrada: 1 línea, ${line}`,
+  },
+  inputMany: {
+    en: (count: number, first: string, last: string) =>
+      `its input: ${count} lines, ${first} to ${last}`,
+    es: (count: number, first: string, last: string) =>
+      `su entrada: ${count} líneas, de ${first} a ${last}`,
+  },
+  clientEnded: {
+    en: (seconds: string, code: number) => `(client.ts ended after ${seconds} s, exit ${code})`,
+    es: (seconds: string, code: number) =>
+      `(client.ts terminó a los ${seconds} s, código de salida ${code})`,
+  },
+  clientExit: {
+    en: (code: number) => ` (client exit ${code})`,
+    es: (code: number) => ` (client.ts salió con código ${code})`,
+  },
+  // Scenario: two computers.
+  twoStep1: {
+    en: (ip: string) =>
+      `Step 1. On servidor, server.ts listens on 0.0.0.0, the lesson's "": every address servidor
+has, ${ip} included. On alumno, client.ts connects to ${ip}.`,
+    es: (ip: string) =>
+      `Paso 1. En servidor, server.ts escucha en 0.0.0.0, el "" de la lección: todas las direcciones
+que tiene servidor, ${ip} incluida. En alumno, client.ts se conecta a ${ip}.`,
+  },
+  crossedAndBack: {
+    en: "alumno's lines crossed the cable and came back",
+    es: "las líneas de alumno cruzaron el cable y volvieron",
+  },
+  sawAlumno: {
+    en: (ip: string) => `servidor saw the client come from ${ip}, alumno's address`,
+    es: (ip: string) => `servidor vio llegar al cliente desde ${ip}, la dirección de alumno`,
+  },
+  twoStep2: {
+    en: (ip: string) =>
+      `Step 2. server.ts listens on 127.0.0.1 only: the loopback address that every computer has
+for itself. alumno tries ${ip}; then a client on servidor itself tries 127.0.0.1.`,
+    es: (ip: string) =>
+      `Paso 2. server.ts escucha solo en 127.0.0.1: la dirección de loopback que cada computadora
+tiene para sí misma. alumno prueba ${ip}; después, un cliente en el mismo servidor prueba
+127.0.0.1.`,
+  },
+  refused: {
+    en: (address: string) =>
+      `refused from alumno: nothing listens on ${address}, so servidor's system answers the ` +
+      "connection with a reset",
+    es: (address: string) =>
+      `rechazada desde alumno: nada escucha en ${address}, así que el sistema de servidor ` +
+      "contesta la conexión con un reset",
+  },
+  answersItsOwn: {
+    en: "the same server answers a client on its own computer",
+    es: "el mismo servidor atiende a un cliente en su propia computadora",
+  },
+  twoStep3: {
+    en: `Step 3. The UDP pair across the cable. udp_server.ts may reply to alumno: its permission
+names alumno's address.`,
+    es: `Paso 3. El par UDP a través del cable. udp_server.ts puede contestarle a alumno: su permiso
+nombra la dirección de alumno.`,
+  },
+  datagramCrossed: {
+    en: (ip: string) => `the datagram crossed the cable, and the reply came back to ${ip}`,
+    es: (ip: string) => `el datagrama cruzó el cable, y la respuesta volvió a ${ip}`,
+  },
+  twoStep4: {
+    en: (ip: string) =>
+      `Step 4. The class's own commands, as leccion/clase.md gives them: deno task udp-server on
+servidor, deno task udp-client --host ${ip} on alumno. The tasks' permissions cover another
+computer (docs/permissions.md), so neither Deno asks "Allow?" nor refuses.`,
+    es: (ip: string) =>
+      `Paso 4. Los comandos de la clase, como los da leccion/clase.md: deno task udp-server en
+servidor, deno task udp-client --host ${ip} en alumno. Los permisos de las tareas alcanzan
+a otra computadora (docs/permissions.md), así que ningún Deno pregunta "Allow?" ni se niega.`,
+  },
+  tasksReply: {
+    en: "the reply came back to alumno, with the tasks' own permissions and no prompt",
+    es: "la respuesta volvió a alumno, con los permisos de las tareas y sin ninguna pregunta",
+  },
+  // Scenario: wrong address.
+  wrongStep1: {
+    en: (nobody: string, network: string) =>
+      `Step 1. client.ts on alumno connects to ${nobody}: an address on the cable's network
+(${network}), where no computer answers. alumno asks the cable "who has
+${nobody}?" (ARP) three times, a second apart, then gives up.`,
+    es: (nobody: string, network: string) =>
+      `Paso 1. client.ts en alumno se conecta a ${nobody}: una dirección de la red del cable
+(${network}), donde ninguna computadora contesta. alumno pregunta por el cable "¿quién tiene
+${nobody}?" (ARP) tres veces, con un segundo entre una y otra, y después se rinde.`,
+  },
+  noRouteAfter3s: {
+    en: "No route to host, after about 3 s",
+    es: `"No route to host", después de unos 3 s`,
+  },
+  wrongStep2: {
+    en: (noRoute: string, network: string) =>
+      `Step 2. client.ts on alumno connects to ${noRoute}: alumno knows only its own network,
+${network}, and has no route (no gateway) to any other.`,
+    es: (noRoute: string, network: string) =>
+      `Paso 2. client.ts en alumno se conecta a ${noRoute}: alumno conoce solo su propia red,
+${network}, y no tiene ruta (ni puerta de enlace) hacia ninguna otra.`,
+  },
+  unreachableAtOnce: {
+    en: "Network is unreachable, at once: not a single packet left alumno",
+    es: `"Network is unreachable", al instante: no salió ni un paquete de alumno`,
+  },
+  wrongStep3: {
+    en: `Step 3. Every school computer has a gateway: a default route, here through servidor. Now
+alumno sends what is not for its own network to the gateway, which passes nothing on and answers
+nothing (as the routers on the way do with an address that is nobody's): client.ts gives up at
+5 s.`,
+    es:
+      `Paso 3. Toda computadora de la escuela tiene una puerta de enlace: una ruta por defecto, acá
+a través de servidor. Ahora alumno le manda a la puerta de enlace lo que no es para su propia red,
+y ella no lo pasa ni contesta nada (como hacen los routers del camino con una dirección que no es
+de nadie): client.ts se rinde a los 5 s.`,
+  },
+  silence: {
+    en: "no answer within 5 s: with a gateway, a wrong address on another network is silence",
+    es: "sin respuesta en 5 s: con puerta de enlace, una dirección equivocada de otra red " +
+      "es silencio",
+  },
+  // Scenario: a lossy link.
+  lineOfData: {
+    en: (n: number, of: number) => `line ${n} of ${of}: every byte of it must come back, in order`,
+    es: (n: number, of: number) => `línea ${n} de ${of}: cada byte tiene que volver, en orden`,
+  },
+  datagram: {
+    en: (n: number) => `datagram ${String(n).padStart(3, "0")}`,
+    es: (n: number) => `datagrama ${String(n).padStart(3, "0")}`,
+  },
+  lossyStep1: {
+    en: (lines: number, datagrams: number) =>
+      `Step 1. The same transfers over a perfect cable first, to have a time to compare with:
+client.ts sends ${lines} lines to server.ts, which sends each one back; udp_client.ts sends
+${datagrams} datagrams to udp_server.ts, which sends each one back.`,
+    es: (lines: number, datagrams: number) =>
+      `Paso 1. Primero, las mismas transferencias por un cable perfecto, para tener un tiempo
+con qué comparar: client.ts le manda ${lines} líneas a server.ts, que devuelve cada una;
+udp_client.ts le manda ${datagrams} datagramas a udp_server.ts, que devuelve cada uno.`,
+  },
+  cleanSummary: {
+    en: (tcp: TcpResult, udp: UdpResult) =>
+      `TCP: ${tcp.backLines} of ${tcp.sentLines} lines back in ${tcp.seconds.toFixed(1)} s; ` +
+      `UDP: ${udp.answered} of ${udp.sent} replies in ${udp.seconds.toFixed(1)} s, ` +
+      `${udp.tries} tries`,
+    es: (tcp: TcpResult, udp: UdpResult) =>
+      `TCP: volvieron ${tcp.backLines} de ${tcp.sentLines} líneas en ${
+        tcp.seconds.toFixed(1)
+      } s; ` +
+      `UDP: ${udp.answered} de ${udp.sent} respuestas en ${udp.seconds.toFixed(1)} s, ` +
+      `${udp.tries} intentos`,
+  },
+  lossyStep2: {
+    en: (loss: number) =>
+      `Step 2. Now each computer drops ${loss}% of the packets that reach it from the
+cable, at random (an nftables rule inside each namespace; connection requests, TCP's SYN, are
+spared so that client.ts's 5 s limit to connect is not what we measure):`,
+    es: (loss: number) =>
+      `Paso 2. Ahora cada computadora descarta al azar el ${loss}% de los paquetes que le llegan por
+el cable (una regla de nftables dentro de cada espacio de nombres; los pedidos de conexión, el SYN
+de TCP, se salvan, para no medir el límite de 5 s que tiene client.ts para conectarse):`,
+  },
+  lossyStep3: {
+    en: (lines: number) => `Step 3. TCP over the lossy link: ${lines} lines out and back.`,
+    es: (lines: number) => `Paso 3. TCP por el enlace malo: ${lines} líneas de ida y vuelta.`,
+  },
+  tcpSummary: {
+    en: (tcp: TcpResult) =>
+      `${tcp.backLines} of ${tcp.sentLines} lines and ${tcp.backBytes} of ${tcp.sentBytes} ` +
+      `bytes came back in ${tcp.seconds.toFixed(1)} s; the link dropped ${tcp.dropped} of ` +
+      `${tcp.arrived} packets and TCP sent ${tcp.resent} segments again`,
+    es: (tcp: TcpResult) =>
+      `volvieron ${tcp.backLines} de ${tcp.sentLines} líneas y ${tcp.backBytes} de ` +
+      `${tcp.sentBytes} bytes en ${tcp.seconds.toFixed(1)} s; el enlace descartó ${tcp.dropped} ` +
+      `de ${tcp.arrived} paquetes y TCP reenvió ${tcp.resent} segmentos`,
+  },
+  everyByteBack: {
+    en: "every byte came back, in order: TCP sent the lost ones again by itself",
+    es: "volvió cada byte, en orden: TCP reenvió solo lo que se perdió",
+  },
+  firstDifference: {
+    en: (line: number) => line ? ` (first different line: ${line})` : "",
+    es: (line: number) => line ? ` (primera línea distinta: ${line})` : "",
+  },
+  lossyStep4: {
+    en: (datagrams: number, ms: number, retries: number) =>
+      `Step 4. UDP over the lossy link: ${datagrams} datagrams, each waiting
+${ms} ms for its reply and sent up to ${retries} more times. udp_client.ts stops
+at a message it gives up on; the lab then starts it again with the rest.`,
+    es: (datagrams: number, ms: number, retries: number) =>
+      `Paso 4. UDP por el enlace malo: ${datagrams} datagramas; cada uno espera ${ms} ms su
+respuesta y se manda hasta ${retries} veces más. udp_client.ts se detiene en el mensaje con el
+que se rinde; entonces el laboratorio lo arranca de nuevo con el resto.`,
+  },
+  udpResent: {
+    en: (times: number, givenUp: number) =>
+      `datagrams were lost and udp_client.ts had to send again (${times} times); ` +
+      `${givenUp} given up`,
+    es: (times: number, givenUp: number) =>
+      `se perdieron datagramas y udp_client.ts tuvo que reenviar (${times} veces); ` +
+      `${givenUp} ${givenUp === 1 ? "abandonado" : "abandonados"}`,
+  },
+  sideBySideTitle: {
+    en: (loss: number) => `The lossy link (${loss}% of packets dropped each way), side by side:`,
+    es: (loss: number) =>
+      `El enlace malo (${loss}% de los paquetes descartados en cada sentido), lado a lado:`,
+  },
+  sideBySide: {
+    en: (
+      tcp: TcpResult,
+      udp: UdpResult,
+      clean: { tcp: number; udp: number },
+      options: { loss: number },
+    ): [string, string, string][] => [
+      ["", "TCP: client.ts", "UDP: udp_client.ts"],
+      ["sent", `${tcp.sentLines} lines, ${tcp.sentBytes} bytes`, `${udp.sent} datagrams`],
+      [
+        "came back",
+        tcp.inOrder
+          ? `all ${tcp.backLines} lines, in order`
+          : `${tcp.backLines} lines, NOT in order`,
+        `${udp.answered} replies`,
+      ],
+      ["given up", tcp.finished ? "none" : "the transfer", `${udp.givenUp}`],
+      [
+        "sent again",
+        `${tcp.resent} segments, by the kernel`,
+        `${udp.tries - udp.sent} datagrams, by the client`,
+      ],
+      ["packets dropped", `${tcp.dropped} of ${tcp.arrived}`, `${udp.dropped} of ${udp.arrived}`],
+      ["time, no loss", `${clean.tcp.toFixed(1)} s`, `${clean.udp.toFixed(1)} s`],
+      [`time, ${options.loss}% loss`, `${tcp.seconds.toFixed(1)} s`, `${udp.seconds.toFixed(1)} s`],
+    ],
+    es: (
+      tcp: TcpResult,
+      udp: UdpResult,
+      clean: { tcp: number; udp: number },
+      options: { loss: number },
+    ): [string, string, string][] => [
+      ["", "TCP: client.ts", "UDP: udp_client.ts"],
+      ["enviado", `${tcp.sentLines} líneas, ${tcp.sentBytes} bytes`, `${udp.sent} datagramas`],
+      [
+        "volvió",
+        tcp.inOrder
+          ? `las ${tcp.backLines} líneas, en orden`
+          : `${tcp.backLines} líneas, NO en orden`,
+        `${udp.answered} respuestas`,
+      ],
+      ["abandonado", tcp.finished ? "nada" : "la transferencia", `${udp.givenUp}`],
+      [
+        "reenviado",
+        `${tcp.resent} segmentos, por el kernel`,
+        `${udp.tries - udp.sent} datagramas, por el cliente`,
+      ],
+      [
+        "paquetes descartados",
+        `${tcp.dropped} de ${tcp.arrived}`,
+        `${udp.dropped} de ${udp.arrived}`,
+      ],
+      ["tiempo, sin pérdida", `${clean.tcp.toFixed(1)} s`, `${clean.udp.toFixed(1)} s`],
+      [
+        `tiempo, ${options.loss}% de pérdida`,
+        `${tcp.seconds.toFixed(1)} s`,
+        `${udp.seconds.toFixed(1)} s`,
+      ],
+    ],
+  },
+  // Scenario: the chat.
+  chatStep1: {
+    en: "Step 1. The chat room on servidor; Ana and Beto both on alumno, each with client.ts.",
+    es:
+      "Paso 1. La sala de chat en servidor; Ana y Beto, los dos en alumno, cada uno con client.ts.",
+  },
+  bothJoined: {
+    en: "both joined the room across the cable",
+    es: "los dos entraron a la sala a través del cable",
+  },
+  chatStep2: {
+    en: `Step 2. Ana types a line (shown after ">"), then Beto answers.`,
+    es: `Paso 2. Ana escribe una línea (se ve después de ">"), y Beto contesta.`,
+  },
+  eachReached: {
+    en: "each one's line reached the other through servidor",
+    es: "la línea de cada uno le llegó al otro a través de servidor",
+  },
+  chatStep3: {
+    en: `Step 3. Ana, then Beto, end their input (Ctrl-D): servidor closes each one's connection,
+and each client exits.`,
+    es: `Paso 3. Ana, y después Beto, terminan su entrada (Ctrl-D): servidor cierra la conexión de
+cada uno, y cada cliente termina.`,
+  },
+  bothEnded: {
+    en: "both clients ended cleanly",
+    es: "los dos clientes terminaron bien",
+  },
+  finished: {
+    en: (ok: number, checks: number, left: string[]) =>
+      `lab finished: ${ok} of ${checks} checks as expected; ` +
       (left.length === 0
         ? "nothing left behind (no kit- namespace, cable or nftables table)"
         : `LEFT BEHIND: ${left.join(", ")}`),
-  );
-  Deno.exit(failures === 0 ? 0 : 1);
-}
+    es: (ok: number, checks: number, left: string[]) =>
+      `laboratorio terminado: ${ok} de ${checks} comprobaciones como se esperaba; ` +
+      (left.length === 0
+        ? "no quedó nada (ningún espacio de nombres kit-, cable ni tabla de nftables)"
+        : `QUEDÓ SIN BORRAR: ${left.join(", ")}`),
+  },
+};
 
 if (import.meta.main) await main();
