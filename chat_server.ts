@@ -536,14 +536,14 @@ async function cannotAccept(error: Error): Promise<undefined> {
   const clientsFault = [NotConnected, ConnectionAborted, ConnectionReset];
   if (stopping || clientsFault.some((kind) => error instanceof kind)) return;
   if (!acceptFailing && Date.now() - lastAcceptFailure > 1000) {
-    console.error(`chat_server.ts: cannot accept (${error.message}); retrying`);
+    print(`chat_server.ts: cannot accept (${error.message}); retrying`, stderr);
     acceptFailing = true;
   }
   lastAcceptFailure = Date.now();
   await new Promise((resolve) => setTimeout(resolve, 100));
 }
 function accepted(conn: Deno.TcpConn) {
-  if (acceptFailing) console.error("chat_server.ts: accepting again");
+  if (acceptFailing) print("chat_server.ts: accepting again", stderr);
   acceptFailing = false;
   return conn;
 }
@@ -570,7 +570,8 @@ function catchSignals(listener: Deno.Listener) {
     stopping = true;
     listener.close();
     for (const conn of members.keys()) closeOnce(conn);
-    await Promise.race([printing, new Promise((resolve) => setTimeout(resolve, 1000))]);
+    const printed = Promise.all([stdout.printing, stderr.printing]);
+    await Promise.race([printed, new Promise((resolve) => setTimeout(resolve, 1000))]);
     Deno.exit(0);
   };
   for (const signal of signals) Deno.addSignalListener(signal, stop);
@@ -587,40 +588,46 @@ function catchSignals(listener: Deno.Listener) {
 const WATCHER = "onmessage = ({ data }) => data.signals.forEach((signal) => " +
   "Deno.addSignalListener(signal, () => Atomics.store(data.seen, 0, 1)));";
 
-// print(line): every line a server prints after "listening on" goes through here. console.log
-// would stop the whole server while the terminal is paused or a pipe is full; here at most one
-// Deno.stdout.write() waits, lines queue up to 64 KiB behind it, and past that they are dropped
-// and counted, and the count is printed as soon as output moves again.
-const printQueue: string[] = [];
-let printQueued = 0; // characters in printQueue
-let printDropped = 0; // lines dropped since output last moved
-let printing: Promise<void> | undefined; // printAll() at work
-function print(line: string) {
-  if (printQueued + line.length >= 64 * 1024) {
-    printDropped++;
+// print(line): every line a server prints after "listening on" goes through here, and so does
+// every line for stderr (print(line, stderr)). console.log and console.error would stop the whole
+// server while the terminal is paused or a pipe is full; here at most one write waits on each
+// stream, lines queue up to 64 KiB behind it, and past that they are dropped and counted, and the
+// count is printed as soon as output moves again.
+interface Output {
+  stream: { write(bytes: Uint8Array): Promise<number> };
+  queue: string[];
+  queued: number; // characters in queue
+  dropped: number; // lines dropped since output last moved
+  printing?: Promise<void>; // printAll() at work
+}
+const stdout: Output = { stream: Deno.stdout, queue: [], queued: 0, dropped: 0 };
+const stderr: Output = { stream: Deno.stderr, queue: [], queued: 0, dropped: 0 };
+function print(line: string, output = stdout) {
+  if (output.queued + line.length >= 64 * 1024) {
+    output.dropped++;
     return;
   }
-  printQueue.push(line);
-  printQueued += line.length + 1;
-  printing ??= printAll();
+  output.queue.push(line);
+  output.queued += line.length + 1;
+  output.printing ??= printAll(output);
 }
-async function printAll() {
+async function printAll(output: Output) {
   try {
-    while (printQueue.length > 0) {
-      const bytes = new TextEncoder().encode(printQueue.join("\n") + "\n");
-      printQueue.length = 0;
-      printQueued = 0;
+    while (output.queue.length > 0) {
+      const bytes = new TextEncoder().encode(output.queue.join("\n") + "\n");
+      output.queue.length = 0;
+      output.queued = 0;
       let written = 0;
-      while (written < bytes.length) written += await Deno.stdout.write(bytes.subarray(written));
+      while (written < bytes.length) written += await output.stream.write(bytes.subarray(written));
       // The count goes in even when the queue is full again (print() would drop it too).
-      const count = `${stamp()}(${printDropped} lines not printed: output was not being read)`;
-      if (printDropped > 0) printQueue.push(count);
-      printDropped = 0;
+      const count = `${stamp()}(${output.dropped} lines not printed: output was not being read)`;
+      if (output.dropped > 0) output.queue.push(count);
+      output.dropped = 0;
     }
   } catch {
     // nobody reads our output any more (closed pipe): serving matters more
   } finally {
-    printing = undefined; // at once, not a tick later: a line printed meanwhile would wait forever
+    output.printing = undefined; // at once, not a tick later: a line printed meanwhile would wait
   }
 }
 
