@@ -333,6 +333,8 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array, id: number, to?: Mem
 // The buffer starts small, so that idle clients cost little memory, and doubles while the client
 // keeps it full, up to 64 KiB (128 KiB while it holds a 64 KiB line waiting for its "\n"); when no
 // unfinished line is kept, it is small again. What the buffers grew by is MAX_HELD bytes at most.
+// As in server.ts, a buffer that grew is a resizable ArrayBuffer: resize(0) gives its memory back
+// at once (a plain one waits for the garbage collector, which an idle server does not run).
 const MAX_LINE = 64 * 1024; // longest line we keep in memory while waiting for its "\n"
 const MAX_HELD = 64 * 1024 * 1024;
 const SMALL = 1024; // the buffer's size while no unfinished line is kept
@@ -341,6 +343,7 @@ let held = 0; // bytes the buffers grew by, in all
 async function readLines(member: Member): Promise<string> {
   const { conn, id } = member;
   let buffer = new Uint8Array(SMALL);
+  let memory: ArrayBuffer | undefined; // once it grows: resizable, so resize(0) frees it at once
   let kept = 0; // buffer[0, kept) is the start of a line whose "\n" has not arrived yet
   let lineStart = 0; // when the first byte of that line came (Date.now())
   const end = async (why: string, reading?: Promise<number | null>) => {
@@ -390,8 +393,10 @@ async function readLines(member: Member): Promise<string> {
         kept = kept + count - lineEnd;
         lineStart = Date.now(); // that rest is a line that began in this read
       }
-      if (kept === 0 && buffer.length > SMALL) {
+      if (kept === 0 && memory) {
         held -= buffer.length - SMALL; // no unfinished line: its memory goes back
+        memory.resize(0);
+        memory = undefined;
         buffer = new Uint8Array(SMALL);
       } else if (full && (buffer.length < MAX_LINE || kept === buffer.length)) {
         // Full: double it, if all the buffers together stay under MAX_HELD. If not, only a line
@@ -400,17 +405,21 @@ async function readLines(member: Member): Promise<string> {
           if (kept < buffer.length) continue;
           return await end("the server is holding too many unfinished lines");
         }
-        const bigger = new Uint8Array(buffer.length * 2);
-        bigger.set(buffer.subarray(0, kept));
         held += buffer.length;
-        buffer = bigger;
+        if (memory) memory.resize(buffer.length * 2); // the view on it grows too
+        else {
+          memory = new ArrayBuffer(buffer.length * 2, { maxByteLength: 2 * MAX_LINE });
+          new Uint8Array(memory).set(buffer.subarray(0, kept));
+          buffer = new Uint8Array(memory);
+        }
       }
     }
+    if (kept > 0) await relayLines(member, buffer.subarray(0, kept)); // a last piece without "\n"
+    return "closed";
   } finally {
     held -= buffer.length - SMALL;
+    memory?.resize(0); // its memory is given back, for the others and at once
   }
-  if (kept > 0) await relayLines(member, buffer.subarray(0, kept)); // a last piece without "\n"
-  return "closed";
 }
 
 // Say why we close, then let the client finish sending before we close: closing a socket with
