@@ -113,9 +113,7 @@ interface Member {
   writing?: Promise<void>; // the write flush() is waiting for
   inRoom: number; // bytes of its own lines still waiting in the others' queues
   wake?: () => void; // its read loop, waiting for its lines to go out (roomFor())
-  heldMs: number; // the flood penalty (outpaced()): how long roomFor() held it since the last look,
-  floodFrom: number; // when its current window began,
-  floodS: number; // the seconds in it when a reader could not keep up with it,
+  heldMs: number; // the flood penalty (slowDown()): how long roomFor() held it since the last look,
   slowUntil: number; // until when its lines are paced (0: they are not),
   paceAt: number; // and when its next piece may go
   heardAt: number; // when it last sent us a byte (Date.now()), for takeName()'s coming back
@@ -137,7 +135,7 @@ function newMember(conn: Deno.TcpConn): Member {
     conn.setKeepAlive(true);
   } catch { /* it reset already: the first read says so */ }
   const flow = { queued: 0, inRoom: 0, lagSince: 0, movedAt: 0, watchedAt: 0, owed: 0, took: 0 };
-  const penalty = { heldMs: 0, floodFrom: 0, floodS: 0, slowUntil: 0, paceAt: 0 };
+  const penalty = { heldMs: 0, slowUntil: 0, paceAt: 0 };
   const counts = { lines: 0, bytes: 0, heardAt: Date.now(), ...flow, ...penalty };
   const member: Member = { conn, id: lastId, peer, name: peer, queue: [], ...counts };
   members.set(conn, member);
@@ -592,9 +590,9 @@ async function orLate<T>(promise: Promise<T>, ms: number): Promise<T | "late"> {
 
 // Flood. What one member says goes out as pieces, each shared by the queues of the members it goes
 // to; `waiting` counts those queues. A sender's pieces that still wait somewhere count in its
-// inRoom: past SENDER_BUDGET, roomFor() stops reading it until the room has taken them (IRC
-// servers' flood penalty, as backpressure). All senders' waiting bytes stay near ROOM_BUDGET: past
-// it, only a sender with nothing waiting goes on, so one line from anyone always goes out.
+// inRoom: past SENDER_BUDGET, roomFor() stops reading it until the room has taken them (a budget
+// per sender, as backpressure). All senders' waiting bytes stay near ROOM_BUDGET: past it, only a
+// sender with nothing waiting goes on, so one line from anyone always goes out.
 interface Piece {
   bytes: Uint8Array;
   from?: Member; // who said it; the room's own notices have no sender
@@ -606,6 +604,7 @@ const PIECE = 16 * 1024; // the lines of one read go out in pieces of about this
 const WRITE_MAX = 64 * 1024; // pieces joined into one write, at most (a longer piece goes alone)
 let waitingInRoom = 0; // bytes of every sender's pieces that wait somewhere
 
+const heldSenders = new Set<Member>(); // senders roomFor() held back since dropStalled() looked
 const heldBack = (member: Member) =>
   member.inRoom > SENDER_BUDGET || (member.inRoom > 0 && waitingInRoom > ROOM_BUDGET);
 async function roomFor(member: Member) {
@@ -621,25 +620,17 @@ async function roomFor(member: Member) {
 
 // Flood penalty. The backpressure above holds a flooder to its slowest reader's pace, but by then
 // that reader's socket buffers (megabytes, in the system, which Deno cannot shrink) are full of the
-// flood, and an honest line waits seconds behind them. So a sender held back half a second or more
-// in a second while a reader who is reading has its lines waiting (dropStalled() looks each
-// second), FLOOD_S times within FLOOD_WINDOW_MS, is slowed, as IRC servers do: its lines go out at
-// SLOW_RATE bytes a second, for as long as it sends faster than that and SLOW_MS more, and the
-// readers' buffers drain. A paste, or a busy room whose readers keep up, never comes near it; a
-// hold by a member that reads nothing ends when that member is dropped.
-const FLOOD_S = 1;
-const heldSenders = new Set<Member>(); // senders roomFor() held back since dropStalled() looked
-const FLOOD_WINDOW_MS = 10_000;
+// flood, and an honest line waits seconds behind them. So a sender held back FLOOD_MS or more in a
+// second while a reader who is reading has its lines waiting (dropStalled() looks each second) is
+// slowed, as IRC servers do: its lines go out at SLOW_RATE bytes a second, for as long as it sends
+// faster than that and SLOW_MS more, and the readers' buffers drain. A paste, or a busy room whose
+// readers keep up, never comes near it; a hold by a member that reads nothing ends when that
+// member is dropped (and counts for nothing here).
+const FLOOD_MS = 500;
 const SLOW_RATE = 64 * 1024;
 const SLOW_MS = 30_000;
-function outpaced(sender: Member, now: number) {
-  if (now - sender.floodFrom > FLOOD_WINDOW_MS) [sender.floodFrom, sender.floodS] = [now, 0];
-  sender.floodS++;
-  if (sender.floodS >= FLOOD_S && sender.slowUntil === 0 && room.has(sender)) {
-    slowDown(sender, now);
-  }
-}
 function slowDown(member: Member, now: number) {
+  if (member.slowUntil > 0 || !room.has(member)) return;
   member.slowUntil = now + SLOW_MS;
   member.paceAt = now;
   log?.(`slowing ${member.name} (#${member.id}): its readers could not keep up`);
@@ -709,7 +700,13 @@ function waitsFor(member: Member) {
   member.lagSince = Date.now();
   watch(member, member.lagSince);
   lagging.add(member);
-  stallCheck ??= setTimeout(dropStalled, 1000);
+  if (stallCheck !== undefined) return;
+  forgetHolds(); // holds from before nobody lagged are old news
+  stallCheck = setTimeout(dropStalled, 1000);
+}
+function forgetHolds() {
+  for (const sender of heldSenders) sender.heldMs = 0;
+  heldSenders.clear();
 }
 function watch(member: Member, now: number) {
   member.watchedAt = now;
@@ -725,7 +722,7 @@ function dropStalled() {
   const outpacing = new Set<Member>(); // senders held back while a reader who reads waits
   for (const member of lagging) {
     if (now - member.movedAt < 1000) {
-      for (const { from } of member.queue) if (from && from.heldMs >= 500) outpacing.add(from);
+      for (const { from } of member.queue) if (from && from.heldMs >= FLOOD_MS) outpacing.add(from);
     }
     if (now - Math.max(member.movedAt, member.lagSince) >= STALL_MS) {
       drop(member, "too far behind"); // it took nothing for STALL_MS
@@ -733,9 +730,8 @@ function dropStalled() {
     else if (member.took < Math.min(member.owed, STALL_BYTES)) drop(member, "too far behind");
     else watch(member, now);
   }
-  for (const sender of outpacing) outpaced(sender, now);
-  for (const sender of heldSenders) sender.heldMs = 0;
-  heldSenders.clear();
+  for (const sender of outpacing) slowDown(sender, now);
+  forgetHolds();
   if (lagging.size > 0) stallCheck = setTimeout(dropStalled, 1000);
 }
 
