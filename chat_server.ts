@@ -322,7 +322,6 @@ async function flush(member: Member) {
       member.queued -= bytes.length;
       for (const piece of writing) written(piece);
       writing = [];
-      if (member.queued === 0) caughtUp(member);
     }
   } catch {
     for (const piece of writing) written(piece);
@@ -684,7 +683,6 @@ function forgetQueue(member: Member) {
     written(piece);
   }
   member.queue.length = 0;
-  caughtUp(member);
 }
 
 // Stalled members. "Still reading" is judged by progress while lines wait for a member: its
@@ -694,12 +692,10 @@ function forgetQueue(member: Member) {
 // reader at any speed a person's machine has keeps its place, however much a flooder sends.
 const STALL_MS = 5000;
 const STALL_BYTES = 64 * 1024;
-const lagging = new Set<Member>(); // members with lines waiting for them
 let stallCheck: ReturnType<typeof setTimeout> | undefined; // runs while someone lags
 function waitsFor(member: Member) {
   member.lagSince = Date.now();
   watch(member, member.lagSince);
-  lagging.add(member);
   if (stallCheck !== undefined) return;
   forgetHolds(); // holds from before nobody lagged are old news
   stallCheck = setTimeout(dropStalled, 1000);
@@ -713,14 +709,14 @@ function watch(member: Member, now: number) {
   member.owed = member.queued;
   member.took = 0;
 }
-function caughtUp(member: Member) {
-  lagging.delete(member);
-}
 function dropStalled() {
   stallCheck = undefined;
   const now = Date.now();
   const outpacing = new Set<Member>(); // senders held back while a reader who reads waits
-  for (const member of lagging) {
+  let lags = false; // someone still has lines waiting: look again in a second
+  for (const member of room) {
+    if (member.queued === 0) continue;
+    lags = true;
     if (now - member.movedAt < 1000) {
       for (const { from } of member.queue) if (from && from.heldMs >= FLOOD_MS) outpacing.add(from);
     }
@@ -732,7 +728,7 @@ function dropStalled() {
   }
   for (const sender of outpacing) slowDown(sender, now);
   forgetHolds();
-  if (lagging.size > 0) stallCheck = setTimeout(dropStalled, 1000);
+  if (lags) stallCheck = setTimeout(dropStalled, 1000);
 }
 
 // Names. NAME: letters and digits (each with at most 3 marks), "_", "-" and "."; COLON: ":" and

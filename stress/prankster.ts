@@ -334,7 +334,10 @@ export async function prankster(options: PranksterOptions): Promise<string> {
   const early = Math.max(0, ...pairs.filter(([sent]) => sent < settled).map(([, ms]) => ms));
   const late = Math.max(0, ...pairs.filter(([sent]) => sent >= settled).map(([, ms]) => ms));
   const boWorst = Math.max(...delays);
-  const kept = problems.length === 0 ? "none dropped, every line kept" : "NOT all kept";
+  const dropped = summary.filter((member) => member.error || member.closed).length;
+  const kept = problems.length === 0
+    ? "none dropped, every line kept"
+    : `${dropped} dropped, NOT every line kept`;
   const figure = `${options.readers} honest members reading at ${options.rate / 1e6} MB/s at ` +
     `most, ${kept}: the flood's 1 to ${count(Math.min(...spam))} or more (of ` +
     `${count(floodEnd)} typed in ${seconds(options.floodMs)} s) with no gap, ` +
