@@ -584,8 +584,8 @@ async function orLate<T>(promise: Promise<T>, ms: number): Promise<T | "late"> {
   return await Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
-// ---------------------------------------------------------------------------------------------
-// The room's mechanism, for the lesson path above (docs/chat.md says each rule and why).
+// The room's mechanism, for the lesson path above: flood, stalled members, names, coming back
+// (docs/chat.md says each rule and why).
 
 // Flood. What one member says goes out as pieces, each shared by the queues of the members it goes
 // to; `waiting` counts those queues. A sender's pieces that still wait somewhere count in its

@@ -11,7 +11,9 @@ import { ROOT } from "./helpers/process.ts";
 // (comma declarations, assignments inside expressions, `&&` as if), which cost more lines than
 // its merges saved: server.ts 391 -> 403, chat_server.ts 543 -> 569, udp_server.ts 269 -> 285.
 // The chat's second QA pass (stalled members, buffers given back, names, notices) took
-// chat_server.ts from 569 to 623.
+// chat_server.ts from 569 to 623; the prankster pass (a budget per sender, stalls judged by
+// progress, the flood penalty, one-alphabet names and look-alikes, coming back, stderr's queue)
+// from 627 to 884, its new mechanism below the divider.
 const GOAL = {
   "server.ts": 200,
   "chat_server.ts": 180,
@@ -19,7 +21,7 @@ const GOAL = {
   "client.ts": 180,
   "udp_client.ts": 180,
 };
-const SERVERS = { "server.ts": 442, "chat_server.ts": 627, "udp_server.ts": 285 };
+const SERVERS = { "server.ts": 442, "chat_server.ts": 884, "udp_server.ts": 285 };
 // The clients grew with the QA pass's fixes (write timeouts, unended input, host spellings, ...);
 // the same rule: today's sizes as ceilings, the goal above.
 const CLIENTS = { "client.ts": 324, "udp_client.ts": 363 };
