@@ -90,42 +90,53 @@ function closeOnce(conn: Deno.TcpConn) {
 }
 
 // The room. Each member has a queue of what the others said that is not yet written to it, so
-// that passing a line on never waits for a socket: queueFor() adds to it and flush() writes it
-// all out in one write. While a member that is still reading (a write to it went through in the
-// last DRAIN_MS) has more than PAUSE_AT bytes queued, the senders wait (we stop reading them):
-// the room goes at the pace of its slowest reader. One whose writes are stuck pauses no one: it
-// falls behind, and once it is MAX_BEHIND bytes behind, or behind for STALL_MS, we drop it.
-const PAUSE_AT = 64 * 1024;
-const MAX_BEHIND = 256 * 1024;
-const STALL_MS = 5000;
-const DRAIN_MS = 250;
+// that passing a line on never waits for a socket: tellOthers() adds the lines of one read to every
+// other member's queue (one copy, shared) and flush() writes each queue out. The one who sends too
+// much is the one slowed: while more than SENDER_BUDGET bytes of its lines wait in the others'
+// queues, we stop reading it (roomFor(), below the divider), so the room goes at the pace of its
+// slowest reader for the flooder only, and an occasional line from anyone else goes straight
+// through. A reader is judged by progress, what its socket takes: one that takes none, or far too
+// little, of what waits for it is dropped (dropStalled()); one that reads steadily never is.
 interface Member {
   conn: Deno.TcpConn;
   id: number; // #1, #2, ... in the log and the trace
   peer: string; // its address, as text
   name: string; // its address until it sends "/name NAME"
-  queue: Uint8Array[]; // what the others said, not yet written to it
+  queue: Piece[]; // what the others said, not yet written to it
   queued: number; // bytes in the queue and being written
-  behindSince: number; // when it went over PAUSE_AT (Date.now())
-  wroteAt: number; // when a write to it last went through, or began (Date.now())
+  lagSince: number; // when lines began waiting for it (Date.now())
+  movedAt: number; // when its socket last took bytes
+  watchedAt: number; // when dropStalled()'s current window began
+  owed: number; // bytes that waited for it then
+  took: number; // bytes its socket has taken since
   writing?: Promise<void>; // the write flush() is waiting for
+  inRoom: number; // bytes of its own lines still waiting in the others' queues
+  wake?: () => void; // its read loop, waiting for its lines to go out (roomFor())
+  heldMs: number; // the flood penalty (slowDown()): how long roomFor() held it since the last look,
+  slowUntil: number; // until when its lines are paced (0: they are not),
+  paceAt: number; // and when its next piece may go
   dropped?: string; // why the room dropped it
   lines: number; // lines and bytes it sent, for the log
   bytes: number;
   hostname: string; // for admit(), with heardAt (Date.now()) and readingSince (performance.now())
-  heardAt: number; // when its last byte came, or when it connected
+  heardAt: number; // when its last byte came, or when it connected: for admit() and takeName()
   readingSince: number; // when the read under way began, or 0
 }
 const members = new Map<Deno.TcpConn, Member>(); // every open connection, for stop() to close
 const room = new Set<Member>(); // the members that joined and have not left
 const names = new Map<string, Member>(); // who has each name, by nameKey()
-const behind = new Set<Member>(); // members with more than PAUSE_AT bytes queued
 let lastId = 0;
 
 function newMember(conn: Deno.TcpConn): Member {
   lastId++;
   const peer = showAddress(conn.remoteAddr);
-  const counts = { lines: 0, bytes: 0, queued: 0, behindSince: 0, wroteAt: 0 };
+  // Keepalive probes: a peer that vanished (no FIN, no RST) is found in time, the system says when.
+  try {
+    conn.setKeepAlive(true);
+  } catch { /* it reset already: the first read says so */ }
+  const flow = { queued: 0, inRoom: 0, lagSince: 0, movedAt: 0, watchedAt: 0, owed: 0, took: 0 };
+  const penalty = { heldMs: 0, slowUntil: 0, paceAt: 0 };
+  const counts = { lines: 0, bytes: 0, ...flow, ...penalty };
   const admission = { hostname: conn.remoteAddr.hostname, heardAt: Date.now(), readingSince: 0 };
   const member: Member = { conn, id: lastId, peer, name: peer, queue: [], ...counts, ...admission };
   members.set(conn, member);
@@ -147,19 +158,19 @@ function leaveChat(member: Member, why: string) {
   leave(member); // its place under the limits is free again
   if (!room.delete(member)) return; // already gone
   forgetName(member);
-  if (behind.delete(member)) roomMoved();
+  forgetQueue(member); // what waited for it no longer holds back its senders
+  member.wake?.(); // its read loop, if it waits for the room, ends
   if (!stopping) tellRoom(member, why);
 }
 
 // Dropping a member closes its connection, which ends its read loop in serve().
-function drop(member: Member, why: string) {
+function drop(member: Member, why: string, told = `${member.queued} bytes it has not read`) {
   if (!room.has(member)) return;
-  log?.(`dropping ${member.name} (#${member.id}): ${member.queued} bytes it has not read`);
+  log?.(`dropping ${member.name} (#${member.id}): ${told}`);
   member.dropped = `dropped (${why})`;
   leaveChat(member, `was disconnected: ${why}`);
   // What was queued is thrown away; an error line goes out after the write under way, if that
   // one finishes within 2 s, and then we close.
-  member.queue.length = 0;
   const { conn, id } = member;
   const last = () => writeAll(conn, encoder.encode(`error: ${why}, closing\n`), id);
   const grace = setTimeout(() => closeOnce(conn), 2000);
@@ -168,6 +179,7 @@ function drop(member: Member, why: string) {
     closeOnce(conn);
   });
 }
+
 // Joins and leaves are announced together, at most every NEWS_MS: in a storm of joins each member
 // gets one notice per NEWS_MS, not one per join. A member's lines wait for the news before them.
 const NEWS_MS = 100;
@@ -197,44 +209,63 @@ function announce() { // never called from queueFor(): a drop it causes is annou
 // escape codes, no text shown reversed. A run of spaces becomes one. The room's notices start
 // with "* ": so that no line can wrap into what looks like one, at any terminal width, a star
 // (or a look-alike) in a member's line is never followed by a space: "a * b" is shown "a *b".
+// The lines of one read go out in pieces of about PIECE bytes, each after roomFor() lets the
+// sender on (too much of what it said waits, or it is slowed for flooding: it waits): one read of
+// many short lines never lands on the others all at once.
 const decoder = new TextDecoder();
 const INVISIBLE = /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
 const STAR_SPACE = /([*\u066D\u204E\u2055\u2217\u2731\u2732\uFE61\uFF0A]) /gu;
 const clean = (text: string) =>
   text.replace(INVISIBLE, "").replace(/[\p{Z}\u2800]+/gu, " ").replace(STAR_SPACE, "$1");
 async function relayLines(member: Member, lines: Uint8Array) {
+  let out = ""; // lines ready to go, not yet passed on
+  const pass = () => {
+    if (out !== "") tellOthers(member, out);
+    spent(member, out.length);
+    out = "";
+  };
   for (const line of decoder.decode(lines).replace(/\n$/, "").split("\n")) {
-    while (someoneDraining() && room.has(member)) await orLate(roomMoves.promise, DRAIN_MS);
+    if (out === "" && (heldBack(member) || member.slowUntil > 0)) await roomFor(member);
     if (!room.has(member)) return; // dropped while it waited
-    if (news.length > 0) announce(); // joins and leaves first, in the order they happened
+    if (news.length > 0) { // joins and leaves first, in the order they happened
+      pass();
+      announce();
+    }
     const text = clean(line);
     const rename = text.match(/^\/name\s+(\S.*)$/);
-    if (rename) takeName(member, rename[1]);
-    else tellOthers(member, `${member.name}: ${text}\n`);
+    if (rename) {
+      pass();
+      takeName(member, rename[1]);
+    } else out += `${member.name}: ${text}\n`;
+    if (out.length >= PIECE) pass();
   }
+  pass();
 }
 
-// A name is unique in the room, ignoring case, look-alike forms (NFKC: "Ａna" is "Ana") and marks
-// over letters ("Aná" is "Ana"). It starts with a letter or digit, so that it cannot pass for a
-// notice ("* ..."), and has no ":", so that it cannot fake a line ("Ana: ...") nor take an
-// address, the name of each member that has not picked one.
-const nameKey = (name: string) =>
-  name.normalize("NFKC").normalize("NFD").replace(/\p{Mn}/gu, "").toLowerCase();
-const COLON = /[:\u02F8\u05C3\u2236\uA789\uFE13\uFE55\uFF1A]/u; // ":" and its look-alikes
+// A name is letters and digits, with "_", "-" or "." between them (no spaces, no punctuation:
+// no name can extend a notice such as "* Ana left (2 online)", fake a line "Ana: ..." or take an
+// address, the name of each member that has not picked one), in one alphabet (no Latin mixed
+// with Cyrillic or Greek). It is unique in the room after folding what looks alike (nameKey():
+// case, NFKC forms such as "Ａna", marks such as "Aná", and Cyrillic or Greek look-alikes such as
+// "Апа"). A student whose connection vanished gets the name back from the same address
+// (handOver(), below the divider).
+const nameKey = (name: string) => skeleton(name);
 function takeName(member: Member, wanted: string) {
   const whole = wanted.normalize("NFKC").replace(/^[^\p{L}\p{N}]+/u, "").trim();
   const name = [...whole].slice(0, 32).join("").trim(); // at most 32 characters
   const holder = names.get(nameKey(name));
-  let refusal = "";
-  if (name === "") refusal = "must start with a letter or a digit";
-  else if (COLON.test(whole)) refusal = 'may not contain ":"';
-  else if (holder !== undefined && holder !== member) refusal = "is taken";
+  let refusal = nameProblem(whole);
+  let hint = ""; // a second line, for a student coming back (handOver())
+  if (refusal === "" && holder !== undefined && holder !== member) {
+    const kept = handOver(holder, member, name);
+    if (kept !== undefined) [refusal, hint] = ["is taken", kept];
+  }
   if (refusal !== "") {
-    const text = `* name "${wanted}" ${refusal}; you are still ${member.name}\n`;
-    return queueFor(member, encoder.encode(text));
+    const text = `* name "${wanted}" ${refusal}; you are still ${member.name}\n${hint}`;
+    return queueFor(member, encoder.encode(text), member);
   }
   if (name !== whole) {
-    queueFor(member, encoder.encode(`* your name was cut to 32 characters: ${name}\n`));
+    queueFor(member, encoder.encode(`* your name was cut to 32 characters: ${name}\n`), member);
   }
   tellOthers(member, `* ${member.name} is now ${name}\n`);
   forgetName(member);
@@ -245,59 +276,43 @@ function forgetName(member: Member) {
   if (names.get(nameKey(member.name)) === member) names.delete(nameKey(member.name));
 }
 
+// What one member says goes into every other member's queue as one piece, shared.
 function tellOthers(from: Member, text: string) {
-  const bytes = encoder.encode(text);
-  for (const other of room) if (other !== from) queueFor(other, bytes);
+  const piece: Piece = { bytes: encoder.encode(text), from, waiting: 0 };
+  for (const other of room) if (other !== from) queuePiece(other, piece);
+  countIn(piece);
 }
-
-let stallCheck: ReturnType<typeof setTimeout> | undefined; // runs while someone is behind
-function queueFor(member: Member, bytes: Uint8Array) {
-  if (member.queued + bytes.length > MAX_BEHIND) return drop(member, "too far behind");
-  member.queue.push(bytes);
-  member.queued += bytes.length;
-  if (member.queued > PAUSE_AT && !behind.has(member)) {
-    behind.add(member);
-    member.behindSince = Date.now();
-    stallCheck ??= setTimeout(dropStalled, STALL_MS);
+function queueFor(member: Member, bytes: Uint8Array, from?: Member) {
+  const piece: Piece = { bytes, from, waiting: 0 };
+  queuePiece(member, piece);
+  countIn(piece);
+}
+function queuePiece(member: Member, piece: Piece) {
+  piece.waiting++;
+  member.queue.push(piece);
+  member.queued += piece.bytes.length;
+  if (member.queued === piece.bytes.length) {
+    // It was idle: its lines start waiting now, and what else this turn adds (the rest of the
+    // notices, say) goes in the same write.
+    waitsFor(member);
+    queueMicrotask(() => flush(member));
   }
-  // What else this turn adds (the rest of a read's lines) goes in the same write.
-  if (member.queued === bytes.length) queueMicrotask(() => flush(member));
-}
-
-function dropStalled() {
-  stallCheck = undefined;
-  for (const member of behind) {
-    if (Date.now() - member.behindSince >= STALL_MS) drop(member, "too far behind");
-  }
-  if (behind.size > 0) stallCheck = setTimeout(dropStalled, 1000);
-}
-
-// Senders wait for roomMoves.promise while someone is behind and draining; it resolves when one
-// catches up, and they look again every DRAIN_MS, as a member whose writes stopped stops counting.
-const someoneDraining = () => [...behind].some((other) => Date.now() - other.wroteAt < DRAIN_MS);
-let roomMoves = Promise.withResolvers<void>();
-function roomMoved() {
-  roomMoves.resolve();
-  roomMoves = Promise.withResolvers<void>();
 }
 
 async function flush(member: Member) {
+  let writing: Piece[] = [];
   try {
     while (member.queue.length > 0 && room.has(member)) {
-      const all = new Uint8Array(member.queued); // everything queued, in one write
-      let at = 0;
-      for (const part of member.queue) {
-        all.set(part, at);
-        at += part.length;
-      }
-      member.queue.length = 0;
-      member.wroteAt = Date.now();
-      member.writing = writeAll(member.conn, all, member.id, member);
+      writing = nextWrite(member.queue); // one piece as it is, or several joined
+      const bytes = writing.length === 1 ? writing[0].bytes : joined(writing);
+      member.writing = writeAll(member.conn, bytes, member.id, member);
       await member.writing;
-      member.queued -= all.length;
-      if (member.queued <= PAUSE_AT && behind.delete(member)) roomMoved();
+      member.queued -= bytes.length;
+      for (const piece of writing) written(piece);
+      writing = [];
     }
   } catch {
+    for (const piece of writing) written(piece);
     closeOnce(member.conn); // it is gone: its read loop ends too, and it leaves
   }
 }
@@ -311,8 +326,9 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array, id: number, to?: Mem
   explain?.(`step 8 #${id}`, `python: conn.sendall(data)  ${sent}`);
   let written = 0;
   while (written < bytes.length) {
-    written += await conn.write(bytes.subarray(written));
-    if (to) to.wroteAt = Date.now(); // it is reading: see someoneDraining()
+    const count = await conn.write(bytes.subarray(written));
+    written += count;
+    if (to) [to.took, to.movedAt] = [to.took + count, Date.now()]; // it reads (dropStalled())
   }
 }
 
@@ -322,6 +338,8 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array, id: number, to?: Mem
 // The buffer starts small, so that idle clients cost little memory, and doubles while the client
 // keeps it full, up to 64 KiB (128 KiB while it holds a 64 KiB line waiting for its "\n"); when no
 // unfinished line is kept, it is small again. What the buffers grew by is MAX_HELD bytes at most.
+// As in server.ts, a buffer that grew is a resizable ArrayBuffer: resize(0) gives its memory back
+// at once (a plain one waits for the garbage collector, which an idle server does not run).
 const MAX_LINE = 64 * 1024; // longest line we keep in memory while waiting for its "\n"
 const MAX_HELD = 64 * 1024 * 1024;
 const SMALL = 1024; // the buffer's size while no unfinished line is kept
@@ -330,6 +348,7 @@ let held = 0; // bytes the buffers grew by, in all
 async function readLines(member: Member): Promise<string> {
   const { conn, id } = member;
   let buffer = new Uint8Array(SMALL);
+  let memory: ArrayBuffer | undefined; // once it grows: resizable, so resize(0) frees it at once
   let kept = 0; // buffer[0, kept) is the start of a line whose "\n" has not arrived yet
   let lineStart = 0; // when the first byte of that line came (Date.now())
   const end = async (why: string, reading?: Promise<number | null>) => {
@@ -382,8 +401,10 @@ async function readLines(member: Member): Promise<string> {
         kept = kept + count - lineEnd;
         lineStart = Date.now(); // that rest is a line that began in this read
       }
-      if (kept === 0 && buffer.length > SMALL) {
+      if (kept === 0 && memory) {
         held -= buffer.length - SMALL; // no unfinished line: its memory goes back
+        memory.resize(0);
+        memory = undefined;
         buffer = new Uint8Array(SMALL);
       } else if (full && (buffer.length < MAX_LINE || kept === buffer.length)) {
         // Full: double it, if all the buffers together stay under MAX_HELD. If not, only a line
@@ -392,17 +413,21 @@ async function readLines(member: Member): Promise<string> {
           if (kept < buffer.length) continue;
           return await end("the server is holding too many unfinished lines");
         }
-        const bigger = new Uint8Array(buffer.length * 2);
-        bigger.set(buffer.subarray(0, kept));
         held += buffer.length;
-        buffer = bigger;
+        if (memory) memory.resize(buffer.length * 2); // the view on it grows too
+        else {
+          memory = new ArrayBuffer(buffer.length * 2, { maxByteLength: 2 * MAX_LINE });
+          new Uint8Array(memory).set(buffer.subarray(0, kept));
+          buffer = new Uint8Array(memory);
+        }
       }
     }
+    if (kept > 0) await relayLines(member, buffer.subarray(0, kept)); // a last piece without "\n"
+    return "closed";
   } finally {
     held -= buffer.length - SMALL;
+    memory?.resize(0); // its memory is given back, for the others and at once
   }
-  if (kept > 0) await relayLines(member, buffer.subarray(0, kept)); // a last piece without "\n"
-  return "closed";
 }
 
 // Say why we close, then let the client finish sending before we close: closing a socket with
@@ -528,14 +553,14 @@ async function cannotAccept(error: Error): Promise<undefined> {
   const clientsFault = [NotConnected, ConnectionAborted, ConnectionReset];
   if (stopping || clientsFault.some((kind) => error instanceof kind)) return;
   if (!acceptFailing && Date.now() - lastAcceptFailure > 1000) {
-    console.error(`chat_server.ts: cannot accept (${error.message}); retrying`);
+    print(`chat_server.ts: cannot accept (${error.message}); retrying`, stderr);
     acceptFailing = true;
   }
   lastAcceptFailure = Date.now();
   await new Promise((resolve) => setTimeout(resolve, 100));
 }
 function accepted(conn: Deno.TcpConn) {
-  if (acceptFailing) console.error("chat_server.ts: accepting again");
+  if (acceptFailing) print("chat_server.ts: accepting again", stderr);
   acceptFailing = false;
   return conn;
 }
@@ -636,6 +661,229 @@ async function orLate<T>(promise: Promise<T>, ms: number): Promise<T | "late"> {
   return await Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
+// The room's mechanism, for the lesson path above: flood, stalled members, names, coming back
+// (docs/chat.md says each rule and why).
+
+// Flood. What one member says goes out as pieces, each shared by the queues of the members it goes
+// to; `waiting` counts those queues. A sender's pieces that still wait somewhere count in its
+// inRoom: past SENDER_BUDGET, roomFor() stops reading it until the room has taken them (a budget
+// per sender, as backpressure). All senders' waiting bytes stay near ROOM_BUDGET: past it, only a
+// sender with nothing waiting goes on, so one line from anyone always goes out.
+interface Piece {
+  bytes: Uint8Array;
+  from?: Member; // who said it; the room's own notices have no sender
+  waiting: number; // queues that hold it, or are writing it
+}
+const SENDER_BUDGET = 256 * 1024;
+const ROOM_BUDGET = 32 * 1024 * 1024;
+const PIECE = 16 * 1024; // the lines of one read go out in pieces of about this many bytes
+const WRITE_MAX = 64 * 1024; // pieces joined into one write, at most (a longer piece goes alone)
+let waitingInRoom = 0; // bytes of every sender's pieces that wait somewhere
+
+const heldSenders = new Set<Member>(); // senders roomFor() held back since dropStalled() looked
+const heldBack = (member: Member) =>
+  member.inRoom > SENDER_BUDGET || (member.inRoom > 0 && waitingInRoom > ROOM_BUDGET);
+async function roomFor(member: Member) {
+  while (room.has(member) && heldBack(member)) {
+    const started = Date.now();
+    heldSenders.add(member);
+    await orLate(new Promise<void>((resolve) => member.wake = resolve), 1000);
+    member.wake = undefined;
+    member.heldMs += Date.now() - started;
+  }
+  if (member.slowUntil > 0) await paced(member, Date.now());
+}
+
+// Flood penalty. The backpressure above holds a flooder to its slowest reader's pace, but by then
+// that reader's socket buffers (megabytes, in the system, which Deno cannot shrink) are full of the
+// flood, and an honest line waits seconds behind them. So a sender held back FLOOD_MS or more in a
+// second while a reader who is reading has its lines waiting (dropStalled() looks each second) is
+// slowed, as IRC servers do: its lines go out at SLOW_RATE bytes a second, for as long as it sends
+// faster than that and SLOW_MS more, and the readers' buffers drain. A paste, or a busy room whose
+// readers keep up, never comes near it; a hold by a member that reads nothing ends when that
+// member is dropped (and counts for nothing here).
+const FLOOD_MS = 500;
+const SLOW_RATE = 64 * 1024;
+const SLOW_MS = 30_000;
+function slowDown(member: Member, now: number) {
+  if (member.slowUntil > 0 || !room.has(member)) return;
+  member.slowUntil = now + SLOW_MS;
+  member.paceAt = now;
+  log?.(`slowing ${member.name} (#${member.id}): its readers could not keep up`);
+  const rate = `${SLOW_RATE / 1024} KiB/s`;
+  const text = `* you send more than the room can read: your lines now go out at ${rate}\n`;
+  queueFor(member, encoder.encode(text), member);
+}
+async function paced(member: Member, now: number) {
+  if (member.paceAt > now) {
+    member.slowUntil = Math.max(member.slowUntil, member.paceAt + SLOW_MS);
+    await new Promise((resolve) => setTimeout(resolve, member.paceAt - now));
+  } else if (now > member.slowUntil) member.slowUntil = 0; // it calmed down
+}
+function spent(member: Member, bytes: number) {
+  if (member.slowUntil > 0) {
+    member.paceAt = Math.max(member.paceAt, Date.now()) + bytes * 1000 / SLOW_RATE;
+  }
+}
+function countIn(piece: Piece) {
+  if (piece.from === undefined || piece.waiting === 0) return;
+  piece.from.inRoom += piece.bytes.length;
+  waitingInRoom += piece.bytes.length;
+}
+// A queue wrote the piece, or threw it away: once no queue holds it, its sender may go on.
+function written(piece: Piece) {
+  piece.waiting--;
+  if (piece.waiting > 0 || piece.from === undefined) return;
+  piece.from.inRoom -= piece.bytes.length;
+  waitingInRoom -= piece.bytes.length;
+  if (piece.from.inRoom <= SENDER_BUDGET) piece.from.wake?.();
+}
+function nextWrite(queue: Piece[]): Piece[] {
+  let count = 1, size = queue[0].bytes.length;
+  while (count < queue.length && size + queue[count].bytes.length <= WRITE_MAX) {
+    size += queue[count++].bytes.length;
+  }
+  return queue.splice(0, count);
+}
+function joined(pieces: Piece[]): Uint8Array {
+  const all = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.bytes.length, 0));
+  let at = 0;
+  for (const piece of pieces) {
+    all.set(piece.bytes, at);
+    at += piece.bytes.length;
+  }
+  return all;
+}
+function forgetQueue(member: Member) {
+  for (const piece of member.queue) {
+    member.queued -= piece.bytes.length;
+    written(piece);
+  }
+  member.queue.length = 0;
+}
+
+// Stalled members. "Still reading" is judged by progress while lines wait for a member: its
+// socket must take some byte every STALL_MS, and in each window of STALL_MS what waited at the
+// window's start, or STALL_BYTES of it (about 13 KB/s), or it is dropped as too far behind. One
+// that takes nothing is gone or stuck; one that reads slower than that would never catch up; a
+// reader at any speed a person's machine has keeps its place, however much a flooder sends.
+const STALL_MS = 5000;
+const STALL_BYTES = 64 * 1024;
+let stallCheck: ReturnType<typeof setTimeout> | undefined; // runs while someone lags
+function waitsFor(member: Member) {
+  member.lagSince = Date.now();
+  watch(member, member.lagSince);
+  if (stallCheck !== undefined) return;
+  forgetHolds(); // holds from before nobody lagged are old news
+  stallCheck = setTimeout(dropStalled, 1000);
+}
+function forgetHolds() {
+  for (const sender of heldSenders) sender.heldMs = 0;
+  heldSenders.clear();
+}
+function watch(member: Member, now: number) {
+  member.watchedAt = now;
+  member.owed = member.queued;
+  member.took = 0;
+}
+function dropStalled() {
+  stallCheck = undefined;
+  const now = Date.now();
+  const outpacing = new Set<Member>(); // senders held back while a reader who reads waits
+  let lags = false; // someone still has lines waiting: look again in a second
+  for (const member of room) {
+    if (member.queued === 0) continue;
+    lags = true;
+    if (now - member.movedAt < 1000) {
+      for (const { from } of member.queue) if (from && from.heldMs >= FLOOD_MS) outpacing.add(from);
+    }
+    if (now - Math.max(member.movedAt, member.lagSince) >= STALL_MS) {
+      drop(member, "too far behind"); // it took nothing for STALL_MS
+    } else if (now - member.watchedAt < STALL_MS) continue;
+    else if (member.took < Math.min(member.owed, STALL_BYTES)) drop(member, "too far behind");
+    else watch(member, now);
+  }
+  for (const sender of outpacing) slowDown(sender, now);
+  forgetHolds();
+  if (lags) stallCheck = setTimeout(dropStalled, 1000);
+}
+
+// Names. NAME: letters and digits (each with at most 3 marks), "_", "-" and "."; COLON: ":" and
+// its look-alikes, letters among them (refused with their own line, as ":" fakes "Ana: ...").
+const NAME = /^(?:[\p{L}\p{N}]\p{M}{0,3}|[_.-])+$/u;
+const COLON = /[:\u02D0\u02F8\u0589\u05C3\u2236\uA4FD\uA789\uFE13\uFE55\uFF1A]/u;
+function nameProblem(whole: string): string {
+  if (whole === "") return "must start with a letter or a digit";
+  if (COLON.test(whole)) return 'may not contain ":"';
+  if (!NAME.test(whole)) return "may hold only letters, digits and _ - . (no spaces)";
+  const scripts = alphabetsOf(whole);
+  const together = JAPANESE.isSupersetOf(scripts) || KOREAN.isSupersetOf(scripts);
+  if (scripts.size > 1 && !together) {
+    const named = [...SCRIPTS.map(({ script }) => script), "another alphabet"];
+    const two = named.filter((script) => scripts.has(script)).slice(0, 2);
+    return `mixes alphabets (${two.join(" and ")})`;
+  }
+  return "";
+}
+// One alphabet (a Unicode script) per name, as UTS #39's "highly restrictive" level: Japanese may
+// mix Han, Hiragana and Katakana, Korean Han and Hangul. Digits and joiners belong to none.
+const SCRIPTS = ("Latin Greek Cyrillic Armenian Georgian Hebrew Arabic Devanagari Bengali Tamil " +
+  "Thai Ethiopic Hangul Hiragana Katakana Han").split(" ")
+  .map((script) => ({ script, test: new RegExp(`\\p{Script=${script}}`, "u") }));
+const JAPANESE = new Set(["Han", "Hiragana", "Katakana"]);
+const KOREAN = new Set(["Han", "Hangul"]);
+function alphabetsOf(name: string): Set<string> {
+  const found = new Set<string>();
+  for (const char of name) {
+    if (!/\p{L}/u.test(char)) continue;
+    found.add(SCRIPTS.find(({ test }) => test.test(char))?.script ?? "another alphabet");
+  }
+  return found;
+}
+// nameKey(): what a name looks like, for comparing (UTS #39's "skeleton", with a small table). NFKC
+// ("Ａna" is "Ana"), marks off ("Aná"), each Cyrillic or Greek letter that looks like a Latin one
+// replaced by it ("Апа", "Αηα"), then I and 1 as l, 0 as O, lower case, "rn" as "m", and "_-."
+// dropped ("A.na" is "Ana").
+const LOOK_ALIKE: Record<string, string> = Object.fromEntries(
+  (
+    "АA ВB ЕE КK МM НH ОO РP СC ТT ХX УY ҮY ЅS Іl ЈJ ԚQ ԜW Ӏl З3 аa еe оo рp сc уy хx ѕs іi јj " +
+    "һh ԁd ԛq ԝw ӏl пn гr ΑA ΒB ΕE ΖZ ΗH Ιl ΚK ΜM ΝN ΟO ΡP ΤT ΥY ΧX ϹC ͿJ αa γy ηn ιi κk νv οo " +
+    "ρp υu χx ϲc ϳj ıi Il 1l 0O"
+  ).split(" ").map((pair) => [...pair] as [string, string]),
+);
+function skeleton(name: string): string {
+  let folded = "";
+  for (const char of name.normalize("NFKC").normalize("NFD").replace(/\p{M}/gu, "")) {
+    folded += LOOK_ALIKE[char] ?? char;
+  }
+  return folded.toLowerCase().replaceAll("rn", "m").replace(/[_.-]/g, "");
+}
+
+// Coming back. A student whose Wi-Fi dropped reconnects as a new member while the old connection,
+// which the server cannot tell from an idle one, still holds the name (TCP keepalive finds it only
+// after the system's 2 h). The rule: the name goes to a new connection from the holder's address
+// once the holder has sent nothing for SILENT_MS; the old one gets one error line and is closed.
+// Same address: the one thing a reconnecting laptop keeps (a classmate elsewhere can never take
+// a name). Silent: a person still at that connection who talks keeps the name against a second
+// window, or a prankster behind the same NAT; 15 s is less than it takes to notice, restart and
+// retype, and within the minute a student may wait. A line after the refusal says how long is left.
+const SILENT_MS = 15_000;
+function handOver(holder: Member, member: Member, name: string): string | undefined {
+  if (holder.conn.remoteAddr.hostname !== member.conn.remoteAddr.hostname) return "";
+  const wait = holder.heardAt + SILENT_MS - Date.now();
+  if (wait > 0) {
+    const again = `if it was yours, ask again in ${Math.ceil(wait / 1000)} s`;
+    return `* "${name}" is held by another connection from your address: ${again}\n`;
+  }
+  const silent = Math.round((Date.now() - holder.heardAt) / 1000);
+  drop(
+    holder,
+    "reconnected from the same address",
+    `silent ${silent} s, its name to #${member.id}`,
+  );
+  if (news.length > 0) announce(); // its leaving comes before the new member's "is now"
+}
+
 // Ctrl-C (SIGINT) and SIGTERM call stop(): it closes the listener and every connection (step 9 for
 // everyone), gives the output at most 1 s to be written, and exits 0. Under load Deno may run
 // these listeners late (README, What it survives), so an idle worker thread hears the signals too
@@ -649,7 +897,8 @@ function catchSignals(listener: Deno.Listener) {
     stopping = true;
     listener.close();
     for (const conn of members.keys()) closeOnce(conn);
-    await Promise.race([printing, new Promise((resolve) => setTimeout(resolve, 1000))]);
+    const printed = Promise.all([stdout.printing, stderr.printing]);
+    await Promise.race([printed, new Promise((resolve) => setTimeout(resolve, 1000))]);
     Deno.exit(0);
   };
   for (const signal of signals) Deno.addSignalListener(signal, stop);
@@ -666,40 +915,46 @@ function catchSignals(listener: Deno.Listener) {
 const WATCHER = "onmessage = ({ data }) => data.signals.forEach((signal) => " +
   "Deno.addSignalListener(signal, () => Atomics.store(data.seen, 0, 1)));";
 
-// print(line): every line a server prints after "listening on" goes through here. console.log
-// would stop the whole server while the terminal is paused or a pipe is full; here at most one
-// Deno.stdout.write() waits, lines queue up to 64 KiB behind it, and past that they are dropped
-// and counted, and the count is printed as soon as output moves again.
-const printQueue: string[] = [];
-let printQueued = 0; // characters in printQueue
-let printDropped = 0; // lines dropped since output last moved
-let printing: Promise<void> | undefined; // printAll() at work
-function print(line: string) {
-  if (printQueued + line.length >= 64 * 1024) {
-    printDropped++;
+// print(line): every line a server prints after "listening on" goes through here, and so does
+// every line for stderr (print(line, stderr)). console.log and console.error would stop the whole
+// server while the terminal is paused or a pipe is full; here at most one write waits on each
+// stream, lines queue up to 64 KiB behind it, and past that they are dropped and counted, and the
+// count is printed as soon as output moves again.
+interface Output {
+  stream: { write(bytes: Uint8Array): Promise<number> };
+  queue: string[];
+  queued: number; // characters in queue
+  dropped: number; // lines dropped since output last moved
+  printing?: Promise<void>; // printAll() at work
+}
+const stdout: Output = { stream: Deno.stdout, queue: [], queued: 0, dropped: 0 };
+const stderr: Output = { stream: Deno.stderr, queue: [], queued: 0, dropped: 0 };
+function print(line: string, output = stdout) {
+  if (output.queued + line.length >= 64 * 1024) {
+    output.dropped++;
     return;
   }
-  printQueue.push(line);
-  printQueued += line.length + 1;
-  printing ??= printAll();
+  output.queue.push(line);
+  output.queued += line.length + 1;
+  output.printing ??= printAll(output);
 }
-async function printAll() {
+async function printAll(output: Output) {
   try {
-    while (printQueue.length > 0) {
-      const bytes = new TextEncoder().encode(printQueue.join("\n") + "\n");
-      printQueue.length = 0;
-      printQueued = 0;
+    while (output.queue.length > 0) {
+      const bytes = new TextEncoder().encode(output.queue.join("\n") + "\n");
+      output.queue.length = 0;
+      output.queued = 0;
       let written = 0;
-      while (written < bytes.length) written += await Deno.stdout.write(bytes.subarray(written));
+      while (written < bytes.length) written += await output.stream.write(bytes.subarray(written));
       // The count goes in even when the queue is full again (print() would drop it too).
-      const count = `${stamp()}(${printDropped} lines not printed: output was not being read)`;
-      if (printDropped > 0) printQueue.push(count);
-      printDropped = 0;
+      const count = `${stamp()}(${output.dropped} lines not printed: output was not being read)`;
+      if (output.dropped > 0) output.queue.push(count);
+      output.dropped = 0;
     }
   } catch {
     // nobody reads our output any more (closed pipe): serving matters more
   } finally {
-    printing = undefined; // at once, not a tick later: a line printed meanwhile would wait forever
+    output.printing = undefined; // at once, not a tick later: a line printed meanwhile would wait
   }
 }
 

@@ -22,6 +22,7 @@ import {
   udpGarbage,
 } from "./scenarios.ts";
 import { shell } from "../tests/helpers/process.ts";
+import { prankster } from "./prankster.ts";
 
 const TOTAL_LIMIT_MS = 290_000; // under the 5 minutes promised, whatever the scenarios do
 const USAGE = "usage: deno task stress [--only NAME,...] [--seed N]";
@@ -140,6 +141,22 @@ const scenarios: Scenario[] = [
       ),
     run: (limitMs) =>
       heldLines({ connections: 10_000, lineBytes: 64 * 1024, timeLimitMs: limitMs }),
+  },
+  {
+    name: "prankster",
+    title:
+      "9. a chat prankster floods, bursts and holds idle connections; 30 members read at 1 MB/s",
+    limitMs: 120_000,
+    run: (timeLimitMs) =>
+      prankster({
+        readers: 30,
+        rate: 1_000_000,
+        floodMs: 24_000,
+        settleMs: 14_000,
+        idle: 40,
+        maxDelayMs: 1000,
+        timeLimitMs,
+      }),
   },
 ];
 
