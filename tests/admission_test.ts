@@ -285,17 +285,28 @@ for n in range(first, first + count):
 }
 
 for (const script of SERVERS) {
-  Deno.test(`${script}: 20,000 clients from as many addresses, gone, leave nothing behind`, async () => {
+  Deno.test(`${script}: 36,000 clients from as many addresses, gone, leave nothing behind`, async () => {
     const inspect = `--inspect=127.0.0.1:${freePort()}`;
     const server = await startServer(["--quiet"], { script, denoFlags: ["--allow-net", inspect] });
     const v8 = await inspector(server.stderr);
     try {
       await joinFromMany(server.port, 0, 2000); // what the first clients cost, whatever it is
-      const before = await v8.heap();
-      await joinFromMany(server.port, 2000, 20_000);
-      const grown = (await v8.heap() - before) / 1024;
-      // Here: 70 to 120 KiB; the chat's table that kept every address: 1,450 KiB (74 bytes each).
-      assert.ok(grown < 600, `the heap grew by ${grown.toFixed(0)} KiB`);
+      // Two rounds of 18,000 new addresses: a table that keeps every address grows in both (by
+      // 1,450 KiB each: 74 bytes an address), while the heap's own noise (-270 to +630 KiB seen in
+      // the chat on a busy machine) rarely lands high twice; the smaller growth must stay low.
+      const grown: number[] = [];
+      let before = await v8.heap();
+      for (const first of [2000, 20_000]) {
+        await joinFromMany(server.port, first, 18_000);
+        const after = await v8.heap();
+        grown.push((after - before) / 1024);
+        before = after;
+      }
+      const least = Math.min(...grown);
+      assert.ok(
+        least < 600,
+        `the heap grew by ${grown.map((k) => k.toFixed(0)).join(" and ")} KiB`,
+      );
     } finally {
       await v8.close();
       assert.equal((await server.stop()).code, 0);
