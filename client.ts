@@ -614,10 +614,7 @@ export const MESSAGES = {
   connecting: { en: "connecting", es: "conectando" },
   untilAllSent: { en: "until all is sent", es: "hasta mandar todo" },
   bytes: { en: (count: number) => `${count} bytes`, es: (count: number) => `${count} bytes` },
-  serverReadsEnd: {
-    en: "the server reads end of stream",
-    es: "el servidor lee el fin de los datos",
-  },
+  serverReadsEnd: { en: "the server reads end of stream", es: "el servidor lee el fin" },
   endOfStream: { en: "null: end of stream", es: "null: fin de los datos" },
 };
 
