@@ -581,7 +581,7 @@ Solo las respuestas del servidor van a stdout; los demás datagramas se avisan e
           "udp_server.ts running, and on that port?"
         : "is udp_server.ts running? UDP itself never tells you"),
     es: (server: string, tried: string, refused: boolean) =>
-      `${server} no respondió en ${tried}: ` +
+      `sin respuesta de ${server} tras ${tried}: ` +
       (refused
         ? "su sistema contestó que en ese puerto no escucha nadie (ConnectionReset): ¿está " +
           "andando udp_server.ts, y en ese puerto?"

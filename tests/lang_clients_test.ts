@@ -315,7 +315,7 @@ Deno.test("udp_client.ts: no server, no reply, in each language", async () => {
     assert.equal(
       ran.stderr,
       way.language === "es"
-        ? `udp_client.ts: 127.0.0.1:${port} no respondió en 2 intentos: ¿está andando ` +
+        ? `udp_client.ts: sin respuesta de 127.0.0.1:${port} tras 2 intentos: ¿está andando ` +
           "udp_server.ts? UDP nunca te avisa\n"
         : `udp_client.ts: no reply from 127.0.0.1:${port} after 2 tries: is udp_server.ts ` +
           "running? UDP itself never tells you\n",
@@ -344,9 +344,9 @@ Deno.test({
       assert.equal(
         ran.stderr,
         way.language === "es"
-          ? `udp_client.ts: 127.0.0.1:${port} no respondió en 1 intento: su sistema contestó que ` +
-            "en ese puerto no escucha nadie (ConnectionReset): ¿está andando udp_server.ts, y en " +
-            "ese puerto?\n"
+          ? `udp_client.ts: sin respuesta de 127.0.0.1:${port} tras 1 intento: su sistema ` +
+            "contestó que en ese puerto no escucha nadie (ConnectionReset): ¿está andando " +
+            "udp_server.ts, y en ese puerto?\n"
           : `udp_client.ts: no reply from 127.0.0.1:${port} after 1 try: its system answered ` +
             "that nothing listens on that port (ConnectionReset): is udp_server.ts running, and " +
             "on that port?\n",
