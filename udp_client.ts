@@ -8,7 +8,12 @@
 // With no messages, each line you type is one datagram (end with Ctrl-D; Ctrl-Z Enter on Windows).
 // UDP may lose a datagram and never say so: we wait up to --timeout ms and send again, up to
 // --retries times. Only the server's reply goes to stdout; any other datagram is reported on
-// stderr and ignored. Comments give the lesson's step numbers (1-6).
+// stderr and ignored. Comments give the lesson's step numbers (1-6). It speaks Spanish where the
+// system does, English elsewhere (--lang es|en chooses).
+//
+// Map: above the divider, the lesson: main(), exchange() (send, wait, send again) and replyTo()
+// (only the server's reply counts). Below it, the mechanism: the bounded receive, addresses,
+// input, output, failures, flags, the language, and last the MESSAGES table (es and en).
 
 // Step 1, "import socket": Deno's sockets are built in; we import a flag parser, and the system's
 // name lookup to learn the addresses of a server given by name.
@@ -16,114 +21,81 @@ import { parseArgs } from "node:util";
 import { lookup } from "node:dns/promises";
 
 async function main() {
-  const options = parseFlags();
-  const { host, server } = options;
-  // Datagram sockets need --unstable-net in Deno 2 (README, "Requirement"): say so in one line.
-  if (typeof Deno.listenDatagram !== "function") {
-    fail("UDP needs --unstable-net: run deno run --unstable-net --allow-net udp_client.ts");
-  }
+  setLanguage(Deno.args); // --lang, or the system's: before anything can be printed
+  const options = parseFlags(); // with --unstable-net checked: Deno 2 needs it for UDP
   // Step 3, socket(): Deno creates and binds a datagram socket in one call, so we bind to port 0
   // (any free one), as Python does by itself at the first sendto(). It must be of the server's
   // family (IPv6 for an address with ":"), and for this machine, on its loopback address.
-  let local = host.includes(":") ? "::" : "0.0.0.0";
-  if (host === "127.0.0.1" || host === "::1") local = host;
-  const bound = showAddress({ transport: "udp", hostname: local, port: 0 });
-  const allow = `--allow-net=${bound},${options.named ? host : server}`; // a name: any port
+  const { local, family } = options;
   let socket: Deno.DatagramConn;
   try {
     socket = Deno.listenDatagram({ transport: "udp", hostname: local, port: 0 });
   } catch (error) {
-    if (error instanceof Deno.errors.NotCapable) {
-      fail(`no permission to use ${bound}: run with ${allow}`);
-    }
-    fail(`cannot open a UDP socket on ${bound}: ${error}`);
+    cannotBind(error, options);
   }
-  const python = `socket(${local.includes(":") ? "AF_INET6" : "AF_INET"}, SOCK_DGRAM)`;
   const deno = `Deno.listenDatagram({ transport: "udp", hostname: "${local}", port: 0 })`;
-  explain?.("step 3", `python: ${python}  deno: ${deno} -> bound`);
+  explain?.("step 3", `socket(${family}, SOCK_DGRAM)`, deno, text.bound);
   // Step 4: UDP has no connection, and Deno no connected datagram socket: every datagram names the
   // server, and we check the sender of every datagram that arrives (as a DNS resolver does).
-  const senders = await serverAddresses(options, allow);
-  const names = `UDP has no connection: each sendto() names ${server}`;
-  explain?.("step 4", `python: (no connect)  deno: (no connect) -> ${names}`);
+  const senders = await serverAddresses(options);
+  explain?.("step 4", text.noConnect, text.noConnect, text.eachSendNames(options.server));
   // Step 5: the messages given, or else standard input line by line as it comes.
-  const talk: Talk = { socket, options, senders, allow, pending: undefined, stale: 0, refused: 0 };
-  for (const message of options.messages) await exchange(talk, message);
-  if (options.messages.length === 0) {
-    for await (const line of readLines()) await exchange(talk, line);
-  }
+  const talk: Talk = { socket, options, senders, pending: undefined, stale: 0, refused: 0 };
+  const messages = options.messages.length > 0 ? options.messages : readLines();
+  for await (const message of messages) await exchange(talk, message);
   // Step 6, close(): the socket is closed and we exit, which also ends a receive() still waiting.
   socket.close();
-  explain?.("step 6", `python: close()  deno: socket.close() -> done`);
+  explain?.("step 6", "close()", "socket.close()", text.done);
   Deno.exit(0);
 }
 
-// The addresses the server's replies may come from: its own (a name may have several). A server
-// on 0.0.0.0 or :: (as it prints itself) answers a datagram sent there from loopback.
-async function serverAddresses(options: Options, allow: string): Promise<string[]> {
-  let addresses = [options.host];
-  if (options.named) {
-    try {
-      const found = await lookup(options.host, { all: true });
-      addresses = found.map((address) => address.address);
-    } catch (error) {
-      failToSend(error, options, allow);
-    }
-  }
-  if (addresses.includes("0.0.0.0") || addresses.includes("::")) {
-    addresses.push("127.0.0.1", "::1");
-  }
-  return addresses;
-}
-
 // The lesson's send and receive: sendto() the message, then recvfrom() until the server's reply
-// comes (the same bytes, from its address and port); after --timeout ms of silence, send it
-// again. After the last try, give up: exit 1, about timeout × tries after the first.
+// comes; after --timeout ms of silence, send it again. After the last try, give up: exit 1,
+// about timeout × tries after the first.
 async function exchange(talk: Talk, message: Uint8Array) {
   const { socket, options } = talk;
   const started = performance.now();
   talk.refused = 0;
   for (let tried = 1; tried <= options.tries; tried++) {
-    const sendto = `socket.send(data, addr) -> try ${tried} of ${options.tries}`;
-    explain?.("step 5", `python: sendto(data, addr)  deno: ${sendto}`);
+    const sent = text.tryOf(tried, options.tries);
+    explain?.("step 5", "sendto(data, addr)", "socket.send(data, addr)", sent);
     try {
       await socket.send(message, { transport: "udp", hostname: options.host, port: options.port });
     } catch (error) {
-      failToSend(error, options, talk.allow);
+      failToSend(error, options);
     }
-    const deadline = performance.now() + options.timeout;
-    let received = await receiveBefore(talk, deadline);
-    while (received !== undefined) {
-      const [reply, from] = received;
-      const got = `python: recvfrom(65507)  deno: socket.receive() -> got ${reply.length} bytes`;
-      const fromServer = from.port === options.port && talk.senders.includes(from.hostname);
-      const text = quote(decoder.decode(reply.subarray(0, 40)));
-      if (!fromServer) {
-        const sender = showAddress(from);
-        explain?.("step 5", `${got} from ${sender}, not ${options.server}: a stranger's, ignored`);
-        console.error(`udp_client.ts: stranger's datagram from ${sender} ignored: ${text}`);
-      } else if (!sameBytes(reply, message)) {
-        talk.stale += 1;
-        explain?.("step 5", `${got}, other bytes than this message: a stale reply, ignored`);
-        console.error(`udp_client.ts: stale reply ${talk.stale} ignored: ${text}`);
-      } else {
-        explain?.("step 5", got);
-        const time = (performance.now() - started).toFixed(1);
-        await writeOut(onScreen(reply));
-        await writeOut(encoder.encode(`  (reply in ${time} ms, ${showTries(tried)})\n`));
-        return;
-      }
-      received = await receiveBefore(talk, deadline);
+    const reply = await replyTo(talk, message, performance.now() + options.timeout);
+    if (reply !== undefined) {
+      const ms = (performance.now() - started).toFixed(1);
+      await writeOut(onScreen(reply));
+      return await writeOut(encoder.encode(text.replyIn(ms, showTries(tried))));
     }
-    const race = `Promise.race() with a timer -> no reply in ${options.timeout} ms`;
-    explain?.("step 5", `python: recvfrom() timed out  deno: ${race}`);
+    const race = `Promise.race() ${text.withATimer}`;
+    explain?.("step 5", `recvfrom() ${text.timedOut}`, race, text.noReplyIn(options.timeout));
   }
-  const tell = talk.refused > 0
-    ? "its system answered that nothing listens on that port (ConnectionReset): is udp_server.ts " +
-      "running, and on that port?"
-    : "is udp_server.ts running? UDP itself never tells you";
-  fail(`no reply from ${options.server} after ${showTries(options.tries)}: ${tell}`);
+  fail(text.noReply(options.server, showTries(options.tries), talk.refused > 0));
 }
+
+// recvfrom() until the reply comes, or the deadline: only the same bytes from the server's address
+// and port count. Anyone else's datagram, or a stale reply to an earlier try, is told and ignored.
+async function replyTo(talk: Talk, message: Uint8Array, deadline: number) {
+  const { options } = talk;
+  while (true) {
+    const received = await receiveBefore(talk, deadline); // undefined once time is up
+    if (received === undefined) return undefined;
+    const [reply, from] = received;
+    const fromServer = from.port === options.port && talk.senders.includes(from.hostname);
+    if (!fromServer) ignoreStranger(reply, from, options);
+    else if (!sameBytes(reply, message)) ignoreStale(reply, talk);
+    else {
+      explain?.("step 5", "recvfrom(65507)", "socket.receive()", text.got(reply.length));
+      return reply;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The mechanism: receiving with a deadline, addresses, input, output, failures, flags, language.
 
 // What exchange() works with: the socket, the flags, who may reply, and what lasts from one wait
 // to the next: the receive() still pending, how many stale replies were seen, and how many tries
@@ -132,7 +104,6 @@ type Talk = {
   socket: Deno.DatagramConn;
   options: Options;
   senders: string[];
-  allow: string;
   pending: Promise<[Uint8Array, Deno.Addr] | null> | undefined;
   stale: number;
   refused: number;
@@ -148,7 +119,7 @@ async function receiveBefore(talk: Talk, deadline: number) {
         // Windows reports the "port unreachable" answer to a datagram we sent (nothing listens
         // there) as an error on the next receive: no reply, but no reason to stop waiting.
         if (error instanceof Deno.errors.ConnectionReset) return null;
-        failToSend(error, talk.options, talk.allow);
+        failToSend(error, talk.options);
       });
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -162,13 +133,45 @@ async function receiveBefore(talk: Talk, deadline: number) {
     talk.pending = undefined;
     if (received !== null) return received as [Uint8Array, Deno.NetAddr];
     talk.refused += 1; // a "connection reset": wait on, until the deadline
-    const reset = "ConnectionReset: its system says nothing listens there; waiting on";
-    explain?.("step 5", `python: recvfrom() failed  deno: socket.receive() -> ${reset}`);
+    explain?.("step 5", `recvfrom() ${text.failed}`, "socket.receive()", text.nobodyThere);
   }
+}
+
+// A datagram from someone other than the server: said on stderr (and in the trace), ignored.
+function ignoreStranger(reply: Uint8Array, from: Deno.NetAddr, options: Options) {
+  const sender = showAddress(from);
+  const got = text.gotFromStranger(reply.length, sender, options.server);
+  explain?.("step 5", "recvfrom(65507)", "socket.receive()", got);
+  warn(text.strangerIgnored(sender, quote(decoder.decode(reply.subarray(0, 40)))));
+}
+
+// The server's bytes, but not this message's: a reply to an earlier try that came late.
+function ignoreStale(reply: Uint8Array, talk: Talk) {
+  talk.stale += 1;
+  explain?.("step 5", "recvfrom(65507)", "socket.receive()", text.gotStale(reply.length));
+  warn(text.staleIgnored(talk.stale, quote(decoder.decode(reply.subarray(0, 40)))));
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((byte, at) => byte === b[at]);
+}
+
+// The addresses the server's replies may come from: its own (a name may have several). A server
+// on 0.0.0.0 or :: (as it prints itself) answers a datagram sent there from loopback.
+async function serverAddresses(options: Options): Promise<string[]> {
+  let addresses = [options.host];
+  if (options.named) {
+    try {
+      const found = await lookup(options.host, { all: true });
+      addresses = found.map((address) => address.address);
+    } catch (error) {
+      failToSend(error, options);
+    }
+  }
+  if (addresses.includes("0.0.0.0") || addresses.includes("::")) {
+    addresses.push("127.0.0.1", "::1");
+  }
+  return addresses;
 }
 
 // Standard input, line by line, as raw bytes without the "\n". A line is refused as soon as it
@@ -182,7 +185,7 @@ async function* readLines() {
     try {
       count = await Deno.stdin.read(buffer);
     } catch (error) {
-      fail(`cannot read standard input: ${(error as Error).message}`); // a folder, say
+      fail(text.cannotReadInput((error as Error).message)); // a folder, say
     }
     if (count === null) break;
     const chunk = buffer.subarray(0, count);
@@ -190,16 +193,16 @@ async function* readLines() {
     while (true) {
       const newline = chunk.indexOf(NEWLINE, start);
       const piece = chunk.subarray(start, newline === -1 ? count : newline);
-      if (length + piece.length > line.length) tooLong(`a line is more than ${line.length}`);
+      if (length + piece.length > line.length) tooLong(text.aLine, text.moreThan(line.length));
       line.set(piece, length);
       length += piece.length;
       if (newline === -1) break;
-      yield lineBytes(line, length, "a line");
+      yield lineBytes(line, length, text.aLine);
       length = 0;
       start = newline + 1;
     }
   }
-  if (length > 0) yield lineBytes(line, length, "the last line");
+  if (length > 0) yield lineBytes(line, length, text.theLastLine);
 }
 
 // A copy of the line's bytes, without a "\r" at its end (Windows ends a line with "\r\n").
@@ -215,43 +218,28 @@ function onScreen(bytes: Uint8Array): Uint8Array {
   return encoder.encode(visible(decoder.decode(bytes)));
 }
 
-// ---------------------------------------------------------------------------------------------
-// Plumbing: flags, standard input and output, messages and the --explain trace.
-const USAGE =
-  `usage: deno run --unstable-net --allow-net udp_client.ts [--host H] [--port P] [--timeout MS]
-         [--retries N] [--explain] [--timestamps] [--help] [message ...]
-  --host H       server to send to (default 127.0.0.1): an address (for IPv6, such as ::1) or a
-                 host name, which needs --allow-net for that name, to learn its addresses
-  --port P       server's port (default 21042)
-  --timeout MS   how long to wait for each reply, in milliseconds (default 1000)
-  --retries N    how many times to send again when no reply comes (default 3)
-  --explain      print each of the lesson's steps on stderr as it happens
-  --timestamps   with --explain, start each trace line with @ and the time (for tools/demo.ts)
-  message        datagrams to send; with none, send standard input line by line, as bytes
-Only the server's replies go to stdout; other datagrams are reported on stderr.`;
 const MAX_DATAGRAM = 65507; // 65,535, less 8 for the UDP header and 20 for the IPv4 header
 const NEWLINE = 10; // "\n"
 const RETURN = 13; // "\r"
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-let explain: ((step: string, what: string) => void) | undefined; // set by --explain
 type Options = ReturnType<typeof parseFlags>;
 
 function parseFlags() {
-  const text = { type: "string" } as const;
-  const yes = { type: "boolean", default: false } as const;
-  const flags = { host: text, port: text, timeout: text, retries: text };
+  const string = { type: "string" } as const;
+  const boolean = { type: "boolean", default: false } as const;
+  const flags = { host: string, port: string, timeout: string, retries: string, lang: string };
   let parsed;
   try {
-    const switches = { explain: yes, timestamps: yes, help: yes };
+    const switches = { explain: boolean, timestamps: boolean, help: boolean };
     parsed = parseArgs({ allowPositionals: true, options: { ...flags, ...switches } });
   } catch (error) {
-    // Node's text for an unknown option goes on about positionals: the first sentence is enough.
-    usageError((error as Error).message.replace(/\. To specify a positional argument.*$/s, ""));
+    usageError(flagProblem(error as Error));
   }
   const options = parsed.values;
+  if (options.lang !== undefined && !isLanguage(options.lang)) usageError(text.badLang);
   if (options.help) {
-    console.log(USAGE);
+    console.log(text.usage);
     Deno.exit(0);
   }
   const host = parseHost(options.host ?? "127.0.0.1");
@@ -260,50 +248,71 @@ function parseFlags() {
   const tries = 1 + parseWholeNumber(options.retries ?? "3", "--retries", 0, 100);
   // The trace goes to stderr, as in client.ts, so that stdout holds only the replies.
   // --timestamps starts each trace line with the time, so that tools/demo.ts can merge both ends.
-  const time = () => `@${(performance.timeOrigin + performance.now()).toFixed(3)} `;
-  if (options.explain) {
-    explain = (step, what) => console.error(`${options.timestamps ? time() : ""}[${step}] ${what}`);
-  }
+  if (options.explain) explain = traceTo(options.timestamps);
   const server = showAddress({ transport: "udp", hostname: host, port });
   const named = !/^[\d.]+$/.test(host) && !host.includes(":"); // not an IPv4 or IPv6 address
   // All the messages are checked before any is sent.
   const messages = parsed.positionals.map((message, index) =>
-    datagramOrExit(encoder.encode(message), `message ${index + 1}`)
+    datagramOrExit(encoder.encode(message), text.message(index + 1))
   );
-  return { host, port, server, named, timeout, tries, messages };
+  // Datagram sockets need --unstable-net in Deno 2 (docs/versions.md): say so in one line.
+  if (typeof Deno.listenDatagram !== "function") fail(text.needsUnstableNet);
+  return { host, port, server, named, timeout, tries, messages, ...localEnd(host, server, named) };
+}
+
+// Where our socket is bound: the server's family (IPv6 for an address with ":"), and for this
+// machine, its loopback address; and the --allow-net that covers both ends (a name: any port).
+function localEnd(host: string, server: string, named: boolean) {
+  let local = host.includes(":") ? "::" : "0.0.0.0";
+  if (host === "127.0.0.1" || host === "::1") local = host;
+  const family = local.includes(":") ? "AF_INET6" : "AF_INET";
+  const bound = showAddress({ transport: "udp", hostname: local, port: 0 });
+  return { local, family, bound, allow: `--allow-net=${bound},${named ? host : server}` };
+}
+
+// Node's text for a bad flag, in our words. An error it has other words for is shown as it is,
+// up to the end of its first sentence (the rest goes on about positionals).
+function flagProblem(error: Error): string {
+  const node = error.message.replace(/\. To specify a positional argument.*$/s, "");
+  const option = node.match(/^(?:Unknown option|Option) '(-[^' ]*)/)?.[1];
+  if (option === undefined) return node;
+  if (node.startsWith("Unknown option")) return text.unknownOption(option);
+  if (node.endsWith("argument missing")) return text.missingValue(option);
+  if (node.endsWith("does not take an argument")) return text.takesNoValue(option);
+  if (node.includes("argument is ambiguous")) return text.dashValue(option);
+  return node;
 }
 
 // --host: an address or a host name. "localhost" may mean ::1 first (macOS, some Linux), where a
 // server on 0.0.0.0 does not listen: we take it as 127.0.0.1. An IPv6 address may come as [::1].
-function parseHost(text: string): string {
-  if (text === "localhost") return "127.0.0.1";
-  const host = text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text;
-  const bad = `--host must be an address or a host name, with no port (see --port): ${quote(text)}`;
-  if (host === "" || /[\s[\]/]/.test(host)) usageError(bad);
+function parseHost(given: string): string {
+  if (given === "localhost") return "127.0.0.1";
+  const host = given.startsWith("[") && given.endsWith("]") ? given.slice(1, -1) : given;
+  if (host === "" || /[\s[\]/]/.test(host)) usageError(text.badHost(quote(given)));
   try {
     // The URL parser writes an address as the system reads it: 127.1 is 127.0.0.1, 0:0::1 is ::1.
     const url = new URL(host.includes(":") ? `http://[${host}]` : `http://${host}`);
     return url.hostname.replace(/^\[(.*)\]$/, "$1");
   } catch {
-    if (host.includes(":")) usageError(bad);
+    if (host.includes(":")) usageError(text.badHost(quote(given)));
     return host; // not an address: a name, for the system to look up
   }
 }
 
-function parseWholeNumber(text: string, flag: string, min: number, max: number): number {
-  if (!/^\d+$/.test(text) || +text < min || +text > max) {
-    usageError(`${flag} must be a whole number from ${min} to ${max}`);
+function parseWholeNumber(given: string, flag: string, min: number, max: number): number {
+  if (!/^\d+$/.test(given) || +given < min || +given > max) {
+    usageError(text.notWholeNumber(flag, min, max));
   }
-  return Number(text);
+  return Number(given);
 }
 
 function datagramOrExit(bytes: Uint8Array, which: string): Uint8Array {
-  if (bytes.length > MAX_DATAGRAM) tooLong(`${which} is ${bytes.length}`);
+  if (bytes.length > MAX_DATAGRAM) tooLong(which, `${bytes.length}`);
   return bytes;
 }
 
-function tooLong(what: string): never {
-  console.error(`udp_client.ts: ${what} bytes: a UDP datagram holds at most 65,507`);
+function tooLong(which: string, size: string): never {
+  console.error(`udp_client.ts: ${text.tooLong(which, size)}`);
   Deno.exit(2);
 }
 
@@ -312,25 +321,26 @@ function showAddress({ hostname, port }: Deno.NetAddr): string {
 }
 
 function showTries(count: number): string {
-  return count === 1 ? "1 try" : `${count} tries`;
+  return count === 1 ? text.oneTry : text.tries(count);
+}
+
+// The socket could not be bound: no permission for that address, or another trouble.
+function cannotBind(error: unknown, { bound, allow }: Options): never {
+  if (error instanceof Deno.errors.NotCapable) fail(text.noPermissionToBind(bound, allow));
+  fail(text.cannotBind(bound, `${error}`));
 }
 
 // One line for each failure a send meets, naming the server as it was given. The error's kind
 // first (Deno.errors), then, where Deno has none, the number the system gives it.
-function failToSend(error: unknown, { server, host }: Options, allow: string): never {
-  const where = "is the address right, and is that computer on the same network and switched on?";
+function failToSend(error: unknown, { server, host, allow }: Options): never {
   if (error instanceof Deno.errors.NotCapable || String(error).includes("EPERM")) {
-    fail(`no permission to send to ${server}: run with ${allow}`);
+    fail(text.noPermissionToSend(server, allow));
   }
   const why = networkError(error);
-  if (why === "no route") fail(`no route to ${server}: ${where}`);
-  if (why === "unreachable") {
-    fail(`network unreachable for ${server}: is this computer connected to a network?`);
-  }
-  if (why === "unknown name") {
-    fail(`unknown host name "${host}" (for ${server}): is it spelled right?`);
-  }
-  fail(`cannot talk to ${server}: ${(error as Error).message}`);
+  if (why === "no route") fail(text.noRoute(server));
+  if (why === "unreachable") fail(text.unreachable(server));
+  if (why === "unknown name") fail(text.unknownName(host, server));
+  fail(text.cannotTalk(server, (error as Error).message));
 }
 
 // The system's numbers for the failures Deno gives no kind of its own ("(os error N)" in the
@@ -352,6 +362,31 @@ export function networkError(error: unknown, os: string = Deno.build.os): Networ
   return undefined;
 }
 
+// The --explain trace, on stderr: "[step N] python: CALL  deno: CALL -> what happened".
+let explain: ((step: string, python: string, deno: string, result?: string) => void) | undefined;
+function traceTo(timestamps: boolean) {
+  const time = () => `@${(performance.timeOrigin + performance.now()).toFixed(3)} `;
+  return (step: string, python: string, deno: string, result?: string) => {
+    console.error(`${timestamps ? time() : ""}${traceLine(step, python, deno, result)}`);
+  };
+}
+
+// The calls and the step tag never change with the language. A Spanish line that would pass 100
+// columns goes on below, cut only before "deno:" or "->", never inside a call; the English keeps
+// its one line, as tests and tools have always read it.
+function traceLine(step: string, python: string, deno: string, result?: string): string {
+  const pieces = [`[${step}] python: ${python}`, `  deno: ${deno}`];
+  if (result !== undefined) pieces.push(` -> ${result}`);
+  if (language === "en") return pieces.join("");
+  const lines = [pieces[0]];
+  for (const piece of pieces.slice(1)) {
+    const joined = lines.at(-1) + piece;
+    if (joined.length <= 100) lines[lines.length - 1] = joined;
+    else lines.push(" ".repeat(step.length + 3) + piece.trimStart());
+  }
+  return lines.join("\n");
+}
+
 // All of the bytes to stdout (write() may take only part). When nobody reads any more (as after
 // "| head -1"), we stop quietly with exit 0, as cat does.
 async function writeOut(bytes: Uint8Array) {
@@ -360,7 +395,7 @@ async function writeOut(bytes: Uint8Array) {
     while (written < bytes.length) written += await Deno.stdout.write(bytes.subarray(written));
   } catch (error) {
     if (error instanceof Deno.errors.BrokenPipe) Deno.exit(0);
-    fail(`cannot write to standard output: ${(error as Error).message}`);
+    fail(text.cannotWriteOutput((error as Error).message));
   }
 }
 
@@ -382,13 +417,238 @@ function quote(text: string): string {
 }
 
 function usageError(message: string): never {
-  console.error(`udp_client.ts: ${message}\n${USAGE}`);
+  console.error(`udp_client.ts: ${message}\n${text.usage}`);
   Deno.exit(2);
+}
+
+function warn(message: string) {
+  console.error(`udp_client.ts: ${message}`);
 }
 
 function fail(message: string): never {
   console.error(`udp_client.ts: ${message}`);
   Deno.exit(1);
 }
+
+// The language of every line for a person: --lang es|en, found before the flags are parsed (a
+// usage error must already be in it), or else the system's: navigator.language "es-AR", or any
+// "es", is Spanish; anything else, "und" included, English. A bad --lang is told in English.
+type Language = "en" | "es";
+let language: Language = "en";
+let text: Texts<typeof MESSAGES>;
+function setLanguage(args: string[]) {
+  const flags = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
+  const at = flags.findLastIndex((arg) => arg === "--lang" || arg.startsWith("--lang="));
+  const given = at === -1 ? undefined : flags[at] === "--lang" ? flags[at + 1] : flags[at].slice(7);
+  const system = navigator.language.toLowerCase().startsWith("es") ? "es" : "en";
+  language = given === undefined ? system : isLanguage(given) ? given : "en";
+  text = pickTexts(MESSAGES, language);
+}
+
+function isLanguage(given: string): given is Language {
+  return given === "en" || given === "es";
+}
+
+// Each entry's texts in one language. Every entry must have both, of the same type: a missing or
+// mistyped translation fails deno check.
+type Texts<M> = { [K in keyof M]: M[K] extends { en: infer E; es: unknown } ? E : never };
+type BothLanguages<M> = { [K in keyof M]: M[K] extends { en: infer E } ? { en: E; es: E } : never };
+function pickTexts<M extends BothLanguages<M>>(messages: M, language: Language): Texts<M> {
+  const entries = Object.entries(messages as Record<string, Record<Language, unknown>>);
+  return Object.fromEntries(entries.map(([key, both]) => [key, both[language]])) as Texts<M>;
+}
+
+// Every line for a person, English and Spanish side by side (--lang, or the system's language).
+export const MESSAGES = {
+  usage: {
+    en: "usage: deno run --unstable-net --allow-net udp_client.ts [--host H] [--port P] " +
+      `[--timeout MS]
+         [--retries N] [--explain] [--timestamps] [--lang L] [--help] [message ...]
+  --host H       server to send to (default 127.0.0.1): an address (for IPv6, such as ::1) or a
+                 host name, which needs --allow-net for that name, to learn its addresses
+  --port P       server's port (default 21042)
+  --timeout MS   how long to wait for each reply, in milliseconds (default 1000)
+  --retries N    how many times to send again when no reply comes (default 3)
+  --explain      print each of the lesson's steps on stderr as it happens
+  --timestamps   with --explain, start each trace line with @ and the time (for tools/demo.ts)
+  --lang L       the language of the messages: es or en (default: the system's)
+  message        datagrams to send; with none, send standard input line by line, as bytes
+Only the server's replies go to stdout; other datagrams are reported on stderr.`,
+    es: "uso: deno run --unstable-net --allow-net udp_client.ts [--host H] [--port P] " +
+      `[--timeout MS]
+         [--retries N] [--explain] [--timestamps] [--lang L] [--help] [mensaje ...]
+  --host H       el servidor (si no, 127.0.0.1): una dirección (para IPv6, como ::1) o un nombre
+                 de máquina, que necesita --allow-net para ese nombre, para saber sus direcciones
+  --port P       el puerto del servidor (si no, 21042)
+  --timeout MS   cuánto esperar cada respuesta, en milisegundos (si no, 1000)
+  --retries N    cuántas veces volver a mandar si no llega respuesta (si no, 3)
+  --explain      muestra en stderr cada paso de la lección, mientras pasa
+  --timestamps   con --explain, cada línea de la traza empieza con @ y la hora (para tools/demo.ts)
+  --lang L       el idioma de los mensajes: es o en (si no, el del sistema)
+  mensaje        datagramas a mandar; sin ninguno, manda la entrada estándar línea por línea
+Solo las respuestas del servidor van a stdout; los demás datagramas se avisan en stderr.`,
+  },
+  badLang: { en: "--lang must be es or en", es: "--lang tiene que ser es o en" },
+  unknownOption: {
+    en: (option: string) => `Unknown option '${option}'`,
+    es: (option: string) => `no existe la opción '${option}'`,
+  },
+  missingValue: {
+    en: (option: string) => `Option '${option} <value>' argument missing`,
+    es: (option: string) => `a '${option}' le falta su valor`,
+  },
+  takesNoValue: {
+    en: (option: string) => `Option '${option}' does not take an argument`,
+    es: (option: string) => `'${option}' no lleva valor`,
+  },
+  dashValue: {
+    en: (option: string) =>
+      `Option '${option}' argument is ambiguous.\nDid you forget to specify the option argument ` +
+      `for '${option}'?\nTo specify an option argument starting with a dash use '${option}=-XYZ'.`,
+    es: (option: string) =>
+      `¿te olvidaste el valor de '${option}'? Si empieza con "-", escribilo pegado: ${option}=-XYZ`,
+  },
+  badHost: {
+    en: (given: string) =>
+      `--host must be an address or a host name, with no port (see --port): ${given}`,
+    es: (given: string) =>
+      `--host tiene que ser una dirección o un nombre de máquina, sin puerto (mirá --port): ` +
+      given,
+  },
+  notWholeNumber: {
+    en: (flag: string, min: number, max: number) =>
+      `${flag} must be a whole number from ${min} to ${max}`,
+    es: (flag: string, min: number, max: number) =>
+      `${flag} tiene que ser un número entero de ${min} a ${max}`,
+  },
+  message: { en: (n: number) => `message ${n}`, es: (n: number) => `el mensaje ${n}` },
+  aLine: { en: "a line", es: "una línea" },
+  theLastLine: { en: "the last line", es: "la última línea" },
+  moreThan: { en: (n: number) => `more than ${n}`, es: (n: number) => `más de ${n}` },
+  tooLong: {
+    en: (which: string, size: string) =>
+      `${which} is ${size} bytes: a UDP datagram holds at most 65,507`,
+    es: (which: string, size: string) =>
+      `${which} tiene ${size} bytes: en un datagrama UDP entran 65.507 como mucho`,
+  },
+  needsUnstableNet: {
+    en: "UDP needs --unstable-net: run deno run --unstable-net --allow-net udp_client.ts",
+    es: "UDP necesita --unstable-net: corré deno run --unstable-net --allow-net udp_client.ts",
+  },
+  noPermissionToBind: {
+    en: (bound: string, allow: string) => `no permission to use ${bound}: run with ${allow}`,
+    es: (bound: string, allow: string) =>
+      `no hay permiso para usar ${bound}: corré udp_client.ts con ${allow}`,
+  },
+  cannotBind: {
+    en: (bound: string, why: string) => `cannot open a UDP socket on ${bound}: ${why}`,
+    es: (bound: string, why: string) => `no se pudo abrir un socket UDP en ${bound}: ${why}`,
+  },
+  noPermissionToSend: {
+    en: (server: string, allow: string) => `no permission to send to ${server}: run with ${allow}`,
+    es: (server: string, allow: string) =>
+      `no hay permiso para mandar a ${server}: corré udp_client.ts con ${allow}`,
+  },
+  noRoute: {
+    en: (server: string) =>
+      `no route to ${server}: is the address right, and is that computer on the same network ` +
+      "and switched on?",
+    es: (server: string) =>
+      `no hay ruta hasta ${server}: ¿está bien la dirección, y esa computadora está en la ` +
+      "misma red y prendida?",
+  },
+  unreachable: {
+    en: (server: string) =>
+      `network unreachable for ${server}: is this computer connected to a network?`,
+    es: (server: string) =>
+      `no se llega a la red de ${server}: ¿esta computadora está conectada a una red?`,
+  },
+  unknownName: {
+    en: (host: string, server: string) =>
+      `unknown host name "${host}" (for ${server}): is it spelled right?`,
+    es: (host: string, server: string) =>
+      `no se conoce ninguna máquina llamada "${host}" (para ${server}): ¿está bien escrito?`,
+  },
+  cannotTalk: {
+    en: (server: string, why: string) => `cannot talk to ${server}: ${why}`,
+    es: (server: string, why: string) => `no se pudo hablar con ${server}: ${why}`,
+  },
+  noReply: {
+    en: (server: string, tried: string, refused: boolean) =>
+      `no reply from ${server} after ${tried}: ` +
+      (refused
+        ? "its system answered that nothing listens on that port (ConnectionReset): is " +
+          "udp_server.ts running, and on that port?"
+        : "is udp_server.ts running? UDP itself never tells you"),
+    es: (server: string, tried: string, refused: boolean) =>
+      `sin respuesta de ${server} tras ${tried}: ` +
+      (refused
+        ? "su sistema contestó que en ese puerto no escucha nadie (ConnectionReset): ¿está " +
+          "andando udp_server.ts, y en ese puerto?"
+        : "¿está andando udp_server.ts? UDP nunca te avisa"),
+  },
+  oneTry: { en: "1 try", es: "1 intento" },
+  tries: { en: (n: number) => `${n} tries`, es: (n: number) => `${n} intentos` },
+  replyIn: {
+    en: (ms: string, tried: string) => `  (reply in ${ms} ms, ${tried})\n`,
+    es: (ms: string, tried: string) => `  (respuesta en ${ms} ms, ${tried})\n`,
+  },
+  strangerIgnored: {
+    en: (sender: string, shown: string) => `stranger's datagram from ${sender} ignored: ${shown}`,
+    es: (sender: string, shown: string) =>
+      `datagrama de un desconocido (${sender}) ignorado: ${shown}`,
+  },
+  staleIgnored: {
+    en: (count: number, shown: string) => `stale reply ${count} ignored: ${shown}`,
+    es: (count: number, shown: string) => `respuesta atrasada ${count} ignorada: ${shown}`,
+  },
+  cannotReadInput: {
+    en: (why: string) => `cannot read standard input: ${why}`,
+    es: (why: string) => `no se puede leer la entrada estándar: ${why}`,
+  },
+  cannotWriteOutput: {
+    en: (why: string) => `cannot write to standard output: ${why}`,
+    es: (why: string) => `no se puede escribir en la salida estándar: ${why}`,
+  },
+  // The trace's words; the calls around them are in the code, the same in both languages.
+  bound: { en: "bound", es: "asociado" },
+  noConnect: { en: "(no connect)", es: "(sin connect)" },
+  eachSendNames: {
+    en: (server: string) => `UDP has no connection: each sendto() names ${server}`,
+    es: (server: string) => `UDP no tiene conexión: cada sendto() nombra a ${server}`,
+  },
+  tryOf: {
+    en: (tried: number, tries: number) => `try ${tried} of ${tries}`,
+    es: (tried: number, tries: number) => `intento ${tried} de ${tries}`,
+  },
+  got: {
+    en: (bytes: number) => `got ${bytes} bytes`,
+    es: (bytes: number) => `llegan ${bytes} bytes`,
+  },
+  gotFromStranger: {
+    en: (bytes: number, sender: string, server: string) =>
+      `got ${bytes} bytes from ${sender}, not ${server}: a stranger's, ignored`,
+    es: (bytes: number, sender: string, server: string) =>
+      `llegan ${bytes} bytes de ${sender}, no de ${server}: de un desconocido, ignorados`,
+  },
+  gotStale: {
+    en: (bytes: number) =>
+      `got ${bytes} bytes, other bytes than this message: a stale reply, ignored`,
+    es: (bytes: number) =>
+      `llegan ${bytes} bytes, distintos de este mensaje: una respuesta atrasada, ignorada`,
+  },
+  timedOut: { en: "timed out", es: "da TimeoutError" },
+  withATimer: { en: "with a timer", es: "con un reloj" },
+  noReplyIn: {
+    en: (ms: number) => `no reply in ${ms} ms`,
+    es: (ms: number) => `sin respuesta en ${ms} ms`,
+  },
+  failed: { en: "failed", es: "falló" },
+  nobodyThere: {
+    en: "ConnectionReset: its system says nothing listens there; waiting on",
+    es: "ConnectionReset: su sistema dice que ahí no escucha nadie; seguimos esperando",
+  },
+  done: { en: "done", es: "listo" },
+};
 
 if (import.meta.main) await main();

@@ -106,6 +106,7 @@ Deno.test("chat, flood: a 1 MB paste through client.ts reaches two reading membe
     const paster = new Deno.Command("sh", {
       args: ["-c", `exec ${deno} --name Paster < "${file}"`],
       cwd: ROOT,
+      env: { LC_ALL: "C" },
       stdout: "null",
       stderr: "piped",
       signal: AbortSignal.timeout(60_000),

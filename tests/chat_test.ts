@@ -93,7 +93,7 @@ Deno.test("chat: client.ts --name is the chat client, and shows what others writ
   const client = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-net", "client.ts", "--port", `${server.port}`, "--name", "Bo"],
     cwd: ROOT,
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", LC_ALL: "C" },
     stdin: "piped", // left open while the others talk: a user still typing
     stdout: "piped",
     stderr: "piped",

@@ -94,7 +94,7 @@ function spawnIn(computer: { ns: string }, args: string[], stdin = false) {
   const child = new Deno.Command("ip", {
     args: ["netns", "exec", computer.ns, Deno.execPath(), ...args],
     cwd: ROOT,
-    env: { NO_COLOR: "1", PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+    env: { NO_COLOR: "1", LC_ALL: "C", PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
     stdin: stdin ? "piped" : "null",
     stdout: "piped",
     stderr: "piped",

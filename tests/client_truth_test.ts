@@ -26,7 +26,7 @@ async function runRaw(
   const child = new Deno.Command(command, {
     args,
     cwd: ROOT,
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", LC_ALL: "C" },
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
@@ -323,6 +323,7 @@ Deno.test("issue 13.4: while the user may still type, client.ts never times out"
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-net", "client.ts", "--port", `${server.port}`, "--timeout", "300"],
     cwd: ROOT,
+    env: { LC_ALL: "C" },
     stdin: "piped", // left open: the user is still typing
     stdout: "null",
     stderr: "piped",
@@ -356,6 +357,7 @@ Deno.test("issue 13.5: udp_client.ts refuses an endless line at once, in bounded
       Deno.execPath(),
     ],
     cwd: ROOT,
+    env: { LC_ALL: "C" },
     stdout: "piped",
     stderr: "piped",
     signal: AbortSignal.timeout(10_000),
@@ -421,7 +423,7 @@ function spawnClient(script: string, args: string[]) {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...NET, script, ...args],
     cwd: ROOT,
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", LC_ALL: "C" },
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
@@ -654,6 +656,7 @@ Deno.test("QA 8: a person typing at a terminal when the server closes: exit 0, w
   const child = new Deno.Command("script", {
     args: ["-qec", command, "/dev/null"],
     cwd: ROOT,
+    env: { LC_ALL: "C" },
     stdin: "piped",
     stdout: "piped",
     stderr: "null",
@@ -721,6 +724,7 @@ Deno.test("QA 11: both clients end quietly with exit 0 when their reader goes aw
       const child = new Deno.Command("sh", {
         args: ["-c", command, Deno.execPath()],
         cwd: ROOT,
+        env: { LC_ALL: "C" },
         stdin: "null",
         stdout: "piped",
         stderr: "piped",

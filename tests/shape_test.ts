@@ -25,8 +25,9 @@ const SERVERS = { "server.ts": 531, "chat_server.ts": 961, "udp_server.ts": 348 
 // The clients grew with the QA pass's fixes (write timeouts, unended input, host spellings, ...);
 // the same rule: today's sizes as ceilings, the goal above. The classroom pass (Windows consoles,
 // error numbers per system, text typed in a console's code page, UDP's ConnectionReset waited out)
-// took them from 324 and 363.
-const CLIENTS = { "client.ts": 375, "udp_client.ts": 394 };
+// took them from 324 and 363. Their message tables, every line in English and Spanish side by
+// side, took them from 375 and 394.
+const CLIENTS = { "client.ts": 621, "udp_client.ts": 654 };
 const SCRIPTS = { ...SERVERS, ...CLIENTS };
 const read = (script: string) => Deno.readTextFileSync(`${ROOT}${script}`).split("\n");
 

@@ -439,6 +439,7 @@ Deno.test("client.ts says so when the server closes before piped input ended: ex
   const client = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-net", "client.ts", "--port", `${server.port}`, "--timeout", "500"],
     cwd: ROOT,
+    env: { LC_ALL: "C" },
     stdin: "piped", // left open: a pipe, not a person (tests/client_truth_test.ts, QA 8)
     stdout: "piped",
     stderr: "piped",

@@ -28,7 +28,7 @@ async function run(command: string, args: string[], stdin?: Uint8Array): Promise
   const child = new Deno.Command(command, {
     args,
     cwd: ROOT,
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", LC_ALL: "C" },
     stdin: stdin ? "piped" : "null",
     stdout: "piped",
     stderr: "piped",
