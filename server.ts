@@ -135,8 +135,12 @@ class LineReader {
       client.readingAt = performance.now(); // for admit(): a read that waits is an open client
       const count = await this.conn.read(kept === 0 ? buffer : buffer.subarray(kept)); // recv()
       client.lineStartAt = client.readingAt = 0;
-      const got = `${count ?? text.endOfStream}`;
-      explain?.(`recv #${client.id}`, `conn.recv(${buffer.length - kept})`, "conn.read()", got);
+      explain?.(
+        `recv #${client.id}`,
+        `conn.recv(${buffer.length - kept})`,
+        "conn.read()",
+        `${count ?? text.endOfStream}`,
+      );
       if (count === null) return this.finish();
       const lines = this.take(count);
       if (lines) return lines;
