@@ -18,7 +18,7 @@ async function startMuted(denoFlags: string[], args: string[] = []) {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...denoFlags, "udp_server.ts", "--host", "127.0.0.1", "--port", "0", ...args],
     cwd: ROOT,
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", LC_ALL: "C" },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
