@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { delay, encode, LineReader, readLine, writeAll } from "./helpers/io.ts";
 import { ROOT, startServer } from "./helpers/process.ts";
+import { python as pythonCommand, pythonCode } from "./helpers/python.ts";
 
 const connect = (port: number) => Deno.connect({ hostname: "127.0.0.1", port });
 const chat = (args: string[]) => startServer(args, { script: "chat_server.ts" });
@@ -64,14 +65,9 @@ async function until(conn: Deno.Conn, lines: LineReader, wanted: RegExp, limit =
 
 /** Run Python code with the port as sys.argv[1]; its stdout (killed after 20 s). */
 async function python(code: string, port: number): Promise<string> {
-  const { code: exit, stdout, stderr } = await new Deno.Command("python3", {
-    args: ["-c", code, `${port}`],
-    stdin: "null",
-    signal: AbortSignal.timeout(20_000),
-  }).output();
-  const decoder = new TextDecoder();
-  assert.equal(exit, 0, decoder.decode(stderr));
-  return decoder.decode(stdout);
+  const out = await pythonCode(code, [`${port}`]);
+  assert.equal(out.code, 0, out.stderr);
+  return out.stdout;
 }
 
 /** Read `count` relayed lines "FROM: PREFIX i" (i = 0, 1, ...) in order; notices are skipped. */
@@ -478,8 +474,8 @@ Deno.test("chat, stalled member: one that never reads does not pause the others'
   try {
     await until(ana, anaLines, /is now Flood/);
     await until(bo, boLines, /is now Flood/);
-    const pranks = new Deno.Command("python3", {
-      args: ["-c", NEVER_READS, `${server.port}`, "4", "1"], // a new one each second, for 4 s
+    // A new one each second, for 4 s.
+    const pranks = pythonCommand(["-c", NEVER_READS, `${server.port}`, "4", "1"], {
       stdin: "null",
       stdout: "null",
       stderr: "null",
@@ -654,8 +650,8 @@ Deno.test("chat, limits: a member dropped as too far behind reads 'error: too fa
   const [flood] = await join(server.port, "Flood");
   // The late reader joins and reads nothing (the server's socket buffer may take 4 MiB) until
   // it is told, on stdin, that the room dropped it; then it reads it all and prints its last line.
-  const late = new Deno.Command("python3", {
-    args: [
+  const late = pythonCommand(
+    [
       "-c",
       `
 import socket, sys
@@ -674,11 +670,13 @@ print(data.decode().splitlines()[-1])
 `,
       `${server.port}`,
     ],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "null",
-    signal: AbortSignal.timeout(30_000),
-  }).spawn();
+    {
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "null",
+      signal: AbortSignal.timeout(30_000),
+    },
+  ).spawn();
   const input = late.stdin.getWriter();
   try {
     await until(ana, anaLines, /joined/);

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { encode } from "./helpers/io.ts";
 import { type Finished, ROOT, run, startServer } from "./helpers/process.ts";
-import { runPython, startPythonServer } from "./helpers/python.ts";
+import { pythonCode, runPython, startPythonServer } from "./helpers/python.ts";
 import { freeUdpPort, UdpPeer } from "./helpers/udp.ts";
 
 const SALUDO = "bienvenido: cada línea que mandes vuelve a vos\n";
@@ -126,13 +126,8 @@ function runTwin(script: string, port: number): Promise<Finished> {
 }
 
 /** Run a Python snippet with the port as its argument (killed after 20 s). */
-async function python(code: string, port: number): Promise<Finished> {
-  const { code: exit, signal, stdout, stderr } = await new Deno.Command("python3", {
-    args: ["-c", code, `${port}`],
-    stdin: "null",
-    signal: AbortSignal.timeout(20_000),
-  }).output();
-  return { code: exit, signal, stdout: decode(stdout), stderr: decode(stderr) };
+function python(code: string, port: number): Promise<Finished> {
+  return pythonCode(code, [`${port}`]);
 }
 
 // SO_LINGER on, time 0: close() sends RST instead of FIN (Deno has no way to ask for it).

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { delay, encode, readLine, readToEnd, writeAll } from "./helpers/io.ts";
 import { startServer, startUnread as startUnreadServer } from "./helpers/process.ts";
+import { pythonCode } from "./helpers/python.ts";
 import { heldLines } from "../stress/scenarios.ts";
 
 const GREETING = "welcome: every line you send comes back to you\n";
@@ -42,13 +43,9 @@ async function echoOnce(port: number, line = "hola\n", ms = 5000) {
 
 /** Run a Python snippet (argv[1] is the port) to its end, killed after 20 s; its stdout. */
 async function python(code: string, port: number): Promise<string> {
-  const out = await new Deno.Command("python3", {
-    args: ["-c", code, `${port}`],
-    stdin: "null",
-    signal: AbortSignal.timeout(20_000),
-  }).output();
-  assert.equal(out.code, 0, decode(out.stderr));
-  return decode(out.stdout);
+  const out = await pythonCode(code, [`${port}`]);
+  assert.equal(out.code, 0, out.stderr);
+  return out.stdout;
 }
 
 /** What a client from `source` (127.0.0.x) gets before the server closes, as Python sees it. */

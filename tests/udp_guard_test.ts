@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { delay, encode } from "./helpers/io.ts";
 import { run, startServer, startUnread as startUnreadServer } from "./helpers/process.ts";
-import { runPython } from "./helpers/python.ts";
+import { pythonCode, runPython } from "./helpers/python.ts";
 import { UdpPeer } from "./helpers/udp.ts";
 
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -30,12 +30,8 @@ ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, socket.IPPRO
 s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
 s.sendto(ip + udp, (dst, 0))
 `;
-  const out = await new Deno.Command("python3", {
-    args: ["-c", code, from[0], `${from[1]}`, to[0], `${to[1]}`, payload],
-    stdin: "null",
-    signal: AbortSignal.timeout(20_000),
-  }).output();
-  assert.equal(out.code, 0, decode(out.stderr));
+  const out = await pythonCode(code, [from[0], `${from[1]}`, to[0], `${to[1]}`, payload]);
+  assert.equal(out.code, 0, out.stderr);
 }
 
 Deno.test(`two udp_server.ts cannot be made to bounce a datagram between them${NOT_ROOT}`, {

@@ -1,8 +1,10 @@
 // Processes for the tests: spawn the kit's scripts as real processes, wait for a server's
 // "listening on HOST:PORT" line, and always stop them and drain what they printed.
+import { fileURLToPath } from "node:url";
 import { delay } from "./io.ts";
 
-export const ROOT = new URL("../..", import.meta.url).pathname;
+/** The checkout's folder, ending in a separator (on Windows `C:\...\`, never `/C:/...`). */
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /**
  * A server's ready line, the first line it prints: `listening on HOST:PORT`, IPv6 as `[::1]:PORT`.
