@@ -770,9 +770,17 @@ interface CtrlCOptions {
   processes: number;
   /** Connectors opening new connections without pause (each held until the server ends it). */
   connectors: number;
+  /**
+   * How long the load runs once all of it is seen at work (every connection echoed, every
+   * client.ts and the storm connected), before Ctrl-C: a duration on purpose, never a proof that
+   * the load started (that is waited for, up to LOAD_SEEN_MS).
+   */
   loadMs: number;
   exitLimitMs: number;
 }
+
+/** The longest wait for the whole load to be seen at work: it only bounds a failure. */
+const LOAD_SEEN_MS = 30_000;
 
 /** One round: the load, then Ctrl-C (SIGINT); everything must end by itself. */
 async function ctrlCRound(options: CtrlCOptions, timeLimitMs: number) {
@@ -785,14 +793,18 @@ async function ctrlCRound(options: CtrlCOptions, timeLimitMs: number) {
   try {
     await within("Ctrl-C under load", timeLimitMs, connections, async () => {
       const block = encode("load line, over and over\n".repeat(160)); // 4 KiB
-      let stopping = false;
+      let stopping = false, echoing = 0;
       const conns = await inPool(options.clients, 200, () => connections.connect(server.port));
       const loads = conns.map(async (conn) => {
         const buffer = new Uint8Array(16 * 1024);
         const reading = (async () => {
+          let got = 0;
           while (true) {
             const n = await conn.read(buffer).catch(() => null); // a reset counts as the end
             if (n === null) return;
+            // Past the greeting: an echo of ours (counted once for each connection).
+            if (got <= GREETING.length && got + n > GREETING.length) echoing++;
+            got += n;
             result.echoed += n;
           }
         })();
@@ -845,8 +857,21 @@ async function ctrlCRound(options: CtrlCOptions, timeLimitMs: number) {
       }).spawn());
       stormOutput = storm.output();
       stormOutput.catch(() => {});
-      await delay(options.loadMs);
-      if (result.echoed === 0) throw new Error("no load: nothing was echoed");
+      // The load at work, seen: every connection of ours has had bytes back, and the server has
+      // accepted each client.ts and at least one connection of the storm.
+      const accepted = () => (server.stdout().match(/^connection from/gm) ?? []).length;
+      const everyone = options.clients + options.processes + 1;
+      const seenBy = Date.now() + LOAD_SEEN_MS;
+      while ((echoing < options.clients || accepted() < everyone) && Date.now() < seenBy) {
+        await delay(20);
+      }
+      if (echoing < options.clients || accepted() < everyone) {
+        throw new Error(
+          `no full load after ${seconds(LOAD_SEEN_MS)} s: ${echoing} of ${options.clients} ` +
+            `connections echoed, ${accepted()} of at least ${everyone} connections accepted`,
+        );
+      }
+      await delay(options.loadMs); // on purpose: the load goes on for this long before Ctrl-C
       const signalled = performance.now();
       const printedBefore = server.stdout().length;
       server.child.kill("SIGINT");
@@ -957,9 +982,9 @@ export async function ctrlCUnderLoad(
   const slowest = Math.max(...rounds.map((r) => r.exitMs));
   return `${options.rounds} rounds of Ctrl-C with ${
     count(options.clients)
-  } connections streaming (${mib(sum("echoed") / 1024 / options.rounds)} MiB echoed per round in ${
+  } connections streaming (${mib(sum("echoed") / 1024 / options.rounds)} MiB echoed per round; ${
     seconds(options.loadMs)
-  } s), ${options.processes} client.ts processes and ${
+  } s of full load before Ctrl-C), ${options.processes} client.ts processes and ${
     count(Math.round(sum("churned") / options.rounds))
   } new connections per round from ${options.connectors} connectors: exit 0 every time, the slowest in ${
     slowest.toFixed(0)
