@@ -53,3 +53,32 @@ export function sampleRss(pid: number, everyMs = 50) {
     },
   };
 }
+
+export interface TcpSocket {
+  state: string; // as ss names it: ESTAB, CLOSE-WAIT, FIN-WAIT-2, LISTEN...
+  recvQ: number; // bytes received and not yet read by the process
+  sendQ: number; // bytes written by the process and not yet taken by the peer
+  localPort: number;
+  peerPort: number;
+}
+
+/** This machine's TCP sockets with `port` at either end, from `ss` (iproute2). */
+export async function tcpSockets(port: number): Promise<TcpSocket[]> {
+  const { success, stdout, stderr } = await new Deno.Command("ss", {
+    args: ["-tanH", `( sport = :${port} or dport = :${port} )`],
+    stdin: "null",
+    signal: AbortSignal.timeout(20_000),
+  }).output();
+  if (!success) throw new Error(`ss failed: ${new TextDecoder().decode(stderr)}`);
+  const portOf = (address: string) => Number(address.slice(address.lastIndexOf(":") + 1));
+  return new TextDecoder().decode(stdout).split("\n").filter((line) => line.trim()).map((line) => {
+    const [state, recvQ, sendQ, local, peer] = line.trim().split(/\s+/);
+    return {
+      state,
+      recvQ: Number(recvQ),
+      sendQ: Number(sendQ),
+      localPort: portOf(local),
+      peerPort: portOf(peer),
+    };
+  });
+}
