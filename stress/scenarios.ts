@@ -18,7 +18,7 @@
 // Their helpers are in stress/helpers.ts.
 import { delay, encode, readLine, writeAll } from "../tests/helpers/io.ts";
 import { CHAT, ROOT, run, shell } from "../tests/helpers/process.ts";
-import { openFiles, rssKiB, sampleRss, tcpSockets } from "../tests/helpers/proc.ts";
+import { allClosed, openFiles, rssKiB, sampleRss, tcpSockets } from "../tests/helpers/proc.ts";
 import {
   attempt,
   collect,
@@ -1189,14 +1189,7 @@ export async function heldLines(
           throw new Error("no connection was refused: is the memory for unfinished lines bounded?");
         }
         connections.closeAll();
-        // The server has seen every end and closed its side (none left established, or ended by
-        // us and not yet closed by it)...
-        const open = async () =>
-          (await tcpSockets(server.port)).filter((s) =>
-            s.localPort === server.port && (s.state === "ESTAB" || s.state === "CLOSE-WAIT")
-          ).length;
-        const ends = Date.now() + 30_000;
-        while (await open() > 0 && Date.now() < ends) await delay(250);
+        await allClosed(server.port); // the server has seen every end, and closed its side...
         // ...and, on purpose, 5 s for its garbage collector: the figure is the RSS 5 s after.
         await delay(5000);
         after = await rssKiB(server.child.pid);

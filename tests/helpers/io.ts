@@ -6,8 +6,26 @@
 // bytes. Reads ask for no more bytes than they need (readLine one at a time, readBytes at most
 // what is missing), so a test may still call conn.read() itself after them.
 
+/** Resolve after `ms`: for a pace or a duration on purpose, never for "enough time for X". */
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Wait for something that shows only by looking (a server's output, a count): until `done()` is
+ * true, looking every `everyMs`; past `timeoutMs`, throw TimedOut saying `what` was awaited.
+ */
+export async function waitUntil(
+  done: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 15_000,
+  everyMs = 20,
+) {
+  const deadline = Date.now() + timeoutMs;
+  while (!await done()) {
+    if (Date.now() > deadline) throw new TimedOut(`${what} (waited ${timeoutMs} ms)`);
+    await delay(everyMs);
+  }
 }
 
 export const encode = (text: string) => new TextEncoder().encode(text);

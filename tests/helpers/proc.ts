@@ -82,3 +82,41 @@ export async function tcpSockets(port: number): Promise<TcpSocket[]> {
     };
   });
 }
+
+/**
+ * Wait until the server on `port` has read every byte its clients sent (none queued on the way to
+ * it, as ss shows the sockets' queues); fails after `timeoutMs`.
+ */
+export async function allRead(port: number, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    const sockets = (await tcpSockets(port)).filter((socket) => socket.state === "ESTAB");
+    const inbound = sockets.filter((socket) => socket.localPort === port);
+    const outbound = sockets.filter((socket) => socket.peerPort === port);
+    if (inbound.every((s) => s.recvQ === 0) && outbound.every((s) => s.sendQ === 0)) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `the server on port ${port} had not read all it was sent after ${timeoutMs} ms`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * Wait until the server on `port` holds no connection open (none established, none ended by its
+ * client and not yet closed by it); fails after `timeoutMs`.
+ */
+export async function allClosed(port: number, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    const open = (await tcpSockets(port)).filter((socket) =>
+      socket.localPort === port && (socket.state === "ESTAB" || socket.state === "CLOSE-WAIT")
+    );
+    if (open.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(`the server on port ${port} still held ${open.length} connections open`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
