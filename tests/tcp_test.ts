@@ -8,9 +8,11 @@ import {
   readBytes,
   readLine,
   readToEnd,
+  waitUntil,
   within,
   writeAll,
 } from "./helpers/io.ts";
+import { caughtSignals, tcpSockets } from "./helpers/proc.ts";
 import { CHAT, freePort, ROOT, run, startServer } from "./helpers/process.ts";
 import { resetClient, runPython, startPythonServer } from "./helpers/python.ts";
 
@@ -118,7 +120,7 @@ Deno.test("lines split across writes, and several lines in one write", async () 
       assert.equal(decode(await readBytes(conn, 12)), "world\nA\nB\nC\n");
       // a multi-byte character (ñ is C3 B1) split across two writes comes back whole
       await writeAll(conn, new Uint8Array([0x61, 0xc3]));
-      await delay(50);
+      await delay(50); // on purpose: two writes apart, most likely two reads for the server
       await writeAll(conn, new Uint8Array([0xb1, 0x0a]));
       assert.equal(decode(await readBytes(conn, 4)), "añ\n");
     } finally {
@@ -134,7 +136,7 @@ Deno.test("client.ts prints a character that arrives split across two reads", as
   const serving = (async () => {
     const conn = await listener.accept();
     await writeAll(conn, new Uint8Array([0x63, 0x61, 0x66, 0xc3])); // "caf" and half of "é"
-    await delay(200);
+    await delay(200); // on purpose: two writes apart, most likely two reads for the client
     await writeAll(conn, new Uint8Array([0xa9, 0x0a]));
     await readToEnd(conn); // until the client half-closes
     conn.close();
@@ -338,7 +340,12 @@ Deno.test("the signal worker alone stops the servers (main-thread listeners disa
         const idle = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
         try {
           await readLine(idle); // a client is connected, as in a class
-          await delay(500); // the worker starts after the listening line, in about 25 ms
+          // The worker has set its listeners (it starts after the listening line): the process
+          // now catches SIGINT and SIGTERM, which nothing else here listens for.
+          await waitUntil(
+            async () => (await caughtSignals(server.child.pid)).includes(signal),
+            `${script}: the worker's signal listeners`,
+          );
           server.child.kill(signal);
           await within(
             server.child.status,
@@ -517,7 +524,14 @@ Deno.test("every line in one read is held to 65,536 bytes, not only the first", 
     stopped = true;
     await writeAll(conn, encode("short\n" + "c".repeat(70_000) + "\n"), 5000);
     conn.closeWrite(); // a server that echoed the long line would then end at once, and visibly
-    await delay(100);
+    // All of it has reached the stopped server's side (nothing left queued on ours).
+    await waitUntil(
+      async () =>
+        (await tcpSockets(server.port)).some((socket) =>
+          socket.localPort === conn.localAddr.port && socket.sendQ === 0
+        ),
+      "the bytes' arrival at the stopped server",
+    );
     Deno.kill(server.child.pid, "SIGCONT");
     stopped = false;
     const error = "error: line longer than 65536 bytes, closing\n";
