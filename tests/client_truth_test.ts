@@ -116,8 +116,8 @@ Deno.test("issue 13.1: udp_client.ts takes a reply only from the server's addres
   const running = udpClient([
     "--port",
     `${server.port}`,
-    "--timeout",
-    "700",
+    "--timeout", // room for this test to answer at the first try, even on a slow machine
+    "3000",
     "--retries",
     "1",
     "--explain",
@@ -127,7 +127,9 @@ Deno.test("issue 13.1: udp_client.ts takes a reply only from the server's addres
     const first = await server.receive();
     assert.ok(first, "the client sent nothing");
     await stranger.send(encode("hola"), first[1].port); // the prankster's "reply", same bytes
-    assert.equal(await stranger.receive(200), undefined); // (a bounded pause)
+    // On purpose, 200 ms: the client says nothing to the stranger (and the stranger's datagram
+    // goes first).
+    assert.equal(await stranger.receive(200), undefined);
     await server.send(encode("hola"), first[1].port);
   } finally {
     await running;
@@ -154,8 +156,8 @@ Deno.test("issue 13.1: udp_client.ts takes a reply only from the server's addres
   const alone = udpClient([
     "--port",
     `${quiet.port}`,
-    "--timeout",
-    "300",
+    "--timeout", // room for the prankster's datagram to arrive before it gives up
+    "1000",
     "--retries",
     "1",
     "hola",
@@ -331,7 +333,7 @@ Deno.test("issue 13.4: while the user may still type, client.ts never times out"
   let exited = false;
   const status = child.status.then((s) => (exited = true, s));
   try {
-    const wait = timer(1_500); // five times --timeout, with the server silent
+    const wait = timer(1_500); // on purpose: five times --timeout, with the server silent
     await wait.done;
     wait.clear();
     assert.equal(exited, false, "client.ts timed out while the user could still type");
@@ -462,7 +464,7 @@ Deno.test("QA 1: input that ends just after the server closed: one line and exit
   try {
     await client.write(new Uint8Array(70_000).fill(0x78));
     await waitFor(closed.promise.then(() => true), 5_000, "the server closed");
-    await timer(30).done; // the input ends a moment after the server closed
+    await timer(30).done; // on purpose: the input ends a moment after the server closed
     await client.close();
     const finished = await client.finish();
     assert.equal(finished.code, 1, finished.stderr);
@@ -522,7 +524,16 @@ Deno.test("QA 3: C1 control characters in quoted text never reach stderr raw", a
     await server.done();
   }
   const quiet = new UdpPeer(), stranger = new UdpPeer();
-  const running = udpClient(["--port", `${quiet.port}`, "--timeout", "300", "--retries", "0", "x"]);
+  // --timeout: room for the stranger's datagram to arrive before the client gives up.
+  const running = udpClient([
+    "--port",
+    `${quiet.port}`,
+    "--timeout",
+    "1500",
+    "--retries",
+    "0",
+    "x",
+  ]);
   try {
     const sent = await quiet.receive();
     await stranger.send(encode("\u009b2J"), sent![1].port);
@@ -630,7 +641,7 @@ Deno.test("QA 8: input piped in that the server closed before: exit 1, saying ho
   try {
     await client.write(encode("a\n"));
     await waitFor(closed.promise.then(() => true), 5_000, "the server closed");
-    await timer(300).done; // as (printf 'a\n'; sleep 1; printf 'b\n') | client.ts
+    await timer(300).done; // on purpose, as (printf 'a\n'; sleep 1; printf 'b\n') | client.ts
     await client.write(encode("b\n"));
     await client.close();
     const finished = await client.finish();
