@@ -2,7 +2,8 @@
 // the lesson's steps in order, standalone) and their wire behaviour, each run as a real process
 // against its full counterpart and against the lesson-style Python peers in tests/, both ways.
 import assert from "node:assert/strict";
-import { encode } from "./helpers/io.ts";
+import { encode, waitUntil } from "./helpers/io.ts";
+import { tcpSockets } from "./helpers/proc.ts";
 import { type Finished, ROOT, run, startServer } from "./helpers/process.ts";
 import { pythonCode, runPython, startPythonServer } from "./helpers/python.ts";
 import { freeUdpPort, UdpPeer } from "./helpers/udp.ts";
@@ -114,7 +115,7 @@ async function startTwin(script: string): Promise<Twin> {
     if (exited || Date.now() > deadline) {
       throw new Error(`${script} did not start: ${JSON.stringify(await stop())}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 20)); // a look every 20 ms
   }
   const port = Number(ESCUCHANDO.exec(out)![1]);
   return { child, port, stdout: () => out, running: () => !exited, stop };
@@ -275,12 +276,25 @@ Deno.test("leccion/server.ts sends everything back byte for byte: split characte
     const sending = (async () => {
       for (const part of split) {
         await writeAll(conn, part);
-        await new Promise((resolve) => setTimeout(resolve, 30));
+        await new Promise((resolve) => setTimeout(resolve, 30)); // on purpose: parts apart
       }
       await writeAll(conn, big);
       conn.closeWrite();
     })();
-    await new Promise((resolve) => setTimeout(resolve, 500)); // let the server's writes block
+    // Not reading yet: the server's writes block once it has more to send than our side takes (on
+    // Linux, ss shows its bytes queued), unless the buffers held everything. Then we read.
+    let sent = false;
+    sending.then(() => sent = true, () => sent = true);
+    if (Deno.build.os === "linux") {
+      await waitUntil(
+        async () =>
+          sent ||
+          (await tcpSockets(server.port)).some((socket) =>
+            socket.localPort === server.port && socket.state === "ESTAB" && socket.sendQ > 0
+          ),
+        "the server's writes to wait for us",
+      );
+    }
     const greeting = encode(SALUDO);
     const got = await readWithin(conn, Infinity, 20_000);
     await within(sending, 5_000, "sending");
