@@ -80,9 +80,9 @@ async function ctrlC(dir: string, args: string[], to: "group" | "runner"): Promi
     const deadline = Date.now() + 15_000;
     while (!/^listening on /m.test(stdout)) {
       if (exited || Date.now() > deadline) throw new Error(`no "listening on": ${stdout}${stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await new Promise((resolve) => setTimeout(resolve, 20)); // a look every 20 ms
     }
-    await new Promise((resolve) => setTimeout(resolve, 200)); // no hand presses Ctrl-C faster
+    await new Promise((resolve) => setTimeout(resolve, 200)); // on purpose: no hand is faster
     const sent = performance.now();
     Deno.kill(to === "group" ? -group : group, "SIGINT");
     let timer: ReturnType<typeof setTimeout> | undefined;
