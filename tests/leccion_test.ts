@@ -7,6 +7,7 @@ import { tcpSockets } from "./helpers/proc.ts";
 import { type Finished, ROOT, run, startServer } from "./helpers/process.ts";
 import { pythonCode, runPython, startPythonServer } from "./helpers/python.ts";
 import { freeUdpPort, UdpPeer } from "./helpers/udp.ts";
+import { testNeeding } from "./helpers/needs.ts";
 
 const SALUDO = "bienvenido: cada línea que mandes vuelve a vos\n";
 const GREETING = "welcome: every line you send comes back to you\n"; // the full server.ts's
@@ -240,7 +241,7 @@ Deno.test("TCP: leccion/client.ts talks to server.ts (full)", async () => {
   }
 });
 
-Deno.test("TCP: the lesson's Python client talks to leccion/server.ts", async () => {
+testNeeding(["python"], "TCP: the lesson's Python client talks to leccion/server.ts", async () => {
   const server = await startTwin("leccion/server.ts");
   try {
     const client = await runPython("lesson_client.py", ["127.0.0.1", `${server.port}`]);
@@ -251,7 +252,7 @@ Deno.test("TCP: the lesson's Python client talks to leccion/server.ts", async ()
   }
 });
 
-Deno.test("TCP: leccion/client.ts talks to the lesson's Python server", async () => {
+testNeeding(["python"], "TCP: leccion/client.ts talks to the lesson's Python server", async () => {
   const server = await startPythonServer("lesson_server.py", ["0"]);
   try {
     assert.match(server.first, /^listening on 0\.0\.0\.0:\d+/);
@@ -326,13 +327,16 @@ Deno.test("leccion/server.ts serves clients side by side: one that never sends d
   }
 });
 
-Deno.test("leccion/server.ts survives a client that resets mid-stream, and serves the next one", async () => {
-  const server = await startTwin("leccion/server.ts");
-  try {
-    // The client sends without ever reading, until everything is full and the server is stuck
-    // in a write (sendall gives up after 2 s), then resets: that write must fail, and only it.
-    const client = await python(
-      RESET + `
+testNeeding(
+  ["python"],
+  "leccion/server.ts survives a client that resets mid-stream, and serves the next one",
+  async () => {
+    const server = await startTwin("leccion/server.ts");
+    try {
+      // The client sends without ever reading, until everything is full and the server is stuck
+      // in a write (sendall gives up after 2 s), then resets: that write must fail, and only it.
+      const client = await python(
+        RESET + `
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.settimeout(2)
 try:
@@ -342,45 +346,50 @@ except TimeoutError:
     pass
 reset(s)
 `,
-      server.port,
-    );
-    assert.equal(client.code, 0, client.stderr);
-    await exchange(server.port);
-    assert.ok(server.running());
-    // The reset happened, and the server saw it as an error (not as a client that said goodbye).
-    assert.match(server.stdout(), /\ncliente perdido: .*(reset|Broken pipe)/i);
-  } finally {
-    await server.stop();
-  }
-});
+        server.port,
+      );
+      assert.equal(client.code, 0, client.stderr);
+      await exchange(server.port);
+      assert.ok(server.running());
+      // The reset happened, and the server saw it as an error (not as a client that said goodbye).
+      assert.match(server.stdout(), /\ncliente perdido: .*(reset|Broken pipe)/i);
+    } finally {
+      await server.stop();
+    }
+  },
+);
 
-Deno.test("leccion/server.ts survives a client that resets before it is even accepted", async () => {
-  const server = await startTwin("leccion/server.ts");
-  let stopped = false;
-  try {
-    // Stopped, the server cannot call accept(); the kernel still completes the handshake, so
-    // the client connects and resets while the connection waits in the queue.
-    Deno.kill(server.child.pid, "SIGSTOP");
-    stopped = true;
-    const client = await python(
-      RESET + `
+testNeeding(
+  ["sigstop", "python"],
+  "leccion/server.ts survives a client that resets before it is even accepted",
+  async () => {
+    const server = await startTwin("leccion/server.ts");
+    let stopped = false;
+    try {
+      // Stopped, the server cannot call accept(); the kernel still completes the handshake, so
+      // the client connects and resets while the connection waits in the queue.
+      Deno.kill(server.child.pid, "SIGSTOP");
+      stopped = true;
+      const client = await python(
+        RESET + `
 reset(socket.create_connection(("127.0.0.1", int(sys.argv[1]))))
 `,
-      server.port,
-    );
-    assert.equal(client.code, 0, client.stderr);
-    Deno.kill(server.child.pid, "SIGCONT");
-    stopped = false;
-    await exchange(server.port);
-    await exchange(server.port);
-    assert.ok(server.running());
-    // The reset reached the server as a failed accept() (Deno 2.9 on Linux: NotConnected).
-    assert.match(server.stdout(), /\ncliente perdido: /);
-  } finally {
-    if (stopped) Deno.kill(server.child.pid, "SIGCONT");
-    await server.stop();
-  }
-});
+        server.port,
+      );
+      assert.equal(client.code, 0, client.stderr);
+      Deno.kill(server.child.pid, "SIGCONT");
+      stopped = false;
+      await exchange(server.port);
+      await exchange(server.port);
+      assert.ok(server.running());
+      // The reset reached the server as a failed accept() (Deno 2.9 on Linux: NotConnected).
+      assert.match(server.stdout(), /\ncliente perdido: /);
+    } finally {
+      if (stopped) Deno.kill(server.child.pid, "SIGCONT");
+      await server.stop();
+    }
+  },
+);
 
 // ---------------------------------------------------------------------------------------------
 // UDP
@@ -428,28 +437,36 @@ Deno.test("UDP: leccion/udp_client.ts talks to udp_server.ts (full)", async () =
   }
 });
 
-Deno.test("UDP: the lesson's Python client talks to leccion/udp_server.ts", async () => {
-  const server = await startTwin("leccion/udp_server.ts");
-  try {
-    const client = await runPython("lesson_udp_client.py", ["127.0.0.1", `${server.port}`]);
-    assert.equal(client.code, 0, client.stderr);
-    assert.equal(client.stdout, "hola desde Python\n");
-  } finally {
-    await server.stop();
-  }
-});
+testNeeding(
+  ["python"],
+  "UDP: the lesson's Python client talks to leccion/udp_server.ts",
+  async () => {
+    const server = await startTwin("leccion/udp_server.ts");
+    try {
+      const client = await runPython("lesson_udp_client.py", ["127.0.0.1", `${server.port}`]);
+      assert.equal(client.code, 0, client.stderr);
+      assert.equal(client.stdout, "hola desde Python\n");
+    } finally {
+      await server.stop();
+    }
+  },
+);
 
-Deno.test("UDP: leccion/udp_client.ts talks to the lesson's Python server", async () => {
-  const server = await startPythonServer("lesson_udp_server.py", ["127.0.0.1", "0", "1"]);
-  try {
-    assert.match(server.first, /^listening on 127\.0\.0\.1:\d+/);
-    const client = await runTwin("leccion/udp_client.ts", Number(server.port));
-    assert.equal(client.code, 0, client.stderr);
-    assert.equal(client.stdout, "hola desde Deno\n");
-  } finally {
-    assert.equal((await server.finish()).code, 0); // it ends after 1 datagram
-  }
-});
+testNeeding(
+  ["python"],
+  "UDP: leccion/udp_client.ts talks to the lesson's Python server",
+  async () => {
+    const server = await startPythonServer("lesson_udp_server.py", ["127.0.0.1", "0", "1"]);
+    try {
+      assert.match(server.first, /^listening on 127\.0\.0\.1:\d+/);
+      const client = await runTwin("leccion/udp_client.ts", Number(server.port));
+      assert.equal(client.code, 0, client.stderr);
+      assert.equal(client.stdout, "hola desde Deno\n");
+    } finally {
+      assert.equal((await server.finish()).code, 0); // it ends after 1 datagram
+    }
+  },
+);
 
 Deno.test("leccion/udp_server.ts sends each datagram back whole, to whoever sent it", async () => {
   const server = await startTwin("leccion/udp_server.ts");

@@ -5,6 +5,7 @@ import { delay, encode, waitUntil } from "./helpers/io.ts";
 import { run, startServer, startUnread as startUnreadServer } from "./helpers/process.ts";
 import { pythonCode, runPython } from "./helpers/python.ts";
 import { UdpPeer } from "./helpers/udp.ts";
+import { lacking, testNeeding } from "./helpers/needs.ts";
 
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const NET = ["--unstable-net", "--allow-net"];
@@ -12,9 +13,15 @@ const startUdp = (args: string[] = [], host?: string, port?: number) =>
   startServer(args, { script: "udp_server.ts", denoFlags: NET, host, port });
 const count = (text: string, pattern: RegExp) => (text.match(pattern) ?? []).length;
 
-/** A raw socket needs root (CAP_NET_RAW); CI runs as root. */
-const uid = decode((await new Deno.Command("id", { args: ["-u"] }).output()).stdout).trim();
-const NOT_ROOT = uid === "0" ? "" : " (ignored: forging a sender needs root, for a raw socket)";
+/** Forging a sender takes Python and a raw socket, which needs Linux and root (CI runs as root). */
+async function whyNotForge(): Promise<string> {
+  if (Deno.build.os !== "linux") return "forging a sender needs Linux's raw sockets";
+  const uid = decode((await new Deno.Command("id", { args: ["-u"] }).output()).stdout).trim();
+  if (uid !== "0") return "forging a sender needs root, for a raw socket";
+  return lacking("python");
+}
+const forgeWhy = await whyNotForge();
+const NOT_ROOT = forgeWhy ? ` (ignored: ${forgeWhy})` : "";
 
 /**
  * Send one UDP datagram that claims to come from `from` (host, port), through a raw socket with
@@ -91,31 +98,35 @@ function echoTimes(log: string): number[] {
   return [...log.matchAll(/^@([\d.]+) echoed /gm)].map((match) => Number(match[1]));
 }
 
-Deno.test("the loop guard keeps every reply for udp_client.ts and the lesson's Python client", async () => {
-  const server = await startUdp();
-  try {
-    const messages = Array.from({ length: 40 }, (_, n) => `mensaje ${n}`);
-    const client = await run([
-      "run",
-      ...NET,
-      "udp_client.ts",
-      "--port",
-      `${server.port}`,
-      ...messages,
-    ]);
-    assert.equal(client.code, 0, client.stderr);
-    assert.deepEqual(
-      client.stdout.trimEnd().split("\n").map((line) => line.replace(/ {2}\(reply .*$/, "")),
-      messages,
-    );
-    assert.doesNotMatch(client.stdout, /tries\)/); // every one at the first try
-    const python = await runPython("lesson_udp_client.py", ["127.0.0.1", `${server.port}`]);
-    assert.equal(python.stdout, "hola desde Python\n", python.stderr);
-  } finally {
-    const finished = await server.stop();
-    assert.doesNotMatch(finished.stdout, /^ignored/m);
-  }
-});
+testNeeding(
+  ["python"],
+  "the loop guard keeps every reply for udp_client.ts and the lesson's Python client",
+  async () => {
+    const server = await startUdp();
+    try {
+      const messages = Array.from({ length: 40 }, (_, n) => `mensaje ${n}`);
+      const client = await run([
+        "run",
+        ...NET,
+        "udp_client.ts",
+        "--port",
+        `${server.port}`,
+        ...messages,
+      ]);
+      assert.equal(client.code, 0, client.stderr);
+      assert.deepEqual(
+        client.stdout.trimEnd().split("\n").map((line) => line.replace(/ {2}\(reply .*$/, "")),
+        messages,
+      );
+      assert.doesNotMatch(client.stdout, /tries\)/); // every one at the first try
+      const python = await runPython("lesson_udp_client.py", ["127.0.0.1", `${server.port}`]);
+      assert.equal(python.stdout, "hola desde Python\n", python.stderr);
+    } finally {
+      const finished = await server.stop();
+      assert.doesNotMatch(finished.stdout, /^ignored/m);
+    }
+  },
+);
 
 Deno.test("the default --max-rate lets a file of 4,000 lines through udp_client.ts, every reply at the first try", async () => {
   const server = await startUdp(["--quiet"]);
@@ -198,32 +209,43 @@ Deno.test("--max-rate: said once an episode, and again when the sender comes bac
 
 const startUnread = (args: string[]) => startUnreadServer("udp_server.ts", NET, args);
 
-Deno.test("udp_server.ts keeps answering while nobody reads its output, and SIGTERM stops it within 2 s", async () => {
-  const server = await startUnread(["--explain"]);
-  const peers = Array.from({ length: 10 }, () => new UdpPeer());
-  try {
-    // Three lines of about 100 bytes for each datagram: 800 of them are 240 KB, past any pipe.
-    await Promise.all(peers.map(async (peer, p) => {
-      for (let i = 0; i < 80; i++) {
-        await peer.send(encode(`peer ${p} datagram ${i}`), server.port);
-        const reply = await peer.receive(5000);
-        assert.ok(reply, `peer ${p}: no reply to datagram ${i}`);
-        assert.equal(decode(reply[0]), `peer ${p} datagram ${i}`);
-      }
-    }));
-    const client = await run(["run", ...NET, "udp_client.ts", "--port", `${server.port}`, "hola"]);
-    assert.match(client.stdout, /^hola {2}\(reply in .*, 1 try\)\n$/, client.stderr);
-    const signalled = performance.now();
-    server.child.kill("SIGTERM");
-    const status = await server.child.status;
-    const tookMs = performance.now() - signalled;
-    assert.equal(status.code, 0);
-    assert.ok(tookMs < 2000, `exited ${tookMs.toFixed(0)} ms after SIGTERM`);
-  } finally {
-    for (const peer of peers) await peer.close();
-    assert.equal(await server.finish(), "");
-  }
-});
+testNeeding(
+  ["signals"],
+  "udp_server.ts keeps answering while nobody reads its output, and SIGTERM stops it within 2 s",
+  async () => {
+    const server = await startUnread(["--explain"]);
+    const peers = Array.from({ length: 10 }, () => new UdpPeer());
+    try {
+      // Three lines of about 100 bytes for each datagram: 800 of them are 240 KB, past any pipe.
+      await Promise.all(peers.map(async (peer, p) => {
+        for (let i = 0; i < 80; i++) {
+          await peer.send(encode(`peer ${p} datagram ${i}`), server.port);
+          const reply = await peer.receive(5000);
+          assert.ok(reply, `peer ${p}: no reply to datagram ${i}`);
+          assert.equal(decode(reply[0]), `peer ${p} datagram ${i}`);
+        }
+      }));
+      const client = await run([
+        "run",
+        ...NET,
+        "udp_client.ts",
+        "--port",
+        `${server.port}`,
+        "hola",
+      ]);
+      assert.match(client.stdout, /^hola {2}\(reply in .*, 1 try\)\n$/, client.stderr);
+      const signalled = performance.now();
+      server.child.kill("SIGTERM");
+      const status = await server.child.status;
+      const tookMs = performance.now() - signalled;
+      assert.equal(status.code, 0);
+      assert.ok(tookMs < 2000, `exited ${tookMs.toFixed(0)} ms after SIGTERM`);
+    } finally {
+      for (const peer of peers) await peer.close();
+      assert.equal(await server.finish(), "");
+    }
+  },
+);
 
 Deno.test("udp_server.ts --timestamps: every line after the listening line starts with @ and the time", async () => {
   const server = await startUdp(["--timestamps", "--explain"]);

@@ -12,12 +12,19 @@ export const WHY_NOT_NOBODY = await whyNot();
 
 async function whyNot(): Promise<string> {
   if (Deno.build.os !== "linux") return "needs Linux, to run a process as the user nobody";
-  const succeeds = (command: string, args: string[]) =>
-    new Deno.Command(command, { args, stdin: "null", stdout: "piped", stderr: "null" }).output()
-      .then(
-        (out) => out.success ? new TextDecoder().decode(out.stdout) : undefined,
-        () => undefined,
-      );
+  const succeeds = async (command: string, args: string[]) => {
+    try {
+      const out = await new Deno.Command(command, {
+        args,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+      return out.success ? new TextDecoder().decode(out.stdout) : undefined;
+    } catch {
+      return undefined; // not installed
+    }
+  };
   if ((await succeeds("id", ["-u"]))?.trim() !== "0") return "needs root, to run as nobody";
   if (await succeeds("setpriv", ["--version"]) === undefined) {
     return "needs setpriv (util-linux), to run as nobody";
