@@ -3,7 +3,7 @@
 // the trace that names each client (issue 11). Every read has a deadline; every child is awaited.
 import assert from "node:assert/strict";
 import { delay, encode, LineReader, readLine, writeAll } from "./helpers/io.ts";
-import { ROOT, startServer } from "./helpers/process.ts";
+import { ROOT, startServer, startUnread } from "./helpers/process.ts";
 import { allClosed, allRead } from "./helpers/proc.ts";
 import { python as pythonCommand, pythonCode } from "./helpers/python.ts";
 import { testNeeding } from "./helpers/needs.ts";
@@ -163,28 +163,13 @@ testNeeding(
   ["signals", "ss"],
   "chat, stuck output: with its stdout never read, it still serves and SIGTERM ends it in 2 s",
   async () => {
-    const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = probe.addr.port;
-    probe.close();
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-net", "chat_server.ts", "--host", "127.0.0.1", "--port", `${port}`],
-      cwd: ROOT,
-      env: { NO_COLOR: "1" },
-      stdin: "null",
-      stdout: "piped", // and never read: a pipe holds 64 KiB, then it is full
-      stderr: "null",
-    }).spawn();
+    // Its stdout is read up to the listening line, never after: a pipe holds 64 KiB, then it is full.
+    const server = await startUnread("chat_server.ts", ["--allow-net"], []);
+    const port = server.port;
     try {
-      // Its stdout is not read (the test is about that): it has started once it takes a connection.
-      let ready = false;
-      for (const deadline = Date.now() + 30_000; !ready && Date.now() < deadline;) {
-        ready = await connect(port).then((conn) => (conn.close(), true), () => false);
-        if (!ready) await delay(50); // a look every 50 ms
-      }
-      assert.ok(ready, "the server did not start");
       // Each connection logs two lines (about 100 bytes): 1,500 of them is far more than 64 KiB.
       for (let i = 0; i < 1500; i++) {
-        const conn = await within(2000, `connection ${i}`, [], connect(port));
+        const conn = await within(10_000, `connection ${i}`, [], connect(port));
         conn.close();
       }
       await allClosed(port); // the server has seen each of them end
@@ -197,16 +182,12 @@ testNeeding(
         shut(fresh);
       }
       const started = Date.now();
-      child.kill("SIGTERM");
-      const status = await within(2000, "exit after SIGTERM", [], child.status);
+      server.child.kill("SIGTERM");
+      const status = await within(2000, "exit after SIGTERM", [], server.status);
       assert.equal(status.code, 0);
       assert.ok(Date.now() - started < 2000);
     } finally {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* it has exited */ }
-      await child.status;
-      await child.stdout.cancel();
+      await server.finish();
     }
   },
 );

@@ -24,6 +24,38 @@ function task(name: string, port: number): { flags: string[]; script: string } {
 }
 
 /**
+ * `work(port)` on a port that was free a moment ago, and again on another (5 tries at most) while
+ * the result says that another process took it meanwhile (the machine may be shared).
+ */
+async function onFreePort<T extends { stderr: string }>(
+  work: (port: number) => Promise<T>,
+): Promise<[T, number]> {
+  for (let tries = 1;; tries++) {
+    const port = freePort();
+    const result = await work(port);
+    if (tries === 5 || !/already in use/.test(result.stderr)) return [result, port];
+  }
+}
+
+/** Start a deno.json server task as written, on a free port instead of 21042 (see onFreePort). */
+async function startTask(name: string) {
+  for (let tries = 1;; tries++) {
+    const port = freePort();
+    const { flags, script } = task(name, port);
+    try {
+      const server = await startServer(["--port", `${port}`], {
+        script,
+        denoFlags: flags,
+        host: null,
+      });
+      return { server, port };
+    } catch (error) {
+      if (tries === 5 || !/already in use/.test((error as Error).message)) throw error;
+    }
+  }
+}
+
+/**
  * Start server.ts with these deno flags and server flags, read its first line, then stop it. (Its
  * exit code is not checked here: a SIGTERM right after "listening on" can come before server.ts
  * has set its signal handlers, and then it ends with 143.)
@@ -61,14 +93,8 @@ testNeeding(
   async () => {
     for (const [serverTask, greeting] of [["server", GREETING], ["chat", "welcome to the chat"]]) {
       if (serverTask === "chat" && TASKS.chat === undefined) continue; // until the chat has its task
-      const port = freePort();
-      const { flags, script } = task(serverTask, port);
       // No --host: the script's default host must be what the task allows.
-      const server = await startServer(["--port", `${port}`], {
-        script,
-        denoFlags: flags,
-        host: null,
-      });
+      const { server, port } = await startTask(serverTask);
       try {
         assert.match(server.stdout(), new RegExp(`^listening on 0\\.0\\.0\\.0:${port}\n`));
         const client = task("client", port);
@@ -85,13 +111,7 @@ testNeeding(
       }
     }
 
-    const port = freePort();
-    const { flags, script } = task("udp-server", port);
-    const server = await startServer(["--port", `${port}`], {
-      script,
-      denoFlags: flags,
-      host: null,
-    });
+    const { server, port } = await startTask("udp-server");
     const peer = new UdpPeer();
     try {
       assert.match(server.stdout(), new RegExp(`^listening on 0\\.0\\.0\\.0:${port}\n`));
@@ -123,17 +143,15 @@ testNeeding(
 );
 
 Deno.test("server.ts starts with --allow-net=HOST:PORT of its own address (the task's form)", async () => {
-  const port = freePort();
-  const everywhere = await firstLine([`--allow-net=0.0.0.0:${port}`], ["--port", `${port}`]);
+  const [everywhere, port] = await onFreePort((port) =>
+    firstLine([`--allow-net=0.0.0.0:${port}`], ["--port", `${port}`])
+  );
   assert.equal(everywhere.line.split("\n")[0], `listening on 0.0.0.0:${port}`);
   assert.equal(everywhere.stderr, "");
-  const loopback = await firstLine([`--allow-net=127.0.0.1:${port}`], [
-    "--host",
-    "127.0.0.1",
-    "--port",
-    `${port}`,
-  ]);
-  assert.equal(loopback.line.split("\n")[0], `listening on 127.0.0.1:${port}`);
+  const [loopback, other] = await onFreePort((port) =>
+    firstLine([`--allow-net=127.0.0.1:${port}`], ["--host", "127.0.0.1", "--port", `${port}`])
+  );
+  assert.equal(loopback.line.split("\n")[0], `listening on 127.0.0.1:${other}`);
   assert.equal(loopback.stderr, "");
 });
 

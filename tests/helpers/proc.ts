@@ -6,16 +6,6 @@ export async function rssKiB(pid: number): Promise<number> {
   return Number((await shell(`grep VmRSS /proc/${pid}/status`)).match(/(\d+) kB/)?.[1] ?? 0);
 }
 
-/** The signals a process catches (has a handler for), from SigCgt in /proc/PID/status. */
-export async function caughtSignals(pid: number): Promise<Deno.Signal[]> {
-  const mask = (await shell(`grep SigCgt /proc/${pid}/status`)).match(/([0-9a-f]+)\s*$/)?.[1];
-  if (mask === undefined) return [];
-  const bits = BigInt(`0x${mask}`);
-  const numbers: Record<number, Deno.Signal> = { 1: "SIGHUP", 2: "SIGINT", 15: "SIGTERM" };
-  return Object.entries(numbers).filter(([n]) => (bits >> BigInt(Number(n) - 1)) & 1n)
-    .map(([, name]) => name);
-}
-
 /** How many file descriptors a process holds open. */
 export async function openFiles(pid: number): Promise<number> {
   return Number((await shell(`ls /proc/${pid}/fd | wc -l`)).trim());
