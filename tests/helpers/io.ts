@@ -166,9 +166,15 @@ export async function readBytes(
   return reader.take(wanted);
 }
 
-/** Read until the peer closes (bounded by `timeoutMs` and 256 MiB). */
+/**
+ * Read until the peer closes (bounded by `timeoutMs` and 256 MiB). Often started before the writes
+ * it waits for: if one of them fails first, its own failure is never an unhandled rejection (which
+ * would cancel every test of the file); whoever awaits it still gets it.
+ */
 export function readToEnd(conn: Deno.Conn, timeoutMs = 20_000): Promise<Uint8Array> {
-  return readBytes(conn, 256 * 1024 * 1024, timeoutMs);
+  const reading = readBytes(conn, 256 * 1024 * 1024, timeoutMs);
+  reading.catch(() => {});
+  return reading;
 }
 
 /** Read one "\n"-ended line ("" once the peer has closed); fails after `timeoutMs`. */
