@@ -10,6 +10,23 @@ export const HOST = "127.0.0.1";
 export const SERVER_FLAGS = ["--allow-net=127.0.0.1"];
 export const MiB = 1024 * 1024;
 
+/**
+ * One scenario of `deno task stress` (stress/stress.ts lists them, one entry each). A scenario in
+ * a file of its own exports one of these as its default; stress_test.ts runs it small if it can.
+ */
+export interface Scenario {
+  /** Its name for --only: lower case, words joined by "-". */
+  name: string;
+  /** "N. what it does, at what size", as the run prints it. */
+  title: string;
+  /** Its time limit at full size; run() gets it (less if the 5-minute budget is nearly spent). */
+  limitMs: number;
+  /** A reason not to run here (printed as SKIP), or undefined to run. */
+  skip?: (context: { fileLimit: number }) => string | undefined;
+  /** Run it at full size: a one-line figure, or an Error that says what went wrong. */
+  run: (context: { limitMs: number; seed: number }) => Promise<string>;
+}
+
 /** A seeded pseudo-random generator (mulberry32): the same seed gives the same run. */
 export function prng(seed: number) {
   let state = seed >>> 0;

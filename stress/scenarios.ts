@@ -18,7 +18,7 @@
 // Their helpers are in stress/helpers.ts.
 import { delay, encode, readLine, writeAll } from "../tests/helpers/io.ts";
 import { CHAT, ROOT, run, shell } from "../tests/helpers/process.ts";
-import { openFiles, rssKiB, sampleRss } from "../tests/helpers/proc.ts";
+import { allClosed, openFiles, rssKiB, sampleRss, tcpSockets } from "../tests/helpers/proc.ts";
 import {
   attempt,
   collect,
@@ -265,6 +265,7 @@ async function fuzzSession(
     ]);
   }
   const pieces = split(payload, 1 + random.int(20), random);
+  // On purpose: some sessions dribble their pieces, 0 to 2 ms apart (a timing, not a wait for X).
   const pause = random.chance(0.2) ? () => delay(random.int(3)) : () => Promise.resolve();
 
   const conn = await connections.connect(port);
@@ -292,7 +293,9 @@ async function fuzzSession(
       await pause();
     }
     if (kind === "cut" && payload.length > 0) await writeAll(conn, payload.subarray(0, 1)); // mid-line at least
-    if (kind === "reset") await delay(5); // the echo arrives and stays unread: our close sends a reset
+    // Best effort, and nothing is asserted about it: if an echo (or the greeting) has arrived
+    // unread by now, our close sends a reset rather than an end.
+    if (kind === "reset") await delay(5);
     return kind;
   } finally {
     connections.close(conn);
@@ -403,7 +406,7 @@ export async function neverReads(
             }
             slowestPingMs = Math.max(slowestPingMs, performance.now() - sentAt);
             pings++;
-            await delay(20);
+            await delay(20); // on purpose: a ping every 20 ms, a steady client's pace
           }
         })();
         pinging.catch(() => {});
@@ -420,7 +423,9 @@ export async function neverReads(
                   delay(options.stallMs).then(() => -1),
                 ]);
                 if (written === -1) {
-                  stalled = true; // the write has waited stallMs: the server has stopped reading from us
+                  // On purpose, the definition of stalled: a write that has waited stallMs (the
+                  // server has stopped reading from us; if it was only slow, nothing fails).
+                  stalled = true;
                   return;
                 }
                 at += written;
@@ -428,7 +433,8 @@ export async function neverReads(
               }
             }
           } finally {
-            // Keep pinging for a second while the hog is stuck, to show the others are unaffected.
+            // On purpose: keep pinging for a second while the hog is stuck, to show the others are
+            // unaffected.
             if (stalled) await delay(1000);
             hogDone = true;
           }
@@ -497,7 +503,15 @@ export async function chatNeverReads(
         // line of each window waits for the server's delayed ACK (40 ms), and the room ran at
         // 1,600 lines/s instead of 18,000. A chat client sends a line as soon as it has one.
         talker.setNoDelay(true);
-        await delay(300); // let the room take in all three before anyone talks
+        // The room has taken in all three before anyone talks: the talker, the last to join, is
+        // told "3 online" (in its welcome, or in a notice after it).
+        await orTimeout(
+          (async () => {
+            while (!/\b3 online\b/.test(await readLine(talker))) { /* the next line */ }
+          })(),
+          10_000,
+          "the room never had its three members",
+        );
         const talkerDrain = collect(talker, 64 * 1024); // the talker must read too, or be dropped itself
         baseline = await rssKiB(server.child.pid);
         const started = performance.now();
@@ -539,7 +553,7 @@ export async function chatNeverReads(
               if (readerFailed || connections.closed) {
                 throw new Error(`the talker stopped at line ${n}`);
               }
-              await delay(1);
+              await delay(1); // a look every millisecond at how far the reader has got
             }
             await writeAll(talker, encode(`stress chat ${n} ${filler}`.slice(0, 1023) + "\n"));
           }
@@ -715,7 +729,7 @@ export async function outOfFiles(
         if (cannot() === 0) {
           throw new Error(`server.ts never ran out of descriptors (accepted ${accepted()})`);
         }
-        await delay(1000); // ten retries' worth: the complaint must not repeat
+        await delay(1000); // on purpose: ten retries' worth, in which the complaint must not repeat
         acceptedWhileFull = accepted();
         complaintsWhileFull = cannot();
         if (!server.running()) throw new Error(`server.ts exited: ${server.stderr()}`);
@@ -738,7 +752,17 @@ export async function outOfFiles(
             `after descriptors were freed, only ${accepted()} of ${options.attempts} were accepted`,
           );
         }
-        await delay(1200); // quiet for a while: the next accept says "accepting again"
+        // The server has ended every one of them (its descriptors are free again), and has said
+        // "accepting again": then a fresh client.
+        const ended = () => (server.stdout().match(/^closed/gm) ?? []).length;
+        const quiet = Date.now() + 15_000;
+        while (
+          (ended() < options.attempts || !/accepting again/.test(server.stderr())) &&
+          Date.now() < quiet
+        ) await delay(50);
+        if (ended() < options.attempts) {
+          throw new Error(`the server ended ${ended()} of the ${options.attempts} connections`);
+        }
         fresh = await freshClient(server.port);
       });
     } finally {
@@ -770,9 +794,17 @@ interface CtrlCOptions {
   processes: number;
   /** Connectors opening new connections without pause (each held until the server ends it). */
   connectors: number;
+  /**
+   * How long the load runs once all of it is seen at work (every connection echoed, every
+   * client.ts and the storm connected), before Ctrl-C: a duration on purpose, never a proof that
+   * the load started (that is waited for, up to LOAD_SEEN_MS).
+   */
   loadMs: number;
   exitLimitMs: number;
 }
+
+/** The longest wait for the whole load to be seen at work: it only bounds a failure. */
+const LOAD_SEEN_MS = 30_000;
 
 /** One round: the load, then Ctrl-C (SIGINT); everything must end by itself. */
 async function ctrlCRound(options: CtrlCOptions, timeLimitMs: number) {
@@ -785,14 +817,19 @@ async function ctrlCRound(options: CtrlCOptions, timeLimitMs: number) {
   try {
     await within("Ctrl-C under load", timeLimitMs, connections, async () => {
       const block = encode("load line, over and over\n".repeat(160)); // 4 KiB
-      let stopping = false;
+      let stopping = false, greeted = 0, echoing = 0;
       const conns = await inPool(options.clients, 200, () => connections.connect(server.port));
       const loads = conns.map(async (conn) => {
         const buffer = new Uint8Array(16 * 1024);
         const reading = (async () => {
+          let got = 0;
           while (true) {
             const n = await conn.read(buffer).catch(() => null); // a reset counts as the end
             if (n === null) return;
+            // The greeting, then past it an echo of ours (each counted once for each connection).
+            if (got < GREETING.length && got + n >= GREETING.length) greeted++;
+            if (got <= GREETING.length && got + n > GREETING.length) echoing++;
+            got += n;
             result.echoed += n;
           }
         })();
@@ -845,8 +882,23 @@ async function ctrlCRound(options: CtrlCOptions, timeLimitMs: number) {
       }).spawn());
       stormOutput = storm.output();
       stormOutput.catch(() => {});
-      await delay(options.loadMs);
-      if (result.echoed === 0) throw new Error("no load: nothing was echoed");
+      // The load at work, seen: echoes coming back to our connections, and the server has accepted
+      // as many connections as ours, the client.ts processes' and one of the storm. (Not every
+      // connection of ours is served at once: at full size, with 1,000 of them and the storm, a
+      // few hundred still had no greeting 30 s later on a busy 2-core machine.)
+      const accepted = () => (server.stdout().match(/^connection from/gm) ?? []).length;
+      const everyone = options.clients + options.processes + 1;
+      const atWork = () => echoing > 0 && accepted() >= everyone;
+      const seenBy = Date.now() + LOAD_SEEN_MS;
+      while (!atWork() && Date.now() < seenBy) await delay(20);
+      if (!atWork()) {
+        throw new Error(
+          `no full load after ${seconds(LOAD_SEEN_MS)} s: ${greeted} of ${options.clients} ` +
+            `connections greeted, ${echoing} echoing, ${accepted()} of at least ${everyone} ` +
+            "connections accepted",
+        );
+      }
+      await delay(options.loadMs); // on purpose: the load goes on for this long before Ctrl-C
       const signalled = performance.now();
       const printedBefore = server.stdout().length;
       server.child.kill("SIGINT");
@@ -957,9 +1009,9 @@ export async function ctrlCUnderLoad(
   const slowest = Math.max(...rounds.map((r) => r.exitMs));
   return `${options.rounds} rounds of Ctrl-C with ${
     count(options.clients)
-  } connections streaming (${mib(sum("echoed") / 1024 / options.rounds)} MiB echoed per round in ${
+  } connections streaming (${mib(sum("echoed") / 1024 / options.rounds)} MiB echoed per round; ${
     seconds(options.loadMs)
-  } s), ${options.processes} client.ts processes and ${
+  } s of full load before Ctrl-C), ${options.processes} client.ts processes and ${
     count(Math.round(sum("churned") / options.rounds))
   } new connections per round from ${options.connectors} connectors: exit 0 every time, the slowest in ${
     slowest.toFixed(0)
@@ -1006,8 +1058,15 @@ export async function chatJoinStorm(options: {
         const reader = await connections.connect(server.port);
         const talker = await connections.connect(server.port);
         talker.setNoDelay(true);
+        // Both are members before the talker talks: the talker, the second to join, is told so.
+        await orTimeout(
+          (async () => {
+            while (!/\b2 online\b/.test(await readLine(talker))) { /* the next line */ }
+          })(),
+          10_000,
+          "the room never had its first two members",
+        );
         const talkerDrain = collect(talker, 64 * 1024, 1);
-        await delay(200);
         const cpuBefore = await cpuMs(server.child.pid);
         let storming = true;
         const sentAt: number[] = [];
@@ -1015,13 +1074,13 @@ export async function chatJoinStorm(options: {
           while (storming && !connections.closed) {
             sentAt.push(performance.now());
             await writeAll(talker, encode(`storm line ${said++}\n`));
-            await delay(50);
+            await delay(50); // on purpose: a line every 50 ms, a person's pace at most
           }
           sentAt.push(performance.now()); // the last line, which the reader waits for
           await writeAll(talker, encode(`storm line ${said++}\n`));
         })();
         // The reader's lines arrive in order; each one's delay is measured as it comes.
-        let seen = 0, pending = "";
+        let seen = 0, pending = "", online = 0;
         const decoder = new TextDecoder();
         const watching = (async () => {
           const buffer = new Uint8Array(64 * 1024);
@@ -1032,6 +1091,7 @@ export async function chatJoinStorm(options: {
             const lines = pending.split("\n");
             pending = lines.pop()!;
             for (const line of lines) {
+              online = Number(line.match(/\((\d+) online\)$/)?.[1] ?? online);
               const m = line.match(/storm line (\d+)$/);
               if (!m) continue;
               if (Number(m[1]) !== seen) throw new Error(`line ${m[1]} came when ${seen} was due`);
@@ -1044,7 +1104,14 @@ export async function chatJoinStorm(options: {
           await connections.connect(server.port); // and never read
           joined++;
         });
-        await delay(500); // the room announces the last joins
+        // The room has announced the last joins to the reader.
+        const told = Date.now() + 30_000;
+        while (online < options.joins + 2 && Date.now() < told && !connections.closed) {
+          await delay(20);
+        }
+        if (online < options.joins + 2) {
+          throw new Error(`the reader was told of ${online} online, not ${options.joins + 2}`);
+        }
         storming = false;
         await talking;
         await watching;
@@ -1094,7 +1161,16 @@ export async function heldLines(
           await orTimeout(reply.greeted, 30_000, `connection ${id} got no greeting`);
           await writeAll(conn, line);
         });
-        await delay(4000); // the server reads what it will hold, and refuses the rest
+        // The server has read every line (all queues empty on both ends), and has closed the ones it
+        // refuses: each connection is either still established or ended here.
+        const settled = async () => {
+          const sockets = (await tcpSockets(server.port)).filter((s) => s.state === "ESTAB");
+          const held = sockets.filter((s) => s.localPort === server.port).length;
+          const done = replies.filter((reply) => reply.done).length;
+          return sockets.every((s) => s.recvQ === 0 && s.sendQ === 0) &&
+            held + done === options.connections;
+        };
+        while (!await settled() && !connections.closed) await delay(250);
         const closed = replies.filter((reply) => reply.done);
         refused = closed.length;
         const wrong = closed.find((reply) =>
@@ -1113,7 +1189,9 @@ export async function heldLines(
           throw new Error("no connection was refused: is the memory for unfinished lines bounded?");
         }
         connections.closeAll();
-        await delay(5000); // the server sees every end, and its garbage collector runs
+        await allClosed(server.port); // the server has seen every end, and closed its side...
+        // ...and, on purpose, 5 s for its garbage collector: the figure is the RSS 5 s after.
+        await delay(5000);
         after = await rssKiB(server.child.pid);
         fresh = await freshClient(server.port);
       });

@@ -21,6 +21,7 @@ import {
   subSeed,
   udpGarbage,
 } from "./scenarios.ts";
+import type { Scenario } from "./helpers.ts";
 import { shell } from "../tests/helpers/process.ts";
 import { prankster } from "./prankster.ts";
 
@@ -44,87 +45,82 @@ if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) {
 }
 const only = values.only?.split(",");
 
-interface Scenario {
-  name: string;
-  title: string;
-  limitMs: number;
-  /** A reason to skip, or undefined to run. */
-  skip?: () => Promise<string | undefined>;
-  run: (limitMs: number) => Promise<string>;
-}
-
 const fileLimit = Number((await shell("ulimit -n")).trim());
+const tooFewFiles = (context: { fileLimit: number }) =>
+  context.fileLimit < 10_200
+    ? "needs ulimit -n of 10,200 or more in this process and the server, but it is " +
+      `${context.fileLimit}: ` +
+      "run it with deno task stress (stress/run.sh raises the limit), or raise the hard limit"
+    : undefined;
+
+// Every scenario, in the order they run. A scenario of its own file exports a Scenario (see
+// stress/helpers.ts) as its default, and takes one line here:
+//   (await import("./my_scenario.ts")).default,
 const scenarios: Scenario[] = [
   {
     name: "clients",
     title: "1. 10,000 concurrent clients × 100 lines",
     limitMs: 120_000,
-    skip: () =>
-      Promise.resolve(
-        fileLimit < 10_200
-          ? `needs ulimit -n of 10,200 or more in this process and the server, but it is ${fileLimit}: ` +
-            `run it with deno task stress (stress/run.sh raises the limit), or raise the hard limit`
-          : undefined,
-      ),
-    run: (limitMs) =>
+    skip: tooFewFiles,
+    run: ({ limitMs, seed }) =>
       manyClients({ clients: 10_000, lines: 100, seed: subSeed(seed, 1), timeLimitMs: limitMs }),
   },
   {
     name: "stream",
     title: "2. 100 MiB through one connection, RSS sampled",
     limitMs: 60_000,
-    run: (limitMs) =>
+    run: ({ limitMs, seed }) =>
       bigStream({ mebibytes: 100, seed: subSeed(seed, 2), rssLimitMiB: 32, timeLimitMs: limitMs }),
   },
   {
     name: "fuzz",
     title: "3. fuzz: 1,000 hostile sessions",
     limitMs: 60_000,
-    run: (limitMs) => fuzz({ sessions: 1000, seed, width: 16, timeLimitMs: limitMs }),
+    run: ({ limitMs, seed }) => fuzz({ sessions: 1000, seed, width: 16, timeLimitMs: limitMs }),
   },
   {
     name: "never-reads",
     title: "4. a client that sends and never reads",
     limitMs: 30_000,
-    run: (limitMs) =>
+    run: ({ limitMs }) =>
       neverReads({ stallMs: 2000, maxMiB: 512, rssLimitMiB: 32, timeLimitMs: limitMs }),
   },
   {
     name: "chat-never-reads",
     title: "4b. a chat-room member who never reads",
     limitMs: 40_000,
-    run: (limitMs) => chatNeverReads({ mebibytes: 64, rssLimitMiB: 32, timeLimitMs: limitMs }),
+    run: ({ limitMs }) => chatNeverReads({ mebibytes: 64, rssLimitMiB: 32, timeLimitMs: limitMs }),
   },
   {
     name: "chat-join-storm",
     title: "4c. a storm of 4,000 joins in the chat room (--max-clients/--max-per-address raised)",
     limitMs: 60_000,
-    run: (limitMs) => chatJoinStorm({ joins: 4000, maxDelayMs: 1000, timeLimitMs: limitMs }),
+    run: ({ limitMs }) => chatJoinStorm({ joins: 4000, maxDelayMs: 1000, timeLimitMs: limitMs }),
   },
   {
     name: "udp",
     title: "5. 10,000 garbage datagrams at udp_server.ts",
     limitMs: 30_000,
-    run: (limitMs) =>
+    run: ({ limitMs, seed }) =>
       udpGarbage({ datagrams: 10_000, seed: subSeed(seed, 5), timeLimitMs: limitMs }),
   },
   {
     name: "files",
     title: "6. out of file descriptors (ulimit -n 64, 200 attempts)",
     limitMs: 40_000,
-    run: (limitMs) => outOfFiles({ fileLimit: 64, attempts: 200, timeLimitMs: limitMs }),
+    run: ({ limitMs }) => outOfFiles({ fileLimit: 64, attempts: 200, timeLimitMs: limitMs }),
   },
   {
     name: "ctrl-c",
     title: "7. Ctrl-C during full load, 10 times",
     limitMs: 60_000,
-    run: (limitMs) =>
+    run: ({ limitMs }) =>
       ctrlCUnderLoad({
         rounds: 10,
         clients: 1000,
         processes: 10,
         connectors: 8,
-        loadMs: 1500,
+        loadMs: 1500, // on purpose: how long the full load runs (once seen at work) before Ctrl-C
         exitLimitMs: 2000,
         timeLimitMs: limitMs,
       }),
@@ -133,13 +129,8 @@ const scenarios: Scenario[] = [
     name: "held-lines",
     title: "8. 10,000 connections each holding an unfinished 64 KiB line, RSS before/peak/after",
     limitMs: 90_000,
-    skip: () =>
-      Promise.resolve(
-        fileLimit < 10_200
-          ? `needs ulimit -n of 10,200 or more, but it is ${fileLimit}: run it with deno task stress`
-          : undefined,
-      ),
-    run: (limitMs) =>
+    skip: tooFewFiles,
+    run: ({ limitMs }) =>
       heldLines({ connections: 10_000, lineBytes: 64 * 1024, timeLimitMs: limitMs }),
   },
   {
@@ -195,7 +186,7 @@ console.log(`seed ${seed} (replay: deno task stress --only fuzz --seed ${seed})\
 const results: { title: string; outcome: "PASS" | "FAIL" | "SKIP"; text: string }[] = [];
 for (const scenario of scenarios) {
   if (only && !only.includes(scenario.name)) continue;
-  const reason = await scenario.skip?.();
+  const reason = scenario.skip?.({ fileLimit });
   if (reason) {
     results.push({ title: scenario.title, outcome: "SKIP", text: reason });
     console.log(`SKIP  ${scenario.title}: ${reason}\n`);
@@ -214,7 +205,7 @@ for (const scenario of scenarios) {
   console.log(`...   ${scenario.title}`);
   const scenarioStarted = performance.now();
   try {
-    const figure = await scenario.run(Math.min(scenario.limitMs, left));
+    const figure = await scenario.run({ limitMs: Math.min(scenario.limitMs, left), seed });
     results.push({ title: scenario.title, outcome: "PASS", text: figure });
     console.log(
       `PASS  ${scenario.title} (${

@@ -5,15 +5,24 @@
 import assert from "node:assert/strict";
 import { ROOT } from "./helpers/process.ts";
 
-const has = (command: string) =>
-  new Deno.Command("sh", { args: ["-c", `command -v ${command}`], stdout: "null", stderr: "null" })
-    .outputSync().success;
+const has = (command: string) => {
+  try {
+    return new Deno.Command("sh", {
+      args: ["-c", `command -v ${command}`],
+      stdout: "null",
+      stderr: "null",
+    }).outputSync().success;
+  } catch {
+    return false; // no sh (Windows)
+  }
+};
 // The harness compiles C with cc and pins processes with taskset; without them (not Linux, say) skip.
 const haveTools = Deno.build.os === "linux" && has("cc") && has("taskset");
 const haveNode = has("node");
+const why = haveTools ? "" : " (IGNORED: needs Linux, cc and taskset)";
 
 Deno.test({
-  name: "deno task bench --smoke: every measure gives a figure for C and the kit's servers",
+  name: `deno task bench --smoke: every measure gives a figure for C and the kit's servers${why}`,
   ignore: !haveTools,
   async fn() {
     const out = await Deno.makeTempDir({ prefix: "bench-smoke-" });
@@ -132,7 +141,7 @@ async function fakeChat(fault: Fault, run: (port: number) => Promise<void>) {
 }
 
 Deno.test({
-  name: "loadgen chat: a room that relays nothing, drops or reorders a line fails the run",
+  name: `loadgen chat: a room that relays nothing, drops or reorders a line fails the run${why}`,
   ignore: !haveTools,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "loadgen-chat-" });

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { encode, expectClosed, LineReader, readLine, within, writeAll } from "./helpers/io.ts";
 import { ROOT, run, startChat, startServer } from "./helpers/process.ts";
+import { testNeeding } from "./helpers/needs.ts";
 
 const connect = (port: number) => Deno.connect({ hostname: "127.0.0.1", port });
 
@@ -178,20 +179,24 @@ Deno.test("chat_server.ts: --help and bad usage like the others; server.ts no lo
   assert.match(echo.stderr, /^server\.ts: Unknown option '--chat'/);
 });
 
-Deno.test("chat_server.ts: Ctrl-C with members connected closes them and exits 0", async () => {
-  const server = await startServer(["--quiet"], { script: "chat_server.ts" });
-  const ana = await join(server.port, "Ana");
-  try {
-    const finished = await server.stop("SIGINT");
-    assert.equal(finished.code, 0, finished.stderr);
-    // Closed by the server, with no "left" notice. If the server had not read Ana's "/name" line
-    // yet, the system resets the connection instead of ending it: closed all the same.
-    const last = await readLine(ana).catch((error) => {
-      if (error instanceof Deno.errors.ConnectionReset) return "";
-      throw error;
-    });
-    assert.equal(last, "");
-  } finally {
-    ana.close();
-  }
-});
+testNeeding(
+  ["signals"],
+  "chat_server.ts: Ctrl-C with members connected closes them and exits 0",
+  async () => {
+    const server = await startServer(["--quiet"], { script: "chat_server.ts" });
+    const ana = await join(server.port, "Ana");
+    try {
+      const finished = await server.stop("SIGINT");
+      assert.equal(finished.code, 0, finished.stderr);
+      // Closed by the server, with no "left" notice. If the server had not read Ana's "/name" line
+      // yet, the system resets the connection instead of ending it: closed all the same.
+      const last = await readLine(ana).catch((error) => {
+        if (error instanceof Deno.errors.ConnectionReset) return "";
+        throw error;
+      });
+      assert.equal(last, "");
+    } finally {
+      ana.close();
+    }
+  },
+);

@@ -5,6 +5,7 @@ import { encode } from "./helpers/io.ts";
 import { sampleRss } from "./helpers/proc.ts";
 import { ROOT } from "./helpers/process.ts";
 import { UdpPeer } from "./helpers/udp.ts";
+import { testNeeding } from "./helpers/needs.ts";
 
 const NET = ["--unstable-net", "--allow-net"];
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -116,8 +117,8 @@ Deno.test("issue 13.1: udp_client.ts takes a reply only from the server's addres
   const running = udpClient([
     "--port",
     `${server.port}`,
-    "--timeout",
-    "700",
+    "--timeout", // room for this test to answer at the first try, even on a slow machine
+    "3000",
     "--retries",
     "1",
     "--explain",
@@ -127,7 +128,9 @@ Deno.test("issue 13.1: udp_client.ts takes a reply only from the server's addres
     const first = await server.receive();
     assert.ok(first, "the client sent nothing");
     await stranger.send(encode("hola"), first[1].port); // the prankster's "reply", same bytes
-    assert.equal(await stranger.receive(200), undefined); // (a bounded pause)
+    // On purpose, 200 ms: the client says nothing to the stranger (and the stranger's datagram
+    // goes first).
+    assert.equal(await stranger.receive(200), undefined);
     await server.send(encode("hola"), first[1].port);
   } finally {
     await running;
@@ -154,8 +157,8 @@ Deno.test("issue 13.1: udp_client.ts takes a reply only from the server's addres
   const alone = udpClient([
     "--port",
     `${quiet.port}`,
-    "--timeout",
-    "300",
+    "--timeout", // room for the prankster's datagram to arrive before it gives up
+    "1000",
     "--retries",
     "1",
     "hola",
@@ -198,26 +201,30 @@ Deno.test("issue 13.2: client.ts prints exactly the bytes the server sent when s
   }
 });
 
-Deno.test("issue 13.2: on a terminal, client.ts shows control characters, never sends them raw", async () => {
-  const nasty = "\x1b]0;pwned\x07\x1b[2Jhola\tmundo\x7f\n";
-  const server = rudeServer(async (conn) => {
-    await conn.write(encode(nasty));
-  });
-  try {
-    // script(1) gives the client a terminal as its stdout (and stdin: typing mode).
-    const command = `${Deno.execPath()} run --allow-net client.ts --port ${server.port}`;
-    const finished = await runRaw("script", ["-qec", command, "/dev/null"]);
-    const screen = decode(finished.stdout);
-    assert.ok(
-      !finished.stdout.includes(0x1b),
-      `ESC reached the terminal: ${JSON.stringify(screen)}`,
-    );
-    assert.ok(!finished.stdout.includes(0x07), "BEL reached the terminal");
-    assert.match(screen, /\^\[\]0;pwned\^G\^\[\[2Jhola\tmundo\^\?\r?\n/);
-  } finally {
-    await server.done();
-  }
-});
+testNeeding(
+  ["terminal"],
+  "issue 13.2: on a terminal, client.ts shows control characters, never sends them raw",
+  async () => {
+    const nasty = "\x1b]0;pwned\x07\x1b[2Jhola\tmundo\x7f\n";
+    const server = rudeServer(async (conn) => {
+      await conn.write(encode(nasty));
+    });
+    try {
+      // script(1) gives the client a terminal as its stdout (and stdin: typing mode).
+      const command = `${Deno.execPath()} run --allow-net client.ts --port ${server.port}`;
+      const finished = await runRaw("script", ["-qec", command, "/dev/null"]);
+      const screen = decode(finished.stdout);
+      assert.ok(
+        !finished.stdout.includes(0x1b),
+        `ESC reached the terminal: ${JSON.stringify(screen)}`,
+      );
+      assert.ok(!finished.stdout.includes(0x07), "BEL reached the terminal");
+      assert.match(screen, /\^\[\]0;pwned\^G\^\[\[2Jhola\tmundo\^\?\r?\n/);
+    } finally {
+      await server.done();
+    }
+  },
+);
 
 Deno.test("issue 13.2: udp_client.ts sends stdin lines as bytes and prints the reply's bytes", async () => {
   const server = new UdpPeer();
@@ -332,7 +339,7 @@ Deno.test("issue 13.4: while the user may still type, client.ts never times out"
   let exited = false;
   const status = child.status.then((s) => (exited = true, s));
   try {
-    const wait = timer(1_500); // five times --timeout, with the server silent
+    const wait = timer(1_500); // on purpose: five times --timeout, with the server silent
     await wait.done;
     wait.clear();
     assert.equal(exited, false, "client.ts timed out while the user could still type");
@@ -348,39 +355,43 @@ Deno.test("issue 13.4: while the user may still type, client.ts never times out"
 });
 
 // Finding 5: udp_client.ts < /dev/zero grew without bound.
-Deno.test("issue 13.5: udp_client.ts refuses an endless line at once, in bounded memory", async () => {
-  const server = new UdpPeer();
-  const child = new Deno.Command("sh", {
-    args: [
-      "-c",
-      `exec "$0" run --unstable-net --allow-net udp_client.ts --port ${server.port} < /dev/zero`,
-      Deno.execPath(),
-    ],
-    cwd: ROOT,
-    env: { LC_ALL: "C" },
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(10_000),
-  }).spawn();
-  const rss = sampleRss(child.pid, 20);
-  const started = performance.now();
-  try {
-    const { code, stdout, stderr } = await child.output();
-    const ms = performance.now() - started;
-    assert.equal(code, 2, decode(stderr));
-    assert.equal(decode(stdout), "");
-    assert.equal(
-      decode(stderr),
-      "udp_client.ts: a line is more than 65508 bytes: a UDP datagram holds at most 65,507\n",
-    );
-    assert.ok(ms < 5_000, `took ${ms} ms`);
-    assert.ok(rss.peak() < 200 * 1024, `peak RSS ${rss.peak()} KiB`);
-    assert.equal(await server.receive(300), undefined, "nothing was sent");
-  } finally {
-    await rss.stop();
-    await server.close();
-  }
-});
+testNeeding(
+  ["sh", "proc"],
+  "issue 13.5: udp_client.ts refuses an endless line at once, in bounded memory",
+  async () => {
+    const server = new UdpPeer();
+    const child = new Deno.Command("sh", {
+      args: [
+        "-c",
+        `exec "$0" run --unstable-net --allow-net udp_client.ts --port ${server.port} < /dev/zero`,
+        Deno.execPath(),
+      ],
+      cwd: ROOT,
+      env: { LC_ALL: "C" },
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(10_000),
+    }).spawn();
+    const rss = sampleRss(child.pid, 20);
+    const started = performance.now();
+    try {
+      const { code, stdout, stderr } = await child.output();
+      const ms = performance.now() - started;
+      assert.equal(code, 2, decode(stderr));
+      assert.equal(decode(stdout), "");
+      assert.equal(
+        decode(stderr),
+        "udp_client.ts: a line is more than 65508 bytes: a UDP datagram holds at most 65,507\n",
+      );
+      assert.ok(ms < 5_000, `took ${ms} ms`);
+      assert.ok(rss.peak() < 200 * 1024, `peak RSS ${rss.peak()} KiB`);
+      assert.equal(await server.receive(300), undefined, "nothing was sent");
+    } finally {
+      await rss.stop();
+      await server.close();
+    }
+  },
+);
 
 Deno.test("issue 13.5: a 16 MiB line with no newline is refused as fast as a short one", async () => {
   const server = new UdpPeer();
@@ -464,7 +475,7 @@ Deno.test("QA 1: input that ends just after the server closed: one line and exit
   try {
     await client.write(new Uint8Array(70_000).fill(0x78));
     await waitFor(closed.promise.then(() => true), 5_000, "the server closed");
-    await timer(30).done; // the input ends a moment after the server closed
+    await timer(30).done; // on purpose: the input ends a moment after the server closed
     await client.close();
     const finished = await client.finish();
     assert.equal(finished.code, 1, finished.stderr);
@@ -524,7 +535,16 @@ Deno.test("QA 3: C1 control characters in quoted text never reach stderr raw", a
     await server.done();
   }
   const quiet = new UdpPeer(), stranger = new UdpPeer();
-  const running = udpClient(["--port", `${quiet.port}`, "--timeout", "300", "--retries", "0", "x"]);
+  // --timeout: room for the stranger's datagram to arrive before the client gives up.
+  const running = udpClient([
+    "--port",
+    `${quiet.port}`,
+    "--timeout",
+    "1500",
+    "--retries",
+    "0",
+    "x",
+  ]);
   try {
     const sent = await quiet.receive();
     await stranger.send(encode("\u009b2J"), sent![1].port);
@@ -557,7 +577,7 @@ Deno.test("QA 4: a flood of strangers' datagrams: no warning about negative time
   assert.ok(!finished.stderr.includes("Warning"), finished.stderr.slice(0, 2000));
 });
 
-Deno.test("QA 5: an input that cannot be read: exit 1 at once, saying so", async () => {
+testNeeding(["sh"], "QA 5: an input that cannot be read: exit 1 at once, saying so", async () => {
   const server = rudeServer(silent);
   try {
     for (const script of ["client.ts", "udp_client.ts"]) {
@@ -632,7 +652,7 @@ Deno.test("QA 8: input piped in that the server closed before: exit 1, saying ho
   try {
     await client.write(encode("a\n"));
     await waitFor(closed.promise.then(() => true), 5_000, "the server closed");
-    await timer(300).done; // as (printf 'a\n'; sleep 1; printf 'b\n') | client.ts
+    await timer(300).done; // on purpose, as (printf 'a\n'; sleep 1; printf 'b\n') | client.ts
     await client.write(encode("b\n"));
     await client.close();
     const finished = await client.finish();
@@ -647,30 +667,34 @@ Deno.test("QA 8: input piped in that the server closed before: exit 1, saying ho
   }
 });
 
-Deno.test("QA 8: a person typing at a terminal when the server closes: exit 0, with a notice", async () => {
-  const server = rudeServer(async (conn) => {
-    await conn.write(encode(GREETING));
-  });
-  // script(1) gives the client a terminal; its own input stays open: the person may still type.
-  const command = `${Deno.execPath()} run --allow-net client.ts --port ${server.port}`;
-  const child = new Deno.Command("script", {
-    args: ["-qec", command, "/dev/null"],
-    cwd: ROOT,
-    env: { LC_ALL: "C" },
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "null",
-    signal: AbortSignal.timeout(10_000),
-  }).spawn();
-  try {
-    const { code, stdout } = await child.output();
-    assert.equal(code, 0, decode(stdout));
-    assert.match(decode(stdout), /client\.ts: 127\.0\.0\.1:\d+ closed the connection\r?\n$/);
-  } finally {
-    await child.stdin.close().catch(() => {});
-    await server.done();
-  }
-});
+testNeeding(
+  ["terminal"],
+  "QA 8: a person typing at a terminal when the server closes: exit 0, with a notice",
+  async () => {
+    const server = rudeServer(async (conn) => {
+      await conn.write(encode(GREETING));
+    });
+    // script(1) gives the client a terminal; its own input stays open: the person may still type.
+    const command = `${Deno.execPath()} run --allow-net client.ts --port ${server.port}`;
+    const child = new Deno.Command("script", {
+      args: ["-qec", command, "/dev/null"],
+      cwd: ROOT,
+      env: { LC_ALL: "C" },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "null",
+      signal: AbortSignal.timeout(10_000),
+    }).spawn();
+    try {
+      const { code, stdout } = await child.output();
+      assert.equal(code, 0, decode(stdout));
+      assert.match(decode(stdout), /client\.ts: 127\.0\.0\.1:\d+ closed the connection\r?\n$/);
+    } finally {
+      await child.stdin.close().catch(() => {});
+      await server.done();
+    }
+  },
+);
 
 Deno.test("QA 9: a server that echoes nothing never gets exit 0, whatever the message", async () => {
   for (const message of ["", "you"]) {
@@ -706,45 +730,49 @@ Deno.test("QA 10: a server that ends its lines with CRLF echoes as well as any",
   }
 });
 
-Deno.test("QA 11: both clients end quietly with exit 0 when their reader goes away (| head -1)", async () => {
-  const udpServer = new UdpPeer();
-  const messages = Array.from({ length: 40 }, (_, n) => `mensaje ${n}`);
-  const tcpServer = rudeServer(async (conn) => {
-    await conn.write(encode(GREETING));
-    for (let n = 0; n < 400; n++) await conn.write(encode("x".repeat(1_000) + "\n"));
-  });
-  try {
-    const runs = [
-      `exec "$0" run --unstable-net --allow-net udp_client.ts --port ${udpServer.port} ${
-        messages.map((m) => `'${m}'`).join(" ")
-      }`,
-      `exec "$0" run --allow-net client.ts --port ${tcpServer.port}`,
-    ];
-    for (const command of runs) {
-      const child = new Deno.Command("sh", {
-        args: ["-c", command, Deno.execPath()],
-        cwd: ROOT,
-        env: { LC_ALL: "C" },
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-        signal: AbortSignal.timeout(15_000),
-      }).spawn();
-      const stderr = new Response(child.stderr).text();
-      const echoing = command.includes("udp_client") ? echoDatagrams(udpServer, 40, 2_000) : null;
-      const reader = child.stdout.getReader();
-      await waitFor(reader.read(), 5_000, "a first reply"); // like head -1: one read, then gone
-      await reader.cancel();
-      await echoing;
-      const { code } = await child.status;
-      assert.equal(await stderr, "", command);
-      assert.equal(code, 0, command);
+testNeeding(
+  ["sh"],
+  "QA 11: both clients end quietly with exit 0 when their reader goes away (| head -1)",
+  async () => {
+    const udpServer = new UdpPeer();
+    const messages = Array.from({ length: 40 }, (_, n) => `mensaje ${n}`);
+    const tcpServer = rudeServer(async (conn) => {
+      await conn.write(encode(GREETING));
+      for (let n = 0; n < 400; n++) await conn.write(encode("x".repeat(1_000) + "\n"));
+    });
+    try {
+      const runs = [
+        `exec "$0" run --unstable-net --allow-net udp_client.ts --port ${udpServer.port} ${
+          messages.map((m) => `'${m}'`).join(" ")
+        }`,
+        `exec "$0" run --allow-net client.ts --port ${tcpServer.port}`,
+      ];
+      for (const command of runs) {
+        const child = new Deno.Command("sh", {
+          args: ["-c", command, Deno.execPath()],
+          cwd: ROOT,
+          env: { LC_ALL: "C" },
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+          signal: AbortSignal.timeout(15_000),
+        }).spawn();
+        const stderr = new Response(child.stderr).text();
+        const echoing = command.includes("udp_client") ? echoDatagrams(udpServer, 40, 2_000) : null;
+        const reader = child.stdout.getReader();
+        await waitFor(reader.read(), 5_000, "a first reply"); // like head -1: one read, then gone
+        await reader.cancel();
+        await echoing;
+        const { code } = await child.status;
+        assert.equal(await stderr, "", command);
+        assert.equal(code, 0, command);
+      }
+    } finally {
+      await udpServer.close();
+      await tcpServer.done();
     }
-  } finally {
-    await udpServer.close();
-    await tcpServer.done();
-  }
-});
+  },
+);
 
 Deno.test("QA 12: --host: an empty or bracketed-with-port host is bad usage; names get a clear line", async () => {
   for (const script of ["client.ts", "udp_client.ts"]) {
@@ -789,15 +817,19 @@ Deno.test("QA 13: udp_client.ts drops a \\r at the end of the last line too", as
   assert.equal((await running).code, 0);
 });
 
-Deno.test("QA 14: on a terminal, a character cut at the very end still shows", async () => {
-  const server = rudeServer(async (conn) => {
-    await conn.write(new Uint8Array([0x68, 0x6f, 0x6c, 0x61, 0x20, 0xc3])); // "hola " and half an "é"
-  });
-  try {
-    const command = `${Deno.execPath()} run --allow-net client.ts --port ${server.port}`;
-    const finished = await runRaw("script", ["-qec", command, "/dev/null"]);
-    assert.match(decode(finished.stdout), /hola \ufffd/);
-  } finally {
-    await server.done();
-  }
-});
+testNeeding(
+  ["terminal"],
+  "QA 14: on a terminal, a character cut at the very end still shows",
+  async () => {
+    const server = rudeServer(async (conn) => {
+      await conn.write(new Uint8Array([0x68, 0x6f, 0x6c, 0x61, 0x20, 0xc3])); // "hola " and half an "é"
+    });
+    try {
+      const command = `${Deno.execPath()} run --allow-net client.ts --port ${server.port}`;
+      const finished = await runRaw("script", ["-qec", command, "/dev/null"]);
+      assert.match(decode(finished.stdout), /hola \ufffd/);
+    } finally {
+      await server.done();
+    }
+  },
+);

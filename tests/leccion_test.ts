@@ -2,10 +2,12 @@
 // the lesson's steps in order, standalone) and their wire behaviour, each run as a real process
 // against its full counterpart and against the lesson-style Python peers in tests/, both ways.
 import assert from "node:assert/strict";
-import { encode } from "./helpers/io.ts";
+import { encode, waitUntil } from "./helpers/io.ts";
+import { tcpSockets } from "./helpers/proc.ts";
 import { type Finished, ROOT, run, startServer } from "./helpers/process.ts";
-import { runPython, startPythonServer } from "./helpers/python.ts";
+import { pythonCode, runPython, startPythonServer } from "./helpers/python.ts";
 import { freeUdpPort, UdpPeer } from "./helpers/udp.ts";
+import { testNeeding } from "./helpers/needs.ts";
 
 const SALUDO = "bienvenido: cada línea que mandes vuelve a vos\n";
 const GREETING = "welcome: every line you send comes back to you\n"; // the full server.ts's
@@ -114,7 +116,7 @@ async function startTwin(script: string): Promise<Twin> {
     if (exited || Date.now() > deadline) {
       throw new Error(`${script} did not start: ${JSON.stringify(await stop())}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 20)); // a look every 20 ms
   }
   const port = Number(ESCUCHANDO.exec(out)![1]);
   return { child, port, stdout: () => out, running: () => !exited, stop };
@@ -126,13 +128,8 @@ function runTwin(script: string, port: number): Promise<Finished> {
 }
 
 /** Run a Python snippet with the port as its argument (killed after 20 s). */
-async function python(code: string, port: number): Promise<Finished> {
-  const { code: exit, signal, stdout, stderr } = await new Deno.Command("python3", {
-    args: ["-c", code, `${port}`],
-    stdin: "null",
-    signal: AbortSignal.timeout(20_000),
-  }).output();
-  return { code: exit, signal, stdout: decode(stdout), stderr: decode(stderr) };
+function python(code: string, port: number): Promise<Finished> {
+  return pythonCode(code, [`${port}`]);
 }
 
 // SO_LINGER on, time 0: close() sends RST instead of FIN (Deno has no way to ask for it).
@@ -244,7 +241,7 @@ Deno.test("TCP: leccion/client.ts talks to server.ts (full)", async () => {
   }
 });
 
-Deno.test("TCP: the lesson's Python client talks to leccion/server.ts", async () => {
+testNeeding(["python"], "TCP: the lesson's Python client talks to leccion/server.ts", async () => {
   const server = await startTwin("leccion/server.ts");
   try {
     const client = await runPython("lesson_client.py", ["127.0.0.1", `${server.port}`]);
@@ -255,7 +252,7 @@ Deno.test("TCP: the lesson's Python client talks to leccion/server.ts", async ()
   }
 });
 
-Deno.test("TCP: leccion/client.ts talks to the lesson's Python server", async () => {
+testNeeding(["python"], "TCP: leccion/client.ts talks to the lesson's Python server", async () => {
   const server = await startPythonServer("lesson_server.py", ["0"]);
   try {
     assert.match(server.first, /^listening on 0\.0\.0\.0:\d+/);
@@ -280,12 +277,25 @@ Deno.test("leccion/server.ts sends everything back byte for byte: split characte
     const sending = (async () => {
       for (const part of split) {
         await writeAll(conn, part);
-        await new Promise((resolve) => setTimeout(resolve, 30));
+        await new Promise((resolve) => setTimeout(resolve, 30)); // on purpose: parts apart
       }
       await writeAll(conn, big);
       conn.closeWrite();
     })();
-    await new Promise((resolve) => setTimeout(resolve, 500)); // let the server's writes block
+    // Not reading yet: the server's writes block once it has more to send than our side takes (on
+    // Linux, ss shows its bytes queued), unless the buffers held everything. Then we read.
+    let sent = false;
+    sending.then(() => sent = true, () => sent = true);
+    if (Deno.build.os === "linux") {
+      await waitUntil(
+        async () =>
+          sent ||
+          (await tcpSockets(server.port)).some((socket) =>
+            socket.localPort === server.port && socket.state === "ESTAB" && socket.sendQ > 0
+          ),
+        "the server's writes to wait for us",
+      );
+    }
     const greeting = encode(SALUDO);
     const got = await readWithin(conn, Infinity, 20_000);
     await within(sending, 5_000, "sending");
@@ -317,13 +327,16 @@ Deno.test("leccion/server.ts serves clients side by side: one that never sends d
   }
 });
 
-Deno.test("leccion/server.ts survives a client that resets mid-stream, and serves the next one", async () => {
-  const server = await startTwin("leccion/server.ts");
-  try {
-    // The client sends without ever reading, until everything is full and the server is stuck
-    // in a write (sendall gives up after 2 s), then resets: that write must fail, and only it.
-    const client = await python(
-      RESET + `
+testNeeding(
+  ["python"],
+  "leccion/server.ts survives a client that resets mid-stream, and serves the next one",
+  async () => {
+    const server = await startTwin("leccion/server.ts");
+    try {
+      // The client sends without ever reading, until everything is full and the server is stuck
+      // in a write (sendall gives up after 2 s), then resets: that write must fail, and only it.
+      const client = await python(
+        RESET + `
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.settimeout(2)
 try:
@@ -333,45 +346,50 @@ except TimeoutError:
     pass
 reset(s)
 `,
-      server.port,
-    );
-    assert.equal(client.code, 0, client.stderr);
-    await exchange(server.port);
-    assert.ok(server.running());
-    // The reset happened, and the server saw it as an error (not as a client that said goodbye).
-    assert.match(server.stdout(), /\ncliente perdido: .*(reset|Broken pipe)/i);
-  } finally {
-    await server.stop();
-  }
-});
+        server.port,
+      );
+      assert.equal(client.code, 0, client.stderr);
+      await exchange(server.port);
+      assert.ok(server.running());
+      // The reset happened, and the server saw it as an error (not as a client that said goodbye).
+      assert.match(server.stdout(), /\ncliente perdido: .*(reset|Broken pipe)/i);
+    } finally {
+      await server.stop();
+    }
+  },
+);
 
-Deno.test("leccion/server.ts survives a client that resets before it is even accepted", async () => {
-  const server = await startTwin("leccion/server.ts");
-  let stopped = false;
-  try {
-    // Stopped, the server cannot call accept(); the kernel still completes the handshake, so
-    // the client connects and resets while the connection waits in the queue.
-    Deno.kill(server.child.pid, "SIGSTOP");
-    stopped = true;
-    const client = await python(
-      RESET + `
+testNeeding(
+  ["sigstop", "python"],
+  "leccion/server.ts survives a client that resets before it is even accepted",
+  async () => {
+    const server = await startTwin("leccion/server.ts");
+    let stopped = false;
+    try {
+      // Stopped, the server cannot call accept(); the kernel still completes the handshake, so
+      // the client connects and resets while the connection waits in the queue.
+      Deno.kill(server.child.pid, "SIGSTOP");
+      stopped = true;
+      const client = await python(
+        RESET + `
 reset(socket.create_connection(("127.0.0.1", int(sys.argv[1]))))
 `,
-      server.port,
-    );
-    assert.equal(client.code, 0, client.stderr);
-    Deno.kill(server.child.pid, "SIGCONT");
-    stopped = false;
-    await exchange(server.port);
-    await exchange(server.port);
-    assert.ok(server.running());
-    // The reset reached the server as a failed accept() (Deno 2.9 on Linux: NotConnected).
-    assert.match(server.stdout(), /\ncliente perdido: /);
-  } finally {
-    if (stopped) Deno.kill(server.child.pid, "SIGCONT");
-    await server.stop();
-  }
-});
+        server.port,
+      );
+      assert.equal(client.code, 0, client.stderr);
+      Deno.kill(server.child.pid, "SIGCONT");
+      stopped = false;
+      await exchange(server.port);
+      await exchange(server.port);
+      assert.ok(server.running());
+      // The reset reached the server as a failed accept() (Deno 2.9 on Linux: NotConnected).
+      assert.match(server.stdout(), /\ncliente perdido: /);
+    } finally {
+      if (stopped) Deno.kill(server.child.pid, "SIGCONT");
+      await server.stop();
+    }
+  },
+);
 
 // ---------------------------------------------------------------------------------------------
 // UDP
@@ -419,28 +437,36 @@ Deno.test("UDP: leccion/udp_client.ts talks to udp_server.ts (full)", async () =
   }
 });
 
-Deno.test("UDP: the lesson's Python client talks to leccion/udp_server.ts", async () => {
-  const server = await startTwin("leccion/udp_server.ts");
-  try {
-    const client = await runPython("lesson_udp_client.py", ["127.0.0.1", `${server.port}`]);
-    assert.equal(client.code, 0, client.stderr);
-    assert.equal(client.stdout, "hola desde Python\n");
-  } finally {
-    await server.stop();
-  }
-});
+testNeeding(
+  ["python"],
+  "UDP: the lesson's Python client talks to leccion/udp_server.ts",
+  async () => {
+    const server = await startTwin("leccion/udp_server.ts");
+    try {
+      const client = await runPython("lesson_udp_client.py", ["127.0.0.1", `${server.port}`]);
+      assert.equal(client.code, 0, client.stderr);
+      assert.equal(client.stdout, "hola desde Python\n");
+    } finally {
+      await server.stop();
+    }
+  },
+);
 
-Deno.test("UDP: leccion/udp_client.ts talks to the lesson's Python server", async () => {
-  const server = await startPythonServer("lesson_udp_server.py", ["127.0.0.1", "0", "1"]);
-  try {
-    assert.match(server.first, /^listening on 127\.0\.0\.1:\d+/);
-    const client = await runTwin("leccion/udp_client.ts", Number(server.port));
-    assert.equal(client.code, 0, client.stderr);
-    assert.equal(client.stdout, "hola desde Deno\n");
-  } finally {
-    assert.equal((await server.finish()).code, 0); // it ends after 1 datagram
-  }
-});
+testNeeding(
+  ["python"],
+  "UDP: leccion/udp_client.ts talks to the lesson's Python server",
+  async () => {
+    const server = await startPythonServer("lesson_udp_server.py", ["127.0.0.1", "0", "1"]);
+    try {
+      assert.match(server.first, /^listening on 127\.0\.0\.1:\d+/);
+      const client = await runTwin("leccion/udp_client.ts", Number(server.port));
+      assert.equal(client.code, 0, client.stderr);
+      assert.equal(client.stdout, "hola desde Deno\n");
+    } finally {
+      assert.equal((await server.finish()).code, 0); // it ends after 1 datagram
+    }
+  },
+);
 
 Deno.test("leccion/udp_server.ts sends each datagram back whole, to whoever sent it", async () => {
   const server = await startTwin("leccion/udp_server.ts");

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { decode, encode } from "./helpers/io.ts";
 import { freePort, ROOT, run, startServer } from "./helpers/process.ts";
 import { UdpPeer } from "./helpers/udp.ts";
+import { testNeeding } from "./helpers/needs.ts";
 
 const GREETING = "welcome: every line you send comes back to you\n";
 
@@ -20,6 +21,38 @@ function task(name: string, port: number): { flags: string[]; script: string } {
   assert.ok(words.at(-1)!.endsWith(".ts"), `deno.json task ${name} ends with its script`);
   const flags = words.slice(2, -1).map((flag) => flag.replaceAll("21042", `${port}`));
   return { flags, script: words.at(-1)! };
+}
+
+/**
+ * `work(port)` on a port that was free a moment ago, and again on another (5 tries at most) while
+ * the result says that another process took it meanwhile (the machine may be shared).
+ */
+async function onFreePort<T extends { stderr: string }>(
+  work: (port: number) => Promise<T>,
+): Promise<[T, number]> {
+  for (let tries = 1;; tries++) {
+    const port = freePort();
+    const result = await work(port);
+    if (tries === 5 || !/already in use/.test(result.stderr)) return [result, port];
+  }
+}
+
+/** Start a deno.json server task as written, on a free port instead of 21042 (see onFreePort). */
+async function startTask(name: string) {
+  for (let tries = 1;; tries++) {
+    const port = freePort();
+    const { flags, script } = task(name, port);
+    try {
+      const server = await startServer(["--port", `${port}`], {
+        script,
+        denoFlags: flags,
+        host: null,
+      });
+      return { server, port };
+    } catch (error) {
+      if (tries === 5 || !/already in use/.test((error as Error).message)) throw error;
+    }
+  }
 }
 
 /**
@@ -54,77 +87,71 @@ async function firstLine(
   }
 }
 
-Deno.test("deno.json's run tasks, run as written (another port), let each script do its job", async () => {
-  for (const [serverTask, greeting] of [["server", GREETING], ["chat", "welcome to the chat"]]) {
-    if (serverTask === "chat" && TASKS.chat === undefined) continue; // until the chat has its task
-    const port = freePort();
-    const { flags, script } = task(serverTask, port);
-    // No --host: the script's default host must be what the task allows.
-    const server = await startServer(["--port", `${port}`], {
-      script,
-      denoFlags: flags,
-      host: null,
-    });
+testNeeding(
+  ["signals"],
+  "deno.json's run tasks, run as written (another port), let each script do its job",
+  async () => {
+    for (const [serverTask, greeting] of [["server", GREETING], ["chat", "welcome to the chat"]]) {
+      if (serverTask === "chat" && TASKS.chat === undefined) continue; // until the chat has its task
+      // No --host: the script's default host must be what the task allows.
+      const { server, port } = await startTask(serverTask);
+      try {
+        assert.match(server.stdout(), new RegExp(`^listening on 0\\.0\\.0\\.0:${port}\n`));
+        const client = task("client", port);
+        // In the chat nothing comes back to the sender: --name says so to client.ts.
+        const name = serverTask === "chat" ? ["--name", "Ana"] : [];
+        const args = [...client.flags, client.script, "--port", `${port}`, ...name, "hola"];
+        const talk = await run(["run", ...args]);
+        assert.equal(talk.code, 0, `${TASKS.client}: ${talk.stderr}`);
+        assert.ok(talk.stdout.startsWith(greeting), `${TASKS[serverTask]}: ${talk.stdout}`);
+      } finally {
+        const finished = await server.stop();
+        assert.equal(finished.code, 0, `${TASKS[serverTask]}: ${finished.stderr}`);
+        assert.equal(finished.stderr, "", TASKS[serverTask]);
+      }
+    }
+
+    const { server, port } = await startTask("udp-server");
+    const peer = new UdpPeer();
     try {
       assert.match(server.stdout(), new RegExp(`^listening on 0\\.0\\.0\\.0:${port}\n`));
-      const client = task("client", port);
-      // In the chat nothing comes back to the sender: --name says so to client.ts.
-      const name = serverTask === "chat" ? ["--name", "Ana"] : [];
-      const args = [...client.flags, client.script, "--port", `${port}`, ...name, "hola"];
-      const talk = await run(["run", ...args]);
-      assert.equal(talk.code, 0, `${TASKS.client}: ${talk.stderr}`);
-      assert.ok(talk.stdout.startsWith(greeting), `${TASKS[serverTask]}: ${talk.stdout}`);
+      const client = task("udp-client", port);
+      const talk = await run(["run", ...client.flags, client.script, "--port", `${port}`, "hola"]);
+      assert.equal(talk.code, 0, `${TASKS["udp-client"]}: ${talk.stderr}`);
+      assert.match(talk.stdout, /^hola {2}\(reply in /);
+      await peer.send(encode("de otro puerto"), port); // any client of this machine is answered
+      assert.equal(decode((await peer.receive())?.[0] ?? new Uint8Array()), "de otro puerto");
     } finally {
+      await peer.close();
       const finished = await server.stop();
-      assert.equal(finished.code, 0, `${TASKS[serverTask]}: ${finished.stderr}`);
-      assert.equal(finished.stderr, "", TASKS[serverTask]);
+      assert.equal(finished.code, 0, `${TASKS["udp-server"]}: ${finished.stderr}`);
+      assert.equal(finished.stderr, "", TASKS["udp-server"]);
     }
-  }
 
-  const port = freePort();
-  const { flags, script } = task("udp-server", port);
-  const server = await startServer(["--port", `${port}`], { script, denoFlags: flags, host: null });
-  const peer = new UdpPeer();
-  try {
-    assert.match(server.stdout(), new RegExp(`^listening on 0\\.0\\.0\\.0:${port}\n`));
-    const client = task("udp-client", port);
-    const talk = await run(["run", ...client.flags, client.script, "--port", `${port}`, "hola"]);
-    assert.equal(talk.code, 0, `${TASKS["udp-client"]}: ${talk.stderr}`);
-    assert.match(talk.stdout, /^hola {2}\(reply in /);
-    await peer.send(encode("de otro puerto"), port); // any client of this machine is answered
-    assert.equal(decode((await peer.receive())?.[0] ?? new Uint8Array()), "de otro puerto");
-  } finally {
-    await peer.close();
-    const finished = await server.stop();
-    assert.equal(finished.code, 0, `${TASKS["udp-server"]}: ${finished.stderr}`);
-    assert.equal(finished.stderr, "", TASKS["udp-server"]);
-  }
-
-  // The scripts' own default port is the 21042 the tasks allow.
-  for (const name of ["server", "client", "udp-server", "udp-client", "chat"]) {
-    if (TASKS[name] === undefined && name === "chat") continue;
-    const { flags, script } = task(name, 21042);
-    const help = await run(["run", ...flags, script, "--help"]);
-    assert.match(help.stdout, /--port\b.*\b21042\b/, `${script} --help`);
-  }
-  // stress: loopback only.
-  assert.match(TASKS.stress, /^sh stress\/run\.sh$/);
-  const wrapper = await Deno.readTextFile(`${ROOT}stress/run.sh`);
-  assert.match(wrapper, /deno run --allow-net=127\.0\.0\.1 /);
-});
+    // The scripts' own default port is the 21042 the tasks allow.
+    for (const name of ["server", "client", "udp-server", "udp-client", "chat"]) {
+      if (TASKS[name] === undefined && name === "chat") continue;
+      const { flags, script } = task(name, 21042);
+      const help = await run(["run", ...flags, script, "--help"]);
+      assert.match(help.stdout, /--port\b.*\b21042\b/, `${script} --help`);
+    }
+    // stress: loopback only.
+    assert.match(TASKS.stress, /^sh stress\/run\.sh$/);
+    const wrapper = await Deno.readTextFile(`${ROOT}stress/run.sh`);
+    assert.match(wrapper, /deno run --allow-net=127\.0\.0\.1 /);
+  },
+);
 
 Deno.test("server.ts starts with --allow-net=HOST:PORT of its own address (the task's form)", async () => {
-  const port = freePort();
-  const everywhere = await firstLine([`--allow-net=0.0.0.0:${port}`], ["--port", `${port}`]);
+  const [everywhere, port] = await onFreePort((port) =>
+    firstLine([`--allow-net=0.0.0.0:${port}`], ["--port", `${port}`])
+  );
   assert.equal(everywhere.line.split("\n")[0], `listening on 0.0.0.0:${port}`);
   assert.equal(everywhere.stderr, "");
-  const loopback = await firstLine([`--allow-net=127.0.0.1:${port}`], [
-    "--host",
-    "127.0.0.1",
-    "--port",
-    `${port}`,
-  ]);
-  assert.equal(loopback.line.split("\n")[0], `listening on 127.0.0.1:${port}`);
+  const [loopback, other] = await onFreePort((port) =>
+    firstLine([`--allow-net=127.0.0.1:${port}`], ["--host", "127.0.0.1", "--port", `${port}`])
+  );
+  assert.equal(loopback.line.split("\n")[0], `listening on 127.0.0.1:${other}`);
   assert.equal(loopback.stderr, "");
 });
 

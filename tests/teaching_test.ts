@@ -1,6 +1,7 @@
 // The teaching layer: --explain traces the lesson's steps as they happen.
 import assert from "node:assert/strict";
 import { run, startServer } from "./helpers/process.ts";
+import { testNeeding } from "./helpers/needs.ts";
 
 Deno.test("--explain: the server and client.ts print the lesson's steps as they happen", async () => {
   const server = await startServer(["--explain"]);
@@ -46,7 +47,7 @@ Deno.test("--explain: the server and client.ts print the lesson's steps as they 
   }
 });
 
-Deno.test("without --explain there is no trace", async () => {
+testNeeding(["signals"], "without --explain there is no trace", async () => {
   const server = await startServer();
   try {
     const client = await run([

@@ -4,6 +4,7 @@ import { decode, encode } from "./helpers/io.ts";
 import { type Finished, ROOT, run, startServer } from "./helpers/process.ts";
 import { runPython, startPythonServer } from "./helpers/python.ts";
 import { freeUdpPort, UdpPeer } from "./helpers/udp.ts";
+import { testNeeding } from "./helpers/needs.ts";
 
 const NET = ["--unstable-net", "--allow-net"];
 const REPLY = /^(.*) {2}\(reply in \d+\.\d ms, (\d+) tr(?:y|ies)\)$/;
@@ -33,26 +34,30 @@ function decisions(stdout: string): string {
   return [...stdout.matchAll(/^(dropped|echoed) /gm)].map((match) => match[1][0]).join("");
 }
 
-Deno.test("UDP exchange: udp_client.ts prints each reply with its time and tries", async () => {
-  const server = await startUdpServer();
-  try {
-    const client = await udpClient(["--port", `${server.port}`, "hola", "qué tal", "hola"]);
-    assert.equal(client.code, 0, client.stderr);
-    assert.equal(client.stderr, "");
-    assert.deepEqual(replies(client.stdout), [["hola", 1], ["qué tal", 1], ["hola", 1]]);
-    assert.doesNotMatch(client.stdout, /\[step/);
-  } finally {
-    const finished = await server.stop();
-    assert.equal(finished.code, 0, finished.stderr);
-    assert.match(finished.stdout, /^listening on 127\.0\.0\.1:\d+\n/);
-    assert.match(finished.stdout, /\nechoed 8 bytes to 127\.0\.0\.1:\d+: "qué tal"\n/);
-    assert.equal(
-      finished.stdout.match(/\nechoed 4 bytes to 127\.0\.0\.1:\d+: "hola"\n/g)?.length,
-      2,
-    );
-    assert.doesNotMatch(finished.stdout, /\[step/);
-  }
-});
+testNeeding(
+  ["signals"],
+  "UDP exchange: udp_client.ts prints each reply with its time and tries",
+  async () => {
+    const server = await startUdpServer();
+    try {
+      const client = await udpClient(["--port", `${server.port}`, "hola", "qué tal", "hola"]);
+      assert.equal(client.code, 0, client.stderr);
+      assert.equal(client.stderr, "");
+      assert.deepEqual(replies(client.stdout), [["hola", 1], ["qué tal", 1], ["hola", 1]]);
+      assert.doesNotMatch(client.stdout, /\[step/);
+    } finally {
+      const finished = await server.stop();
+      assert.equal(finished.code, 0, finished.stderr);
+      assert.match(finished.stdout, /^listening on 127\.0\.0\.1:\d+\n/);
+      assert.match(finished.stdout, /\nechoed 8 bytes to 127\.0\.0\.1:\d+: "qué tal"\n/);
+      assert.equal(
+        finished.stdout.match(/\nechoed 4 bytes to 127\.0\.0\.1:\d+: "hola"\n/g)?.length,
+        2,
+      );
+      assert.doesNotMatch(finished.stdout, /\[step/);
+    }
+  },
+);
 
 Deno.test("UDP: udp_client.ts sends standard input line by line, an empty line as an empty datagram", async () => {
   const server = await startUdpServer();
@@ -95,36 +100,40 @@ Deno.test("UDP: several clients at once, many datagrams each, every reply to its
   }
 });
 
-Deno.test("UDP: empty, 65,507-byte and random datagrams come back unchanged; the server keeps serving", async () => {
-  const server = await startUdpServer();
-  const peer = new UdpPeer();
-  try {
-    const largest = crypto.getRandomValues(new Uint8Array(65507));
-    const randomSizes = Array.from(
-      { length: 30 },
-      () => crypto.getRandomValues(new Uint8Array(Math.random() * 3000)),
-    );
-    for (const datagram of [new Uint8Array(0), largest, ...randomSizes]) {
-      await peer.send(datagram, server.port);
-      const received = await peer.receive();
-      assert.ok(received, `no reply to ${datagram.length} bytes`);
-      assert.deepEqual(received[0], datagram);
+testNeeding(
+  ["signals"],
+  "UDP: empty, 65,507-byte and random datagrams come back unchanged; the server keeps serving",
+  async () => {
+    const server = await startUdpServer();
+    const peer = new UdpPeer();
+    try {
+      const largest = crypto.getRandomValues(new Uint8Array(65507));
+      const randomSizes = Array.from(
+        { length: 30 },
+        () => crypto.getRandomValues(new Uint8Array(Math.random() * 3000)),
+      );
+      for (const datagram of [new Uint8Array(0), largest, ...randomSizes]) {
+        await peer.send(datagram, server.port);
+        const received = await peer.receive();
+        assert.ok(received, `no reply to ${datagram.length} bytes`);
+        assert.deepEqual(received[0], datagram);
+      }
+      // A sender that vanishes before its reply comes back does not bother the server either.
+      const vanishing = new UdpPeer();
+      await vanishing.send(encode("adiós"), server.port);
+      await vanishing.close();
+      const client = await udpClient(["--port", `${server.port}`, "todavía aquí"]);
+      assert.deepEqual(replies(client.stdout), [["todavía aquí", 1]]);
+    } finally {
+      await peer.close();
+      const finished = await server.stop();
+      assert.equal(finished.code, 0, finished.stderr);
+      assert.equal(finished.stderr, "");
+      assert.match(finished.stdout, /\nechoed 0 bytes to 127\.0\.0\.1:\d+: ""\n/);
+      assert.match(finished.stdout, /\nechoed 65507 bytes to 127\.0\.0\.1:\d+: "[^\n]+"\.\.\.\n/);
     }
-    // A sender that vanishes before its reply comes back does not bother the server either.
-    const vanishing = new UdpPeer();
-    await vanishing.send(encode("adiós"), server.port);
-    await vanishing.close();
-    const client = await udpClient(["--port", `${server.port}`, "todavía aquí"]);
-    assert.deepEqual(replies(client.stdout), [["todavía aquí", 1]]);
-  } finally {
-    await peer.close();
-    const finished = await server.stop();
-    assert.equal(finished.code, 0, finished.stderr);
-    assert.equal(finished.stderr, "");
-    assert.match(finished.stdout, /\nechoed 0 bytes to 127\.0\.0\.1:\d+: ""\n/);
-    assert.match(finished.stdout, /\nechoed 65507 bytes to 127\.0\.0\.1:\d+: "[^\n]+"\.\.\.\n/);
-  }
-});
+  },
+);
 
 Deno.test("UDP --drop 1: the client gives up after timeout × tries, one clear line, exit 1", async () => {
   const server = await startUdpServer(["--drop", "1"]);
@@ -184,9 +193,9 @@ Deno.test("UDP with no server at all: the client cannot tell, waits, and gives u
   assert.equal(gave.code, 1, gave.stderr);
   assert.equal(arrivals.length, 3, "1 try and 2 retries, no more");
   const gaps = [arrivals[1] - arrivals[0], arrivals[2] - arrivals[1], ended - arrivals[2]];
-  for (const gap of gaps) {
+  for (const gap of gaps) { // about 500 ms: never less; more only as much as a busy machine adds
     assert.ok(
-      gap >= 480 && gap < 800,
+      gap >= 480 && gap < 1500,
       `each try waits the 500 ms timeout: ${gaps.map(Math.round)}`,
     );
   }
@@ -209,8 +218,9 @@ Deno.test("UDP with no server at all: the client cannot tell, waits, and gives u
     alone.stderr,
     `udp_client.ts: no reply from 127.0.0.1:${port} after 3 tries: is udp_server.ts running? UDP itself never tells you\n`,
   );
-  // 3 tries of 500 ms, and Deno's start-up: about 1.5 s, never less, and not much more.
-  assert.ok(waited >= 1500 && waited < 2700, `it waited ${Math.round(waited)} ms, not about 1,500`);
+  // 3 tries of 500 ms, and Deno's start-up: about 1.5 s, never less, and not much more (a busy
+  // machine's start-up may take a few seconds).
+  assert.ok(waited >= 1500 && waited < 5000, `it waited ${Math.round(waited)} ms, not about 1,500`);
 });
 
 Deno.test("UDP --drop 0.5 --seed 1: retries happen, every message is answered, and the drops repeat", async () => {
@@ -329,58 +339,70 @@ Deno.test("UDP IPv6: udp_server.ts on [::1] and udp_client.ts --host ::1", async
   }
 });
 
-Deno.test("UDP IPv6: the largest datagram there (65,527 bytes over ::1) comes back whole", async () => {
-  // 65,535 less the 8-byte UDP header: IPv6 has no 20-byte header inside that limit, IPv4 does.
-  const server = await startUdpServer(["--explain"], "::1");
-  // Our own socket: UdpPeer's receive() (no buffer given) would cut the reply at 65,507 bytes.
-  const socket = Deno.listenDatagram({ transport: "udp", hostname: "::1", port: 0 });
-  try {
-    const largest = crypto.getRandomValues(new Uint8Array(65527));
-    await socket.send(largest, { transport: "udp", hostname: "::1", port: server.port });
-    const buffer = new Uint8Array(65535);
-    const timeUp = AbortSignal.timeout(5000);
-    timeUp.onabort = () => socket.close(); // a receive that never ends fails instead
-    const [reply] = await socket.receive(buffer);
-    timeUp.onabort = null;
-    assert.equal(reply.length, 65527);
-    assert.deepEqual(reply, largest);
-  } finally {
+testNeeding(
+  ["signals"],
+  "UDP IPv6: the largest datagram there (65,527 bytes over ::1) comes back whole",
+  async () => {
+    // 65,535 less the 8-byte UDP header: IPv6 has no 20-byte header inside that limit, IPv4 does.
+    const server = await startUdpServer(["--explain"], "::1");
+    // Our own socket: UdpPeer's receive() (no buffer given) would cut the reply at 65,507 bytes.
+    const socket = Deno.listenDatagram({ transport: "udp", hostname: "::1", port: 0 });
     try {
-      socket.close();
-    } catch { /* closed already */ }
-    const finished = await server.stop();
-    assert.equal(finished.stderr, "");
-    assert.match(finished.stdout, /\nechoed 65527 bytes to \[::1\]:\d+: /);
-    // The trace names the buffer it really receives into: 65,535 bytes on IPv6.
-    assert.match(finished.stdout, /\[step 7\] python: data, addr = recvfrom\(65535\) {2}deno: /);
-  }
-});
+      const largest = crypto.getRandomValues(new Uint8Array(65527));
+      await socket.send(largest, { transport: "udp", hostname: "::1", port: server.port });
+      const buffer = new Uint8Array(65535);
+      const timeUp = AbortSignal.timeout(5000);
+      timeUp.onabort = () => socket.close(); // a receive that never ends fails instead
+      const [reply] = await socket.receive(buffer);
+      timeUp.onabort = null;
+      assert.equal(reply.length, 65527);
+      assert.deepEqual(reply, largest);
+    } finally {
+      try {
+        socket.close();
+      } catch { /* closed already */ }
+      const finished = await server.stop();
+      assert.equal(finished.stderr, "");
+      assert.match(finished.stdout, /\nechoed 65527 bytes to \[::1\]:\d+: /);
+      // The trace names the buffer it really receives into: 65,535 bytes on IPv6.
+      assert.match(finished.stdout, /\[step 7\] python: data, addr = recvfrom\(65535\) {2}deno: /);
+    }
+  },
+);
 
-Deno.test("UDP: a Python client written as the lesson teaches talks to udp_server.ts", async () => {
-  const server = await startUdpServer();
-  try {
-    const python = await runPython("lesson_udp_client.py", ["127.0.0.1", `${server.port}`]);
-    assert.equal(python.code, 0, python.stderr);
-    assert.equal(python.stdout, "hola desde Python\n");
-  } finally {
-    const finished = await server.stop();
-    assert.match(finished.stdout, /\nechoed 17 bytes to 127\.0\.0\.1:\d+: "hola desde Python"\n/);
-  }
-});
+testNeeding(
+  ["python", "signals"],
+  "UDP: a Python client written as the lesson teaches talks to udp_server.ts",
+  async () => {
+    const server = await startUdpServer();
+    try {
+      const python = await runPython("lesson_udp_client.py", ["127.0.0.1", `${server.port}`]);
+      assert.equal(python.code, 0, python.stderr);
+      assert.equal(python.stdout, "hola desde Python\n");
+    } finally {
+      const finished = await server.stop();
+      assert.match(finished.stdout, /\nechoed 17 bytes to 127\.0\.0\.1:\d+: "hola desde Python"\n/);
+    }
+  },
+);
 
-Deno.test("UDP: udp_client.ts talks to a Python server written as the lesson teaches", async () => {
-  const python = await startPythonServer("lesson_udp_server.py", ["127.0.0.1", "0", "2"]);
-  try {
-    assert.match(python.first, /^listening on 127\.0\.0\.1:\d+/);
-    const port = python.port;
-    const client = await udpClient(["--port", port, "hola", "chau"]);
-    assert.equal(client.code, 0, client.stderr);
-    assert.deepEqual(replies(client.stdout), [["hola", 1], ["chau", 1]]);
-  } finally {
-    const status = await python.finish(); // it ends after 2 datagrams (or is stopped after 20 s)
-    assert.equal(status.code, 0);
-  }
-});
+testNeeding(
+  ["python"],
+  "UDP: udp_client.ts talks to a Python server written as the lesson teaches",
+  async () => {
+    const python = await startPythonServer("lesson_udp_server.py", ["127.0.0.1", "0", "2"]);
+    try {
+      assert.match(python.first, /^listening on 127\.0\.0\.1:\d+/);
+      const port = python.port;
+      const client = await udpClient(["--port", port, "hola", "chau"]);
+      assert.equal(client.code, 0, client.stderr);
+      assert.deepEqual(replies(client.stdout), [["hola", 1], ["chau", 1]]);
+    } finally {
+      const status = await python.finish(); // it ends after 2 datagrams (or is stopped after 20 s)
+      assert.equal(status.code, 0);
+    }
+  },
+);
 
 Deno.test("UDP without --unstable-net and no deno.json: both scripts say how to run them, exit 1", async () => {
   const dir = await Deno.makeTempDir(); // a student's folder: the script alone, no deno.json beside it
@@ -499,35 +521,39 @@ Deno.test("UDP bad usage exits 2 with the usage on stderr; --help prints it on s
   }
 });
 
-Deno.test("UDP: a message over 65,507 bytes exits 2 before sending; 65,507 bytes go through", async () => {
-  const server = await startUdpServer();
-  try {
-    const tooLong = await udpClient(["--port", `${server.port}`, "primero", "x".repeat(65508)]);
-    assert.equal(tooLong.code, 2);
-    assert.match(
-      tooLong.stderr,
-      /^udp_client\.ts: message 2 is 65508 bytes: a UDP datagram holds at most 65,507\n/,
-    );
-    const fromInput = await udpClient(["--port", `${server.port}`], {
-      stdin: `línea\n${"y".repeat(65508)}\n`,
-    });
-    assert.equal(fromInput.code, 2);
-    assert.deepEqual(replies(fromInput.stdout), [["línea", 1]]);
-    assert.match(
-      fromInput.stderr,
-      /^udp_client\.ts: a line is 65508 bytes: a UDP datagram holds at most 65,507\n/,
-    );
-    const largest = await udpClient(["--port", `${server.port}`, "z".repeat(65507)]);
-    assert.equal(largest.code, 0, largest.stderr);
-    assert.deepEqual(replies(largest.stdout), [["z".repeat(65507), 1]]);
-  } finally {
-    const finished = await server.stop();
-    assert.doesNotMatch(finished.stdout, /primero/, "nothing was sent before the check");
-    assert.equal(decisions(finished.stdout), "ee"); // "línea" and the 65,507 z's
-  }
-});
+testNeeding(
+  ["signals"],
+  "UDP: a message over 65,507 bytes exits 2 before sending; 65,507 bytes go through",
+  async () => {
+    const server = await startUdpServer();
+    try {
+      const tooLong = await udpClient(["--port", `${server.port}`, "primero", "x".repeat(65508)]);
+      assert.equal(tooLong.code, 2);
+      assert.match(
+        tooLong.stderr,
+        /^udp_client\.ts: message 2 is 65508 bytes: a UDP datagram holds at most 65,507\n/,
+      );
+      const fromInput = await udpClient(["--port", `${server.port}`], {
+        stdin: `línea\n${"y".repeat(65508)}\n`,
+      });
+      assert.equal(fromInput.code, 2);
+      assert.deepEqual(replies(fromInput.stdout), [["línea", 1]]);
+      assert.match(
+        fromInput.stderr,
+        /^udp_client\.ts: a line is 65508 bytes: a UDP datagram holds at most 65,507\n/,
+      );
+      const largest = await udpClient(["--port", `${server.port}`, "z".repeat(65507)]);
+      assert.equal(largest.code, 0, largest.stderr);
+      assert.deepEqual(replies(largest.stdout), [["z".repeat(65507), 1]]);
+    } finally {
+      const finished = await server.stop();
+      assert.doesNotMatch(finished.stdout, /primero/, "nothing was sent before the check");
+      assert.equal(decisions(finished.stdout), "ee"); // "línea" and the 65,507 z's
+    }
+  },
+);
 
-Deno.test("UDP: Ctrl-C and SIGTERM both stop the server with exit 0", async () => {
+testNeeding(["signals"], "UDP: Ctrl-C and SIGTERM both stop the server with exit 0", async () => {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     const server = await startUdpServer();
     const finished = await server.stop(signal);
@@ -536,109 +562,127 @@ Deno.test("UDP: Ctrl-C and SIGTERM both stop the server with exit 0", async () =
   }
 });
 
-Deno.test("UDP --explain traces the lesson's steps on both ends, after the listening line", async () => {
-  // Seed 1 drops the first two datagrams, so the client's trace shows timeouts and retries.
-  const server = await startUdpServer(["--explain", "--drop", "0.5", "--seed", "1"]);
-  let client: Finished, finished: Finished;
-  try {
-    client = await udpClient(["--explain", "--port", `${server.port}`, "--timeout", "500", "hola"]);
-  } finally {
-    finished = await server.stop();
-  }
-  assert.equal(client.code, 0, client.stderr);
-  const trace = client.stderr.split("\n"); // the client's trace is on stderr
-  assert.deepEqual(trace.slice(0, 7), [
-    '[step 3] python: socket(AF_INET, SOCK_DGRAM)  deno: Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 }) -> bound',
-    `[step 4] python: (no connect)  deno: (no connect) -> UDP has no connection: each sendto() names 127.0.0.1:${server.port}`,
-    "[step 5] python: sendto(data, addr)  deno: socket.send(data, addr) -> try 1 of 4",
-    "[step 5] python: recvfrom() timed out  deno: Promise.race() with a timer -> no reply in 500 ms",
-    "[step 5] python: sendto(data, addr)  deno: socket.send(data, addr) -> try 2 of 4",
-    "[step 5] python: recvfrom() timed out  deno: Promise.race() with a timer -> no reply in 500 ms",
-    "[step 5] python: sendto(data, addr)  deno: socket.send(data, addr) -> try 3 of 4",
-  ]);
-  assert.ok(
-    trace.includes("[step 5] python: recvfrom(65507)  deno: socket.receive() -> got 4 bytes"),
-  );
-  assert.match(client.stdout, /^hola {2}\(reply in \d+\.\d ms, [34] tries\)\n$/);
-  assert.deepEqual(trace.slice(-2), ["[step 6] python: close()  deno: socket.close() -> done", ""]);
-
-  const log = finished.stdout.split("\n");
-  const bound = `127.0.0.1:${server.port}`;
-  assert.equal(log[0], `listening on ${bound}`);
-  assert.equal(
-    log[1],
-    `[steps 4-5] python: socket(AF_INET, SOCK_DGRAM) + bind(("127.0.0.1", 0))  deno: Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 }) -> bound to ${bound}, and no listen() (step 6): UDP has no connections to wait for`,
-  );
-  assert.match(
-    log[2],
-    /^\[step 7\] python: data, addr = recvfrom\(65507\) {2}deno: socket\.receive\(\) -> got 4 bytes from 127\.0\.0\.1:\d+$/,
-  );
-  assert.match(log[3], /^dropped 4 bytes from /);
-  assert.match(
-    log[4],
-    /^\[step 8\] python: \(no sendto\) {2}deno: \(no socket\.send\) -> dropped on purpose: /,
-  );
-  assert.ok(
-    log.includes(
-      "[step 8] python: sendto(data, addr)  deno: socket.send(data, addr) -> 4 bytes back",
-    ),
-  );
-  assert.deepEqual(log.slice(-2), [
-    "[step 9] python: close()  deno: socket.close() -> closed the one socket that served every client",
-    "",
-  ]);
-});
-
-Deno.test("UDP permissions: deno.json's udp-client task is enough; a server allowed only its own address cannot reply", async () => {
-  const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks as Record<
-    string,
-    string
-  >;
-  // The task allows every address (docs/permissions.md: a class sends to another computer); the
-  // narrowest permission for this machine's server is still enough.
-  assert.match(tasks["udp-client"], /--allow-net udp_client\.ts$/);
-  const clientNet = "127.0.0.1:0,127.0.0.1:21042";
-  const server = await startUdpServer(["--quiet"]);
-  try {
-    const narrow = `--allow-net=${clientNet.replace("21042", `${server.port}`)}`;
-    const client = await run([
-      "run",
-      "--unstable-net",
-      narrow,
-      "udp_client.ts",
-      "--port",
-      `${server.port}`,
-      "justo",
-    ]);
+testNeeding(
+  ["signals"],
+  "UDP --explain traces the lesson's steps on both ends, after the listening line",
+  async () => {
+    // Seed 1 drops the first two datagrams, so the client's trace shows timeouts and retries.
+    const server = await startUdpServer(["--explain", "--drop", "0.5", "--seed", "1"]);
+    let client: Finished, finished: Finished;
+    try {
+      client = await udpClient([
+        "--explain",
+        "--port",
+        `${server.port}`,
+        "--timeout",
+        "500",
+        "hola",
+      ]);
+    } finally {
+      finished = await server.stop();
+    }
     assert.equal(client.code, 0, client.stderr);
-    assert.deepEqual(replies(client.stdout), [["justo", 1]]);
-  } finally {
-    await server.stop();
-  }
-
-  const port = freeUdpPort();
-  const mute = await startServer([], {
-    script: "udp_server.ts",
-    denoFlags: ["--unstable-net", `--allow-net=127.0.0.1:${port}`],
-    port,
-  });
-  try {
-    const client = await udpClient([
-      "--port",
-      `${port}`,
-      "--timeout",
-      "200",
-      "--retries",
-      "1",
-      "¿me oyes?",
+    const trace = client.stderr.split("\n"); // the client's trace is on stderr
+    assert.deepEqual(trace.slice(0, 7), [
+      '[step 3] python: socket(AF_INET, SOCK_DGRAM)  deno: Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 }) -> bound',
+      `[step 4] python: (no connect)  deno: (no connect) -> UDP has no connection: each sendto() names 127.0.0.1:${server.port}`,
+      "[step 5] python: sendto(data, addr)  deno: socket.send(data, addr) -> try 1 of 4",
+      "[step 5] python: recvfrom() timed out  deno: Promise.race() with a timer -> no reply in 500 ms",
+      "[step 5] python: sendto(data, addr)  deno: socket.send(data, addr) -> try 2 of 4",
+      "[step 5] python: recvfrom() timed out  deno: Promise.race() with a timer -> no reply in 500 ms",
+      "[step 5] python: sendto(data, addr)  deno: socket.send(data, addr) -> try 3 of 4",
     ]);
-    assert.equal(client.code, 1);
-  } finally {
-    const finished = await mute.stop();
-    assert.equal(finished.code, 0);
-    const refusals = finished.stderr.match(
-      /^udp_server\.ts: cannot reply to 127\.0\.0\.1:\d+: Requires net access to .*$/gm,
+    assert.ok(
+      trace.includes("[step 5] python: recvfrom(65507)  deno: socket.receive() -> got 4 bytes"),
     );
-    assert.equal(refusals?.length, 2, finished.stderr); // one line for each try, and it kept serving
-  }
-});
+    assert.match(client.stdout, /^hola {2}\(reply in \d+\.\d ms, [34] tries\)\n$/);
+    assert.deepEqual(trace.slice(-2), [
+      "[step 6] python: close()  deno: socket.close() -> done",
+      "",
+    ]);
+
+    const log = finished.stdout.split("\n");
+    const bound = `127.0.0.1:${server.port}`;
+    assert.equal(log[0], `listening on ${bound}`);
+    assert.equal(
+      log[1],
+      `[steps 4-5] python: socket(AF_INET, SOCK_DGRAM) + bind(("127.0.0.1", 0))  deno: Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 }) -> bound to ${bound}, and no listen() (step 6): UDP has no connections to wait for`,
+    );
+    assert.match(
+      log[2],
+      /^\[step 7\] python: data, addr = recvfrom\(65507\) {2}deno: socket\.receive\(\) -> got 4 bytes from 127\.0\.0\.1:\d+$/,
+    );
+    assert.match(log[3], /^dropped 4 bytes from /);
+    assert.match(
+      log[4],
+      /^\[step 8\] python: \(no sendto\) {2}deno: \(no socket\.send\) -> dropped on purpose: /,
+    );
+    assert.ok(
+      log.includes(
+        "[step 8] python: sendto(data, addr)  deno: socket.send(data, addr) -> 4 bytes back",
+      ),
+    );
+    assert.deepEqual(log.slice(-2), [
+      "[step 9] python: close()  deno: socket.close() -> closed the one socket that served every client",
+      "",
+    ]);
+  },
+);
+
+testNeeding(
+  ["signals"],
+  "UDP permissions: deno.json's udp-client task is enough; a server allowed only its own address cannot reply",
+  async () => {
+    const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks as Record<
+      string,
+      string
+    >;
+    // The task allows every address (docs/permissions.md: a class sends to another computer); the
+    // narrowest permission for this machine's server is still enough.
+    assert.match(tasks["udp-client"], /--allow-net udp_client\.ts$/);
+    const clientNet = "127.0.0.1:0,127.0.0.1:21042";
+    const server = await startUdpServer(["--quiet"]);
+    try {
+      const narrow = `--allow-net=${clientNet.replace("21042", `${server.port}`)}`;
+      const client = await run([
+        "run",
+        "--unstable-net",
+        narrow,
+        "udp_client.ts",
+        "--port",
+        `${server.port}`,
+        "justo",
+      ]);
+      assert.equal(client.code, 0, client.stderr);
+      assert.deepEqual(replies(client.stdout), [["justo", 1]]);
+    } finally {
+      await server.stop();
+    }
+
+    const port = freeUdpPort();
+    const mute = await startServer([], {
+      script: "udp_server.ts",
+      denoFlags: ["--unstable-net", `--allow-net=127.0.0.1:${port}`],
+      port,
+    });
+    try {
+      const client = await udpClient([
+        "--port",
+        `${port}`,
+        "--timeout",
+        "200",
+        "--retries",
+        "1",
+        "¿me oyes?",
+      ]);
+      assert.equal(client.code, 1);
+    } finally {
+      const finished = await mute.stop();
+      assert.equal(finished.code, 0);
+      const refusals = finished.stderr.match(
+        /^udp_server\.ts: cannot reply to 127\.0\.0\.1:\d+: Requires net access to .*$/gm,
+      );
+      assert.equal(refusals?.length, 2, finished.stderr); // one line for each try, and it kept serving
+    }
+  },
+);

@@ -6,8 +6,26 @@
 // bytes. Reads ask for no more bytes than they need (readLine one at a time, readBytes at most
 // what is missing), so a test may still call conn.read() itself after them.
 
+/** Resolve after `ms`: for a pace or a duration on purpose, never for "enough time for X". */
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Wait for something that shows only by looking (a server's output, a count): until `done()` is
+ * true, looking every `everyMs`; past `timeoutMs`, throw TimedOut saying `what` was awaited.
+ */
+export async function waitUntil(
+  done: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 15_000,
+  everyMs = 20,
+) {
+  const deadline = Date.now() + timeoutMs;
+  while (!await done()) {
+    if (Date.now() > deadline) throw new TimedOut(`${what} (waited ${timeoutMs} ms)`);
+    await delay(everyMs);
+  }
 }
 
 export const encode = (text: string) => new TextEncoder().encode(text);
@@ -148,9 +166,15 @@ export async function readBytes(
   return reader.take(wanted);
 }
 
-/** Read until the peer closes (bounded by `timeoutMs` and 256 MiB). */
+/**
+ * Read until the peer closes (bounded by `timeoutMs` and 256 MiB). Often started before the writes
+ * it waits for: if one of them fails first, its own failure is never an unhandled rejection (which
+ * would cancel every test of the file); whoever awaits it still gets it.
+ */
 export function readToEnd(conn: Deno.Conn, timeoutMs = 20_000): Promise<Uint8Array> {
-  return readBytes(conn, 256 * 1024 * 1024, timeoutMs);
+  const reading = readBytes(conn, 256 * 1024 * 1024, timeoutMs);
+  reading.catch(() => {});
+  return reading;
 }
 
 /** Read one "\n"-ended line ("" once the peer has closed); fails after `timeoutMs`. */

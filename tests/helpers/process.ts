@@ -1,8 +1,10 @@
 // Processes for the tests: spawn the kit's scripts as real processes, wait for a server's
 // "listening on HOST:PORT" line, and always stop them and drain what they printed.
+import { fileURLToPath } from "node:url";
 import { delay } from "./io.ts";
 
-export const ROOT = new URL("../..", import.meta.url).pathname;
+/** The checkout's folder, ending in a separator (on Windows `C:\...\`, never `/C:/...`). */
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /**
  * A server's ready line, the first line it prints: `listening on HOST:PORT`, IPv6 as `[::1]:PORT`.
@@ -167,12 +169,33 @@ export async function shell(command: string): Promise<string> {
   return new TextDecoder().decode(stdout);
 }
 
-/** A TCP port that nothing listens on: bind a free one, then let it go. */
+/**
+ * A port number for a test to pass to a server, below every system's range of ports for outgoing
+ * connections (Linux 32768-60999, Windows and macOS 49152-65535): a free port taken from that
+ * range (port 0) was often reused at once by another process's connection on a busy machine, and
+ * the server then could not listen on it. Chosen at random, and checked free by binding it.
+ */
+function freeNumber(bind: (port: number) => { close(): void }): number {
+  for (let tries = 0; tries < 200; tries++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    try {
+      bind(port).close();
+      return port;
+    } catch { /* taken: another */ }
+  }
+  throw new Error("no free port between 20000 and 32000 after 200 tries");
+}
+
+/** A TCP port that nothing listens on (see freeNumber). */
 export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  return port;
+  return freeNumber((port) => Deno.listen({ hostname: "127.0.0.1", port }));
+}
+
+/** A UDP port that nothing uses (see freeNumber). */
+export function freeUdpPort(): number {
+  return freeNumber((port) =>
+    Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port })
+  );
 }
 
 /**

@@ -40,10 +40,5 @@ export class UdpPeer {
   }
 }
 
-/** A UDP port that nothing listens on: bind a free one, then let it go. */
-export function freeUdpPort(): number {
-  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  const port = (socket.addr as Deno.NetAddr).port;
-  socket.close();
-  return port;
-}
+/** A UDP port that nothing uses (tests/helpers/process.ts says how it is chosen). */
+export { freeUdpPort } from "./process.ts";
