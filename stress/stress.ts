@@ -138,7 +138,7 @@ const scenarios: Scenario[] = [
     title:
       "9. a chat prankster floods, bursts and holds idle connections; 30 members read at 1 MB/s",
     limitMs: 120_000,
-    run: (timeLimitMs) =>
+    run: ({ limitMs }) =>
       prankster({
         readers: 30,
         rate: 1_000_000,
@@ -146,7 +146,7 @@ const scenarios: Scenario[] = [
         settleMs: 14_000,
         idle: 40,
         maxDelayMs: 1000,
-        timeLimitMs,
+        timeLimitMs: limitMs,
       }),
   },
 ];
