@@ -221,3 +221,161 @@ Deno.test("the quotation finder: tables, sentences naming a script, headings", a
     ["g.md: server.ts: no such line;"],
   );
 });
+
+// The Spanish texts quote what the kit prints, as a Spanish run prints it. Each script's
+// MESSAGES table gives its lines in both languages: a quoted line that starts with a script's
+// prefix (`client.ts: ...`) must be one of that script's Spanish lines, and no quoted line may be
+// one of the kit's English lines (unless it reads the same in Spanish, as `listening on ...`).
+// Placeholders are wildcards; "..." in a quote stands for anything.
+const SPANISH_TEXTS = ["leccion/README.md", "leccion/clase.md", "leccion/alumno.md"]
+  .concat(["leccion/ejercicios/README.md"]);
+const TABLES: Record<string, string> = {
+  "server.ts": "../server.ts",
+  "client.ts": "../client.ts",
+  "udp_server.ts": "../udp_server.ts",
+  "udp_client.ts": "../udp_client.ts",
+  "chat_server.ts": "../chat_server.ts",
+  "demo.ts": "../tools/demo.ts",
+  "lab.ts": "../tools/lab.ts",
+};
+const HOLE = "\u0000";
+
+/** Every message of a table in one language, as an anchored pattern with wildcards. */
+export function templates(table: unknown, language: "es" | "en", cut = false): RegExp[] {
+  // A stand-in for any argument: it prints as HOLE, and any property or call gives it back.
+  const any: unknown = new Proxy(() => {}, {
+    get: (_target, key) => key === Symbol.toPrimitive ? () => HOLE : any,
+    apply: () => any,
+  });
+  const out: RegExp[] = [];
+  const add = (value: unknown) => {
+    let text = value;
+    if (typeof value === "function") {
+      try {
+        text = value(...Array(value.length).fill(any));
+      } catch {
+        return;
+      }
+    }
+    if (typeof text !== "string") return;
+    for (const line of text.split("\n").map((l) => l.trim()).filter((l) => l !== "")) {
+      // Each character, or a placeholder's wildcard; with cut, the quote may stop anywhere.
+      const tokens = [...line.replace(new RegExp(`${HOLE}+`, "gu"), HOLE)].map((c) =>
+        c === HOLE ? ".*" : c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+      );
+      // A cut quote still holds the line's first 10 letters (or all of a shorter one).
+      let keep = 0;
+      for (let letters = 0; keep < tokens.length && letters < 10; keep++) {
+        if (tokens[keep] !== ".*") letters++;
+      }
+      const source = cut
+        ? tokens.slice(0, keep).join("") +
+          tokens.slice(keep).reduceRight((rest, token) => `(?:${token}${rest})?`, "")
+        : tokens.join("");
+      out.push(new RegExp(`^${source}$`, "su"));
+    }
+  };
+  const walk = (node: unknown, inLanguage: boolean) => {
+    if (node === null || typeof node !== "object") {
+      if (inLanguage) add(node);
+      return;
+    }
+    for (const [key, value] of Object.entries(node)) {
+      if (inLanguage) walk(value, true);
+      else if (key === language) walk(value, true);
+      else if (key !== "en" && key !== "es") walk(value, false);
+    }
+  };
+  for (const value of Object.values(table as object)) {
+    if (typeof value === "function" || typeof value === "string") continue;
+    walk(value, false);
+  }
+  return out;
+}
+
+/** The quoted output lines of a text: code spans, and the lines of ``` blocks that are not code. */
+export function quotedLines(markdown: string): { line: number; text: string }[] {
+  const found: { line: number; text: string }[] = [];
+  let fence: string | undefined;
+  for (const [n, line] of markdown.split("\n").entries()) {
+    if (line.startsWith("```")) {
+      fence = fence === undefined ? line.slice(3).trim() : undefined;
+      continue;
+    }
+    if (fence !== undefined) {
+      if (fence === "" || fence === "mermaid") {
+        // A demo or lab line: "servidor | said"; a diagram's note or arrow: after the ":".
+        const said = fence === "" ? line.replace(/^\s*[\wáéíóú]+\s*\|\s?/, "") : line;
+        found.push({ line: n + 1, text: said.trim() });
+      }
+      continue;
+    }
+    for (const code of spans(line)) found.push({ line: n + 1, text: code.trim() });
+  }
+  return found.filter((q) => q.text !== "");
+}
+
+/** What is wrong with the quotes: a script's line not in its Spanish table, or an English line. */
+export function wrongQuotes(
+  guide: string,
+  markdown: string,
+  spanish: Record<string, RegExp[]>,
+  english: RegExp[],
+): string[] {
+  const wrong: string[] = [];
+  const englishOnly = (text: string) =>
+    english.some((re) => re.test(text)) &&
+    !Object.values(spanish).some((all) => all.some((re) => re.test(text)));
+  for (const { line, text } of quotedLines(markdown)) {
+    const prefix = text.match(/^(\w+\.ts): (.+)$/s);
+    if (prefix && spanish[prefix[1]]) {
+      // A quote may stop short of the whole line, with or without "...".
+      const said = prefix[2].replace(/\s*(?:\.\.\.|…)$/, "");
+      if (!spanish[prefix[1]].some((re) => re.test(said))) {
+        wrong.push(`${guide}:${line}: not a Spanish line of ${prefix[1]}: ${text}`);
+      }
+    } else if (englishOnly(text)) {
+      wrong.push(`${guide}:${line}: an English line of the kit: ${text}`);
+    }
+  }
+  return wrong;
+}
+
+async function loadTables() {
+  const spanish: Record<string, RegExp[]> = {};
+  const english: RegExp[] = [];
+  for (const [name, path] of Object.entries(TABLES)) {
+    const table = (await import(path)).MESSAGES;
+    if (!table) continue;
+    spanish[name] = templates(table, "es", true);
+    // An English template must say something: a bare placeholder, or one word, matches anything.
+    english.push(
+      ...templates(table, "en").filter((re) => re.source.replace(/\\.|\.\*/g, "").length >= 10),
+    );
+  }
+  return { spanish, english };
+}
+
+Deno.test("the Spanish texts quote the kit's output as a Spanish run prints it", async () => {
+  const { spanish, english } = await loadTables();
+  assert.ok(Object.keys(spanish).length >= 4, `tables found: ${Object.keys(spanish)}`);
+  const wrong: string[] = [];
+  for (const guide of SPANISH_TEXTS) {
+    wrong.push(...wrongQuotes(guide, await Deno.readTextFile(`${ROOT}${guide}`), spanish, english));
+  }
+  assert.deepEqual(wrong, []);
+});
+
+Deno.test("the Spanish quote check: a wrong quote fails, a right one passes", async () => {
+  const { spanish, english } = await loadTables();
+  const sample = [
+    "El cliente dice `client.ts: 127.0.0.1:21042 rechazó la conexión: ¿está andando server.ts, y en ese puerto?`",
+    "y el servidor `conexión de 127.0.0.1:...` tras `listening on 0.0.0.0:21042`.",
+    "Mal: `client.ts: connection refused by 127.0.0.1:21042: is server.ts running, and on that port?`",
+    "Mal: `connection from 127.0.0.1:52814`.",
+  ].join("\n");
+  assert.deepEqual(wrongQuotes("g.md", sample, spanish, english).map((w) => w.split(": ")[0]), [
+    "g.md:3",
+    "g.md:4",
+  ]);
+});
