@@ -71,6 +71,14 @@ function start(who: Line["who"], args: string[], lines: Line[], onLine?: (said: 
   const collect = async (stream: ReadableStream<Uint8Array>) => {
     let pending = "";
     const take = (raw: string) => {
+      // A line the script wrapped itself (the Spanish trace keeps to 100 columns): the rest of the
+      // line before it, joined back, so that it is wrapped and read like an unwrapped one.
+      const previous = lines.findLast((line) => line.who === who);
+      if (/^\s+\S/.test(raw) && previous && !STAMP.test(raw)) {
+        const rest = raw.trim();
+        previous.text += `${rest.startsWith("deno: ") ? "  " : " "}${rest}`;
+        return;
+      }
       const stamp = raw.match(STAMP);
       if (stamp) last = Number(stamp[1]);
       const said = stamp ? raw.slice(stamp[0].length) : raw;
@@ -154,7 +162,7 @@ function wrap(who: Line["who"], line: string): string {
       const room = WIDTH - prefix.length;
       let cut = rest.lastIndexOf(" ", room);
       if (cut <= 0) cut = room;
-      out.push(prefix + rest.slice(0, cut));
+      out.push(prefix + rest.slice(0, cut).trimEnd());
       rest = rest.slice(cut).trimStart();
       prefix = next;
     }

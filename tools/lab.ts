@@ -63,25 +63,37 @@ const escapeRegExp = (literal: string) => literal.replace(/[.*+?^${}()|[\]\\]/g,
 // What the lab reads in the scripts' lines. The scripts speak the lab's language, so it reads what
 // never changes with it where it can (addresses, numbers, exit codes, the "* " of a chat notice,
 // the "client.ts: " of an error line); where it must read words, it takes the English ones and the
-// stem of their Spanish. Check these against the scripts' message tables when those change.
+// Spanish ones of the scripts' MESSAGES tables (quoted beside each). Check these when those change.
 const SAID = {
   /** server.ts's last line about a client: "closed 10.213.42.1:40000: 2 lines, 14 bytes". */
   closedFrom: (ip: string) => new RegExp(`${ip.replaceAll(".", "\\.")}:\\d+: `),
-  refused: /refused|rechaz/i,
-  noRoute: /no route|ruta/i,
-  unreachable: /unreachable|alcanz|inaccesible|\bred\b/i,
-  /** client.ts gives up connecting after 5 s. */
+  /** client.ts: "connection refused by ..." / "... rechazó la conexión". */
+  refused: /refused|rechazó/i,
+  /** client.ts, udp_client.ts: "no route to ..." / "no hay ruta hasta ...". */
+  noRoute: /no route|no hay ruta/i,
+  /** client.ts, udp_client.ts: "network unreachable for ..." / "no se llega a la red de ...". */
+  unreachable: /unreachable|no se llega a la red/i,
+  /** client.ts gives up connecting after 5 s: "no answer from ... within 5 s" / "no contestó en 5 s". */
   noAnswer: /\b5 s\b/,
-  /** udp_client.ts's reply line, "hola  (reply in 0.4 ms, 1 try)": the message, then its tries. */
+  /**
+   * udp_client.ts's reply line, "hola  (reply in 0.4 ms, 1 try)" / "hola  (respuesta en 0.4 ms,
+   * 1 intento)": the message, then its tries.
+   */
   reply: (message: string) =>
     new RegExp(`^${escapeRegExp(message)} {2}\\(\\D*[\\d.,]+ ms, (\\d+) [^)]*\\)$`),
-  noReply: /no reply|respuesta/i,
-  chatWelcome: /^(welcome to the chat|bienvenid)/i,
+  /** udp_client.ts: "no reply from ... after 4 tries" / "sin respuesta de ... tras 4 intentos". */
+  noReply: /no reply|sin respuesta/i,
+  /** chat_server.ts: "welcome to the chat, Ana: ..." / "bienvenido al chat, Ana: ...". */
+  chatWelcome: /^(welcome to the chat|bienvenid[oa] al chat)\b/i,
   /** A chat notice that names someone: "* guest-2 is now Beto", "* Ana left (1 online)". */
   notice: (name: string) => new RegExp(`^\\* .*\\b${name}\\b`),
   /** A line that another member of the chat sent: "Ana: hola Beto, ...". */
   from: (name: string, start: string) => new RegExp(`^${name}: ${start}`),
-  balked: /NotCapable|no permission|cannot reply|Allow\?|permiso|no (se )?pued[eo] responder/i,
+  /**
+   * Deno's prompt or a refused permission ("no permission" / "no hay permiso"), or udp_server.ts's
+   * "cannot reply to ..." / "no se puede responder a ...".
+   */
+  balked: /NotCapable|no permission|no hay permiso|cannot reply|no se puede responder|Allow\?/i,
 };
 
 let lang: Lang = "en";
