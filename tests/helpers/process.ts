@@ -89,7 +89,7 @@ export async function startServer(
       ...args,
     ],
     cwd: options.cwd ?? ROOT,
-    env: { NO_COLOR: "1", ...options.env },
+    env: { NO_COLOR: "1", LC_ALL: "C", ...options.env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -142,7 +142,7 @@ export async function run(
   const child = new Deno.Command(Deno.execPath(), {
     args,
     cwd: options.cwd ?? ROOT,
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", LC_ALL: "C" },
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
@@ -185,7 +185,7 @@ export async function startUnread(script: string, denoFlags: string[], args: str
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...denoFlags, script, "--host", "127.0.0.1", "--port", "0", ...args],
     cwd: ROOT,
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", LC_ALL: "C" },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
