@@ -61,7 +61,7 @@ async function serve(member: Member) {
   } catch (error) {
     ending = member.dropped ?? text.closedAfterError((error as Error).name);
   } finally {
-    leaveChat(member, text.left(member.name));
+    leaveChat(member); // the one place a member's leaving is told to the room
     closeOnce(conn);
     if (!stopping) log?.(text.closedLog(ending, `${peer} (#${id})`, member));
   }
@@ -149,14 +149,24 @@ function welcome(member: Member, named: boolean) {
   tellRoom(member, text.joined(name));
 }
 
-// `left` is the notice for the others: "Ana left", or why it was disconnected.
-function leaveChat(member: Member, left: string) {
+// Leaving the room ends in serve(), and only there is the room told (after NEWS_MS at most): a
+// member taken out earlier (dropped, or past a limit) left a notice in `news`, which goes then.
+// So leaving never calls back into delivery (announce(), queueFor()).
+function leaveChat(member: Member) {
+  leaveRoom(member, text.left(member.name));
+  if (news.length > 0 && !stopping) newsSoon();
+}
+
+// Out of the room at once: its place under the limits, its name, and what waited for it (which
+// no longer holds back its senders) are free. `farewell` is the others' notice, recorded in
+// `news`: "Ana left", or why it was disconnected.
+function leaveRoom(member: Member, farewell: string) {
   leave(member); // its place under the limits is free again
   if (!room.delete(member)) return; // already gone
   forgetName(member);
-  forgetQueue(member); // what waited for it no longer holds back its senders
+  forgetQueue(member);
   member.wake?.(); // its read loop, if it waits for the room, ends
-  if (!stopping) tellRoom(member, left);
+  if (!stopping) news.push({ member, what: farewell });
 }
 
 // Dropping a member closes its connection, which ends its read loop in serve().
@@ -164,7 +174,7 @@ function drop(member: Member, why: string, told = text.notRead(member.queued)) {
   if (!room.has(member)) return;
   log?.(text.dropping(`${member.name} (#${member.id})`, told));
   member.dropped = text.droppedEnding(why);
-  leaveChat(member, text.disconnected(member.name, why));
+  leaveRoom(member, text.disconnected(member.name, why));
   // What was queued is thrown away; an error line goes out after the write under way, if that
   // one finishes within 2 s, and then we close.
   const { conn, id } = member;
@@ -184,6 +194,9 @@ let newsTimer: ReturnType<typeof setTimeout> | undefined;
 let lastNews = 0; // Date.now() of the last notice
 function tellRoom(member: Member, what: string) {
   news.push({ member, what });
+  newsSoon();
+}
+function newsSoon() {
   newsTimer ??= setTimeout(announce, Math.max(0, lastNews + NEWS_MS - Date.now()));
 }
 function announce() { // never called from queueFor(): a drop it causes is announced next time
@@ -346,7 +359,7 @@ async function readLines(member: Member): Promise<string> {
   let kept = 0; // buffer[0, kept) is the start of a line whose "\n" has not arrived yet
   let lineStart = 0; // when the first byte of that line came (Date.now())
   const end = async (why: string, reading?: Promise<number | null>) => {
-    leaveChat(member, text.left(member.name));
+    leaveRoom(member, text.left(member.name)); // serve() tells the room
     // The error line goes after the room's write under way, never into the middle of it (as in
     // drop()); if that write does not end within 2 s, we close without the line.
     const under = (member.writing ?? Promise.resolve()).catch(() => {});
