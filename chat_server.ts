@@ -7,6 +7,14 @@
 //
 // Each line a client sends goes to every other client after the sender's name, which is the
 // client's address until it sends "/name Ana". It is server.ts, relaying lines instead of echoing.
+// It speaks Spanish where the system does, English elsewhere (--lang es|en chooses).
+//
+// Map: above the divider, the lesson: main() (flags, listen, the accept loop), serve() (admit,
+// read and relay each line to the room, close), closeOnce() (close), the room (welcome, leaving,
+// drops, notices, names, queues and flush()), writeAll() (sendall) and readLines() (recv). Below
+// it, the mechanism: flags and error lines, accept() failures, admission (--max-clients,
+// --max-per-address), flood budgets and penalty, stalled members, names' rules, coming back,
+// signals, the print queue, the language, and last the MESSAGES table (every line, es and en).
 
 // Step 1, "import socket": Deno's sockets are built in; we import only a flag parser.
 import { parseArgs } from "node:util";
@@ -92,7 +100,7 @@ interface Member {
   name: string; // its address until it sends "/name NAME"
   queue: Piece[]; // what the others said, not yet written to it
   queued: number; // bytes in the queue and being written
-  lagSince: number; // when lines began waiting for it (Date.now())
+  lagAt: number; // when lines began waiting for it (Date.now())
   movedAt: number; // when its socket last took bytes
   watchedAt: number; // when dropStalled()'s current window began
   owed: number; // bytes that waited for it then
@@ -107,9 +115,9 @@ interface Member {
   welcomed: boolean; // its welcome is queued (welcome())
   lines: number; // lines and bytes it sent, for the log
   bytes: number;
-  hostname: string; // for admit(), with heardAt (Date.now()) and readingSince (performance.now())
+  hostname: string; // for admit(), with heardAt (Date.now()) and readingAt (performance.now())
   heardAt: number; // when its last byte came, or when it connected: for admit() and takeName()
-  readingSince: number; // when the read under way began, or 0
+  readingAt: number; // when the read under way began, or 0
 }
 const members = new Map<Deno.TcpConn, Member>(); // every open connection, for stop() to close
 const room = new Set<Member>(); // the members that joined and have not left
@@ -123,10 +131,10 @@ function newMember(conn: Deno.TcpConn): Member {
   try {
     conn.setKeepAlive(true);
   } catch { /* it reset already: the first read says so */ }
-  const flow = { queued: 0, inRoom: 0, lagSince: 0, movedAt: 0, watchedAt: 0, owed: 0, took: 0 };
+  const flow = { queued: 0, inRoom: 0, lagAt: 0, movedAt: 0, watchedAt: 0, owed: 0, took: 0 };
   const penalty = { heldMs: 0, slowUntil: 0, paceAt: 0 };
   const counts = { lines: 0, bytes: 0, ...flow, ...penalty };
-  const admission = { hostname: conn.remoteAddr.hostname, heardAt: Date.now(), readingSince: 0 };
+  const admission = { hostname: conn.remoteAddr.hostname, heardAt: Date.now(), readingAt: 0 };
   const fresh = { conn, id: lastId, peer, name: peer, queue: [], welcomed: false };
   const member: Member = { ...fresh, ...counts, ...admission };
   members.set(conn, member);
@@ -349,12 +357,12 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array, id: number, to?: Mem
 // at once (a plain one waits for the garbage collector, which an idle server does not run).
 const MAX_LINE = 64 * 1024; // longest line we keep in memory while waiting for its "\n"
 const MAX_HELD = 64 * 1024 * 1024;
-const SMALL = 1024; // the buffer's size while no unfinished line is kept
+const FIRST_SIZE = 1024; // the buffer's size while no unfinished line is kept
 const NEWLINE = 10; // the byte value of "\n"
 let held = 0; // bytes the buffers grew by, in all
 async function readLines(member: Member): Promise<string> {
   const { conn, id } = member;
-  let buffer = new Uint8Array(SMALL);
+  let buffer = new Uint8Array(FIRST_SIZE);
   let memory: ArrayBuffer | undefined; // once it grows: resizable, so resize(0) frees it at once
   let kept = 0; // buffer[0, kept) is the start of a line whose "\n" has not arrived yet
   let lineStart = 0; // when the first byte of that line came (Date.now())
@@ -371,11 +379,11 @@ async function readLines(member: Member): Promise<string> {
     while (true) {
       // An unfinished line must end within --line-timeout seconds of its first byte, or we close.
       const reading = conn.read(buffer.subarray(kept)); // recv(): null when the client is done
-      member.readingSince = performance.now(); // for admit(): a read that waits is an open client
+      member.readingAt = performance.now(); // for admit(): a read that waits is an open client
       const left = Math.max(0, lineStart + limits.lineTimeout * 1000 - Date.now());
       if (!member.welcomed && await orLate(reading, ARRIVAL_MS) === "late") welcome(member, false);
       const count = kept === 0 ? await reading : await orLate(reading, left);
-      member.readingSince = 0;
+      member.readingAt = 0;
       if (!member.welcomed && count !== "late") welcome(member, namesItself(buffer, count ?? 0));
       if (count === "late") {
         return await end(text.lineUnfinished(limits.lineTimeout), reading);
@@ -410,10 +418,10 @@ async function readLines(member: Member): Promise<string> {
         lineStart = Date.now(); // that rest is a line that began in this read
       }
       if (kept === 0 && memory) {
-        held -= buffer.length - SMALL; // no unfinished line: its memory goes back
+        held -= buffer.length - FIRST_SIZE; // no unfinished line: its memory goes back
         memory.resize(0);
         memory = undefined;
-        buffer = new Uint8Array(SMALL);
+        buffer = new Uint8Array(FIRST_SIZE);
       } else if (full && (buffer.length < MAX_LINE || kept === buffer.length)) {
         // Full: double it, if all the buffers together stay under MAX_HELD. If not, only a line
         // that fills its whole buffer is refused; a buffer with room in it reads on at its size.
@@ -433,7 +441,7 @@ async function readLines(member: Member): Promise<string> {
     if (kept > 0) await relayLines(member, buffer.subarray(0, kept)); // a last piece without "\n"
     return text.closed;
   } finally {
-    held -= buffer.length - SMALL;
+    held -= buffer.length - FIRST_SIZE;
     memory?.resize(0); // its memory is given back, for the others and at once
   }
 }
@@ -451,7 +459,7 @@ function namesItself(buffer: Uint8Array, count: number): boolean {
 // Say why we close, then let the client finish sending before we close: closing a socket with
 // unread data resets the connection, and the client could lose our error line. One that neither
 // reads nor closes gets 2 s.
-const discarded = new Uint8Array(16 * 1024); // what the refused clients still send, unread
+const DISCARDED = new Uint8Array(16 * 1024); // what the refused clients still send, unread
 async function refuse(conn: Deno.TcpConn, id: number, why: string, reading?: Promise<unknown>) {
   const grace = setTimeout(() => closeOnce(conn), 2000);
   try {
@@ -460,7 +468,7 @@ async function refuse(conn: Deno.TcpConn, id: number, why: string, reading?: Pro
     await reading;
     let total = 0;
     while (total < 2 ** 20) {
-      const count = await conn.read(discarded);
+      const count = await conn.read(DISCARDED);
       if (count === null) break;
       total += count;
     }
@@ -473,7 +481,7 @@ async function refuse(conn: Deno.TcpConn, id: number, why: string, reading?: Pro
 }
 
 // ---------------------------------------------------------------------------------------------
-// Plumbing: flags, messages, limits, signals and the --explain trace. None of it is the lesson.
+// The mechanism: flags, limits, the room's rules, signals, output, the language. Not the lesson.
 
 // log?.(...) writes the event log, explain?.(...) the trace: each is undefined when its flag is
 // off, and then ?. skips the call without even building its text.
@@ -670,7 +678,7 @@ function overLimit(hostname: string): Refusal | undefined {
 }
 // Whether a read of each of these members has been waiting since before `since`.
 function allOpen(groups: Iterable<Set<Member>>, since: number): boolean {
-  const open = (member: Member) => member.readingSince > 0 && member.readingSince < since;
+  const open = (member: Member) => member.readingAt > 0 && member.readingAt < since;
   return [...groups].every((group) => [...group].every(open));
 }
 // The longest idle member of the address holding the most, if that holds at least two more than
@@ -811,8 +819,8 @@ const STALL_MS = 5000;
 const STALL_BYTES = 64 * 1024;
 let stallCheck: ReturnType<typeof setTimeout> | undefined; // runs while someone lags
 function waitsFor(member: Member) {
-  member.lagSince = Date.now();
-  watch(member, member.lagSince);
+  member.lagAt = Date.now();
+  watch(member, member.lagAt);
   if (stallCheck !== undefined) return;
   forgetHolds(); // holds from before nobody lagged are old news
   stallCheck = setTimeout(dropStalled, 1000);
@@ -837,7 +845,7 @@ function dropStalled() {
     if (now - member.movedAt < 1000) {
       for (const { from } of member.queue) if (from && from.heldMs >= FLOOD_MS) outpacing.add(from);
     }
-    if (now - Math.max(member.movedAt, member.lagSince) >= STALL_MS) {
+    if (now - Math.max(member.movedAt, member.lagAt) >= STALL_MS) {
       drop(member, text.tooFarBehind); // it took nothing for STALL_MS
     } else if (now - member.watchedAt < STALL_MS) continue;
     else if (member.took < Math.min(member.owed, STALL_BYTES)) drop(member, text.tooFarBehind);

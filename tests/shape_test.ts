@@ -21,7 +21,9 @@ const GOAL = {
   "client.ts": 180,
   "udp_client.ts": 180,
 };
-const SERVERS = { "server.ts": 531, "chat_server.ts": 961, "udp_server.ts": 348 };
+// The chat's message table (every line in English and Spanish) took chat_server.ts 961 -> 1285;
+// the shape rules that replace these ceilings are in the restructure's version of this test.
+const SERVERS = { "server.ts": 531, "chat_server.ts": 1300, "udp_server.ts": 348 };
 // The clients grew with the QA pass's fixes (write timeouts, unended input, host spellings, ...);
 // the same rule: today's sizes as ceilings, the goal above. The classroom pass (Windows consoles,
 // error numbers per system, text typed in a console's code page, UDP's ConnectionReset waited out)
