@@ -7,12 +7,21 @@
 //
 // Each line a client sends goes to every other client after the sender's name, which is the
 // client's address until it sends "/name Ana". It is server.ts, relaying lines instead of echoing.
+// It speaks Spanish where the system does, English elsewhere (--lang es|en chooses).
+//
+// Map: above the divider, the lesson: main() (flags, listen, the accept loop), serve() (admit,
+// read and relay each line to the room, close), closeOnce() (close), the room (welcome, leaving,
+// drops, notices, names, queues and flush()), writeAll() (sendall) and readLines() (recv). Below
+// it, the mechanism: flags and error lines, accept() failures, admission (--max-clients,
+// --max-per-address), flood budgets and penalty, stalled members, names' rules, coming back,
+// signals, the print queue, the language, and last the MESSAGES table (every line, es and en).
 
 // Step 1, "import socket": Deno's sockets are built in; we import only a flag parser.
 import { parseArgs } from "node:util";
 
 async function main() {
-  const options = parseFlags(); // plumbing, defined below the divider
+  setLanguage(Deno.args); // --lang, or the system's: before anything can be printed
+  const options = parseFlags(); // the flags, or --help, or a usage error (exit 2)
   // Step 2 (optional), gethostname(): only if --allow-sys=hostname was given (we ask: no prompt).
   const sys = Deno.permissions.querySync({ name: "sys", kind: "hostname" });
   const machine = sys.state === "granted" ? Deno.hostname() : undefined;
@@ -27,18 +36,8 @@ async function main() {
     cannotListen(error as Error, host, port); // one clear line, and exit 1
   }
   catchSignals(listener); // from now on Ctrl-C stops us cleanly, even right after the next line
-  const address = showAddress(listener.addr);
-  console.log(`listening on ${address}`);
-  explain?.(
-    "steps 4-6",
-    `python: s = socket.socket(); s.bind(("${host}", ${port})); s.listen(${backlog})  deno: ` +
-      `Deno.listen({ hostname: "${host}", port: ${port}, tcpBacklog: ${backlog} }) ` +
-      `fuses all three -> ${address}`,
-  );
-  if (machine !== undefined) {
-    print(`${stamp()}this machine is ${machine}`);
-    explain?.("step 2", `python: socket.gethostname()  deno: Deno.hostname() -> "${machine}"`);
-  }
+  console.log(`listening on ${showAddress(listener.addr)}`); // for tools too: never translated
+  tellListening(options, listener.addr, machine); // --explain's lines, and this machine's name
 
   // Step 7, accept(): take each client as it comes and serve it without waiting for the others.
   // serve() catches its own errors: one uncaught error would end the whole server.
@@ -49,7 +48,7 @@ async function main() {
     if (stopping || conn === undefined) continue;
     const member = newMember(conn); // its number (#1, #2, ...) names it in the trace
     const got = `${member.peer} (#${member.id})`;
-    explain?.("step 7", `python: conn, addr = s.accept()  deno: await listener.accept() -> ${got}`);
+    explain?.("step 7", "conn, addr = s.accept()", "await listener.accept()", got);
     serve(member);
   }
 }
@@ -58,24 +57,21 @@ async function main() {
 // A client over a limit is told which, and closed.
 async function serve(member: Member) {
   const { conn, id, peer } = member;
-  let ending = "closed";
+  let ending = text.closed;
   try {
     const over = await admit(member); // plumbing: it may wait a moment, or make room
     if (over) {
-      ending = `refused (${over.flag})`;
+      ending = text.refusedEnding(over.flag);
       return await refuse(conn, id, over.why);
     }
-    log?.(`connection from ${peer} (#${id})`);
-    joinChat(member);
-    ending = await readLines(member);
+    log?.(text.connectionFrom(`${peer} (#${id})`));
+    ending = await readLines(member); // it joins the room with its welcome
   } catch (error) {
-    ending = member.dropped ?? `closed after an error (${(error as Error).name})`;
+    ending = member.dropped ?? text.closedAfterError((error as Error).name);
   } finally {
-    leaveChat(member, "left");
+    leaveChat(member); // the one place a member's leaving is told to the room
     closeOnce(conn);
-    const { lines, bytes } = member;
-    const count = `${lines} ${lines === 1 ? "line" : "lines"}, ${bytes} bytes`;
-    if (!stopping) log?.(`${ending} ${peer} (#${id}): ${count}`);
+    if (!stopping) log?.(text.closedLog(ending, `${peer} (#${id})`, member));
   }
 }
 
@@ -85,7 +81,7 @@ function closeOnce(conn: Deno.TcpConn) {
   const member = members.get(conn);
   if (!member) return;
   members.delete(conn);
-  explain?.(`step 9 #${member.id}`, `python: conn.close()  deno: conn.close() -> ${member.peer}`);
+  explain?.(`step 9 #${member.id}`, "conn.close()", "conn.close()", member.peer);
   conn.close();
 }
 
@@ -104,7 +100,7 @@ interface Member {
   name: string; // its address until it sends "/name NAME"
   queue: Piece[]; // what the others said, not yet written to it
   queued: number; // bytes in the queue and being written
-  lagSince: number; // when lines began waiting for it (Date.now())
+  lagAt: number; // when lines began waiting for it (Date.now())
   movedAt: number; // when its socket last took bytes
   watchedAt: number; // when dropStalled()'s current window began
   owed: number; // bytes that waited for it then
@@ -116,11 +112,12 @@ interface Member {
   slowUntil: number; // until when its lines are paced (0: they are not),
   paceAt: number; // and when its next piece may go
   dropped?: string; // why the room dropped it
+  welcomed: boolean; // its welcome is queued (welcome())
   lines: number; // lines and bytes it sent, for the log
   bytes: number;
-  hostname: string; // for admit(), with heardAt (Date.now()) and readingSince (performance.now())
+  hostname: string; // for admit(), with heardAt (Date.now()) and readingAt (performance.now())
   heardAt: number; // when its last byte came, or when it connected: for admit() and takeName()
-  readingSince: number; // when the read under way began, or 0
+  readingAt: number; // when the read under way began, or 0
 }
 const members = new Map<Deno.TcpConn, Member>(); // every open connection, for stop() to close
 const room = new Set<Member>(); // the members that joined and have not left
@@ -134,45 +131,62 @@ function newMember(conn: Deno.TcpConn): Member {
   try {
     conn.setKeepAlive(true);
   } catch { /* it reset already: the first read says so */ }
-  const flow = { queued: 0, inRoom: 0, lagSince: 0, movedAt: 0, watchedAt: 0, owed: 0, took: 0 };
+  const flow = { queued: 0, inRoom: 0, lagAt: 0, movedAt: 0, watchedAt: 0, owed: 0, took: 0 };
   const penalty = { heldMs: 0, slowUntil: 0, paceAt: 0 };
   const counts = { lines: 0, bytes: 0, ...flow, ...penalty };
-  const admission = { hostname: conn.remoteAddr.hostname, heardAt: Date.now(), readingSince: 0 };
-  const member: Member = { conn, id: lastId, peer, name: peer, queue: [], ...counts, ...admission };
+  const admission = { hostname: conn.remoteAddr.hostname, heardAt: Date.now(), readingAt: 0 };
+  const fresh = { conn, id: lastId, peer, name: peer, queue: [], welcomed: false };
+  const member: Member = { ...fresh, ...counts, ...admission };
   members.set(conn, member);
   return member;
 }
 
-function joinChat(member: Member) {
+// A member joins the room with its welcome, which waits for its first read, ARRIVAL_MS at most:
+// client.ts --name sends "/name Ana" as soon as it connects, and a member who names itself is not
+// told how to pick a name. Short, as every newcomer that sends nothing waits for it (a 1 ms timer
+// fires only after Deno has asked the system for news of the sockets). Until it joins, it hears
+// nothing of the room, and the room nothing of it.
+const ARRIVAL_MS = 3;
+function welcome(member: Member, named: boolean) {
+  member.welcomed = true;
   room.add(member);
-  if (!names.has(nameKey(member.name))) names.set(nameKey(member.name), member); // its address
-  const hint = 'send "/name NAME" to pick a name';
-  queueFor(
-    member,
-    encoder.encode(`welcome to the chat, ${member.name}: ${room.size} online; ${hint}\n`),
-  );
-  tellRoom(member, "joined");
+  const { name } = member;
+  if (!names.has(nameKey(name))) names.set(nameKey(name), member); // its address
+  const line = named ? text.welcomeNamed(name, room.size) : text.welcome(name, room.size);
+  queueFor(member, encoder.encode(`${line}\n`));
+  tellRoom(member, text.joined(name));
 }
 
-function leaveChat(member: Member, why: string) {
+// Leaving the room ends in serve(), and only there is the room told (after NEWS_MS at most): a
+// member taken out earlier (dropped, or past a limit) left a notice in `news`, which goes then.
+// So leaving never calls back into delivery (announce(), queueFor()).
+function leaveChat(member: Member) {
+  leaveRoom(member, text.left(member.name));
+  if (news.length > 0 && !stopping) newsSoon();
+}
+
+// Out of the room at once: its place under the limits, its name, and what waited for it (which
+// no longer holds back its senders) are free. `farewell` is the others' notice, recorded in
+// `news`: "Ana left", or why it was disconnected.
+function leaveRoom(member: Member, farewell: string) {
   leave(member); // its place under the limits is free again
   if (!room.delete(member)) return; // already gone
   forgetName(member);
-  forgetQueue(member); // what waited for it no longer holds back its senders
+  forgetQueue(member);
   member.wake?.(); // its read loop, if it waits for the room, ends
-  if (!stopping) tellRoom(member, why);
+  if (!stopping) news.push({ member, what: farewell });
 }
 
 // Dropping a member closes its connection, which ends its read loop in serve().
-function drop(member: Member, why: string, told = `${member.queued} bytes it has not read`) {
+function drop(member: Member, why: string, told = text.notRead(member.queued)) {
   if (!room.has(member)) return;
-  log?.(`dropping ${member.name} (#${member.id}): ${told}`);
-  member.dropped = `dropped (${why})`;
-  leaveChat(member, `was disconnected: ${why}`);
+  log?.(text.dropping(`${member.name} (#${member.id})`, told));
+  member.dropped = text.droppedEnding(why);
+  leaveRoom(member, text.disconnected(member.name, why));
   // What was queued is thrown away; an error line goes out after the write under way, if that
   // one finishes within 2 s, and then we close.
   const { conn, id } = member;
-  const last = () => writeAll(conn, encoder.encode(`error: ${why}, closing\n`), id);
+  const last = () => writeAll(conn, errorLine(why), id);
   const grace = setTimeout(() => closeOnce(conn), 2000);
   (member.writing ?? Promise.resolve()).then(last).catch(() => {}).finally(() => {
     clearTimeout(grace);
@@ -187,7 +201,10 @@ const news: { member: Member; what: string }[] = []; // not yet announced
 let newsTimer: ReturnType<typeof setTimeout> | undefined;
 let lastNews = 0; // Date.now() of the last notice
 function tellRoom(member: Member, what: string) {
-  news.push({ member, what: `${member.name} ${what}` });
+  news.push({ member, what });
+  newsSoon();
+}
+function newsSoon() {
   newsTimer ??= setTimeout(announce, Math.max(0, lastNews + NEWS_MS - Date.now()));
 }
 function announce() { // never called from queueFor(): a drop it causes is announced next time
@@ -196,9 +213,9 @@ function announce() { // never called from queueFor(): a drop it causes is annou
   lastNews = Date.now();
   const told = news.splice(0);
   if (told.length === 0 || stopping) return;
-  const more = told.length > 3 ? `; ${told.length - 3} more joined or left` : "";
+  const more = told.length > 3 ? `; ${text.moreJoinedOrLeft(told.length - 3)}` : "";
   const what = told.slice(0, 3).map((item) => item.what).join("; ");
-  const bytes = encoder.encode(`* ${what}${more} (${room.size} online)\n`);
+  const bytes = encoder.encode(`* ${what}${more} (${text.online(room.size)})\n`);
   // A member alone in the news is not told of itself; in a batch, each must hear of the others.
   const alone = told.length === 1 ? told[0].member : undefined;
   for (const other of room) if (other !== alone) queueFor(other, bytes);
@@ -215,8 +232,8 @@ function announce() { // never called from queueFor(): a drop it causes is annou
 const decoder = new TextDecoder();
 const INVISIBLE = /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
 const STAR_SPACE = /([*\u066D\u204E\u2055\u2217\u2731\u2732\uFE61\uFF0A]) /gu;
-const clean = (text: string) =>
-  text.replace(INVISIBLE, "").replace(/[\p{Z}\u2800]+/gu, " ").replace(STAR_SPACE, "$1");
+const clean = (line: string) =>
+  line.replace(INVISIBLE, "").replace(/[\p{Z}\u2800]+/gu, " ").replace(STAR_SPACE, "$1");
 async function relayLines(member: Member, lines: Uint8Array) {
   let out = ""; // lines ready to go, not yet passed on
   const pass = () => {
@@ -231,12 +248,12 @@ async function relayLines(member: Member, lines: Uint8Array) {
       pass();
       announce();
     }
-    const text = clean(line);
-    const rename = text.match(/^\/name\s+(\S.*)$/);
+    const said = clean(line);
+    const rename = said.match(/^\/name\s+(\S.*)$/);
     if (rename) {
       pass();
       takeName(member, rename[1]);
-    } else out += `${member.name}: ${text}\n`;
+    } else out += `${member.name}: ${said}\n`;
     if (out.length >= PIECE) pass();
   }
   pass();
@@ -258,16 +275,14 @@ function takeName(member: Member, wanted: string) {
   let hint = ""; // a second line, for a student coming back (handOver())
   if (refusal === "" && holder !== undefined && holder !== member) {
     const kept = handOver(holder, member, name);
-    if (kept !== undefined) [refusal, hint] = ["is taken", kept];
+    if (kept !== undefined) [refusal, hint] = [text.isTaken, kept];
   }
   if (refusal !== "") {
-    const text = `* name "${wanted}" ${refusal}; you are still ${member.name}\n${hint}`;
-    return queueFor(member, encoder.encode(text), member);
+    const told = `* ${text.nameRefused(wanted, refusal, member.name)}\n${hint}`;
+    return queueFor(member, encoder.encode(told), member);
   }
-  if (name !== whole) {
-    queueFor(member, encoder.encode(`* your name was cut to 32 characters: ${name}\n`), member);
-  }
-  tellOthers(member, `* ${member.name} is now ${name}\n`);
+  if (name !== whole) queueFor(member, encoder.encode(`* ${text.nameCut(name)}\n`), member);
+  tellOthers(member, `* ${text.isNow(member.name, name)}\n`);
   forgetName(member);
   names.set(nameKey(name), member);
   member.name = name;
@@ -277,8 +292,8 @@ function forgetName(member: Member) {
 }
 
 // What one member says goes into every other member's queue as one piece, shared.
-function tellOthers(from: Member, text: string) {
-  const piece: Piece = { bytes: encoder.encode(text), from, waiting: 0 };
+function tellOthers(from: Member, said: string) {
+  const piece: Piece = { bytes: encoder.encode(said), from, waiting: 0 };
   for (const other of room) if (other !== from) queuePiece(other, piece);
   countIn(piece);
 }
@@ -322,8 +337,8 @@ async function flush(member: Member) {
 const encoder = new TextEncoder();
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array, id: number, to?: Member) {
   if (bytes.length === 0) return;
-  const sent = `deno: conn.write() until all is sent -> ${bytes.length} bytes`;
-  explain?.(`step 8 #${id}`, `python: conn.sendall(data)  ${sent}`);
+  const deno = `conn.write() ${text.untilAllSent}`;
+  explain?.(`step 8 #${id}`, "conn.sendall(data)", deno, `${bytes.length} bytes`);
   let written = 0;
   while (written < bytes.length) {
     const count = await conn.write(bytes.subarray(written));
@@ -342,38 +357,39 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array, id: number, to?: Mem
 // at once (a plain one waits for the garbage collector, which an idle server does not run).
 const MAX_LINE = 64 * 1024; // longest line we keep in memory while waiting for its "\n"
 const MAX_HELD = 64 * 1024 * 1024;
-const SMALL = 1024; // the buffer's size while no unfinished line is kept
+const FIRST_SIZE = 1024; // the buffer's size while no unfinished line is kept
 const NEWLINE = 10; // the byte value of "\n"
 let held = 0; // bytes the buffers grew by, in all
 async function readLines(member: Member): Promise<string> {
   const { conn, id } = member;
-  let buffer = new Uint8Array(SMALL);
+  let buffer = new Uint8Array(FIRST_SIZE);
   let memory: ArrayBuffer | undefined; // once it grows: resizable, so resize(0) frees it at once
   let kept = 0; // buffer[0, kept) is the start of a line whose "\n" has not arrived yet
   let lineStart = 0; // when the first byte of that line came (Date.now())
   const end = async (why: string, reading?: Promise<number | null>) => {
-    leaveChat(member, "left");
+    leaveRoom(member, text.left(member.name)); // serve() tells the room
     // The error line goes after the room's write under way, never into the middle of it (as in
     // drop()); if that write does not end within 2 s, we close without the line.
     const under = (member.writing ?? Promise.resolve()).catch(() => {});
     if (await orLate(under, 2000) === "late") closeOnce(conn);
     else await refuse(conn, id, why, reading);
-    return `closed (${why})`;
+    return text.closedWhy(why);
   };
   try {
     while (true) {
       // An unfinished line must end within --line-timeout seconds of its first byte, or we close.
       const reading = conn.read(buffer.subarray(kept)); // recv(): null when the client is done
-      member.readingSince = performance.now(); // for admit(): a read that waits is an open client
+      member.readingAt = performance.now(); // for admit(): a read that waits is an open client
       const left = Math.max(0, lineStart + limits.lineTimeout * 1000 - Date.now());
+      if (!member.welcomed && await orLate(reading, ARRIVAL_MS) === "late") welcome(member, false);
       const count = kept === 0 ? await reading : await orLate(reading, left);
-      member.readingSince = 0;
+      member.readingAt = 0;
+      if (!member.welcomed && count !== "late") welcome(member, namesItself(buffer, count ?? 0));
       if (count === "late") {
-        return await end(`line unfinished for ${limits.lineTimeout} s (--line-timeout)`, reading);
+        return await end(text.lineUnfinished(limits.lineTimeout), reading);
       }
-      const got = count ?? "null: end of stream";
-      const recv = `python: conn.recv(${buffer.length - kept})  deno: conn.read()`;
-      explain?.(`recv #${id}`, `${recv} -> ${got}`);
+      const got = `${count ?? text.endOfStream}`;
+      explain?.(`recv #${id}`, `conn.recv(${buffer.length - kept})`, "conn.read()", got);
       if (count === null) break;
       member.bytes += count;
       member.heardAt = Date.now(); // for admit(): the longest idle makes room first
@@ -383,7 +399,7 @@ async function readLines(member: Member): Promise<string> {
       let lastEnd = -1;
       for (let at = received.indexOf(NEWLINE); true; at = received.indexOf(NEWLINE, at + 1)) {
         if ((at === -1 ? count : at) - start > MAX_LINE) {
-          return await end(`line longer than ${MAX_LINE} bytes`);
+          return await end(text.lineTooLong(MAX_LINE));
         }
         if (at === -1) break;
         member.lines++;
@@ -402,16 +418,16 @@ async function readLines(member: Member): Promise<string> {
         lineStart = Date.now(); // that rest is a line that began in this read
       }
       if (kept === 0 && memory) {
-        held -= buffer.length - SMALL; // no unfinished line: its memory goes back
+        held -= buffer.length - FIRST_SIZE; // no unfinished line: its memory goes back
         memory.resize(0);
         memory = undefined;
-        buffer = new Uint8Array(SMALL);
+        buffer = new Uint8Array(FIRST_SIZE);
       } else if (full && (buffer.length < MAX_LINE || kept === buffer.length)) {
         // Full: double it, if all the buffers together stay under MAX_HELD. If not, only a line
         // that fills its whole buffer is refused; a buffer with room in it reads on at its size.
         if (held + buffer.length > MAX_HELD) {
           if (kept < buffer.length) continue;
-          return await end("the server is holding too many unfinished lines");
+          return await end(text.heldTooMuch);
         }
         held += buffer.length;
         if (memory) memory.resize(buffer.length * 2); // the view on it grows too
@@ -423,26 +439,36 @@ async function readLines(member: Member): Promise<string> {
       }
     }
     if (kept > 0) await relayLines(member, buffer.subarray(0, kept)); // a last piece without "\n"
-    return "closed";
+    return text.closed;
   } finally {
-    held -= buffer.length - SMALL;
+    held -= buffer.length - FIRST_SIZE;
     memory?.resize(0); // its memory is given back, for the others and at once
   }
+}
+
+// The line that tells a member why we close: "error: " in every language (tools key on it).
+function errorLine(why: string): Uint8Array {
+  return encoder.encode(`error: ${text.closing(why)}\n`);
+}
+
+// Whether a member's first bytes are a "/name NAME" line (client.ts --name sends one first).
+function namesItself(buffer: Uint8Array, count: number): boolean {
+  return /^\/name\s/.test(decoder.decode(buffer.subarray(0, Math.min(count, 16))));
 }
 
 // Say why we close, then let the client finish sending before we close: closing a socket with
 // unread data resets the connection, and the client could lose our error line. One that neither
 // reads nor closes gets 2 s.
-const discarded = new Uint8Array(16 * 1024); // what the refused clients still send, unread
+const DISCARDED = new Uint8Array(16 * 1024); // what the refused clients still send, unread
 async function refuse(conn: Deno.TcpConn, id: number, why: string, reading?: Promise<unknown>) {
   const grace = setTimeout(() => closeOnce(conn), 2000);
   try {
-    await writeAll(conn, encoder.encode(`error: ${why}, closing\n`), id);
+    await writeAll(conn, errorLine(why), id);
     conn.closeWrite();
     await reading;
     let total = 0;
     while (total < 2 ** 20) {
-      const count = await conn.read(discarded);
+      const count = await conn.read(DISCARDED);
       if (count === null) break;
       total += count;
     }
@@ -455,50 +481,66 @@ async function refuse(conn: Deno.TcpConn, id: number, why: string, reading?: Pro
 }
 
 // ---------------------------------------------------------------------------------------------
-// Plumbing: flags, messages, limits, signals and the --explain trace. None of it is the lesson.
-
-const USAGE = `usage: deno run --allow-net chat_server.ts [--host H] [--port P] [--backlog N]
-         [--max-clients N] [--max-per-address N] [--line-timeout S] [--quiet] [--explain]
-         [--timestamps] [--help]
-  --host H             address to listen on (default 0.0.0.0: every interface, the lesson's "")
-  --port P             port to listen on, 0 picks a free one (default 21042)
-  --backlog N          connections the system may queue before we accept them (default 511)
-  --max-clients N      members at most; one more is told so and closed (default 1000)
-  --max-per-address N  members from one address at most, 127.0.0.1 too (default 50)
-  --line-timeout S     close a client that leaves a line unfinished S s after its first byte
-                       (default 30; client.ts sends whole lines, so a person typing never is)
-  --quiet              do not log each connection and each drop
-  --explain            print each of the lesson's steps as it happens
-  --timestamps         start each line after "listening on" with @ and the time (ms since 1970)`;
+// The mechanism: flags, limits, the room's rules, signals, output, the language. Not the lesson.
 
 // log?.(...) writes the event log, explain?.(...) the trace: each is undefined when its flag is
 // off, and then ?. skips the call without even building its text.
 let log: ((line: string) => void) | undefined;
-let explain: ((step: string, what: string) => void) | undefined;
+let explain: ((step: string, python: string, deno: string, result: string) => void) | undefined;
 let stamp = () => ""; // --timestamps: "@1767340800123.456 "
-const limits = { clients: 1000, perAddress: 50, lineTimeout: 30 }; // README, "Flags", says why
+const limits = { clients: 1000, perAddress: 50, lineTimeout: 30 }; // docs/flags.md says why
+
+// A trace line: "[TAG] python: CALL  deno: CALL -> what happened". The tag and the calls never
+// change with the language. A Spanish line that would pass 100 columns goes on below, cut
+// only before "deno:" or "->", never inside a call; the English keeps its one line, as tools and
+// tests have always read it.
+function traceLine(step: string, python: string, deno: string, result: string): string {
+  const pieces = [`[${step}] python: ${python}`, `  deno: ${deno}`, ` -> ${result}`];
+  if (language === "en") return pieces.join("");
+  const lines = [pieces[0]];
+  for (const piece of pieces.slice(1)) {
+    const joined = lines.at(-1) + piece;
+    if (joined.length <= 100) lines[lines.length - 1] = joined;
+    else lines.push(" ".repeat(step.length + 3) + piece.trimStart());
+  }
+  return lines.join("\n");
+}
+
+// After "listening on": the trace of Deno.listen, and this machine's name (from gethostname()).
+function tellListening(options: Options, address: Deno.NetAddr, machine: string | undefined) {
+  const { host, port, backlog } = options;
+  const python = `s = socket.socket(); s.bind(("${host}", ${port})); s.listen(${backlog})`;
+  const deno = `Deno.listen({ hostname: "${host}", port: ${port}, tcpBacklog: ${backlog} })`;
+  explain?.("steps 4-6", python, `${deno} ${text.fusesAllThree}`, showAddress(address));
+  if (machine === undefined) return;
+  print(`${stamp()}${text.thisMachine(machine)}`);
+  explain?.("step 2", "socket.gethostname()", "Deno.hostname()", `"${machine}"`);
+}
 
 // Each flag, and whether it takes a value ("string") or is on or off ("boolean").
-const TEXTS = ["host", "port", "backlog", "max-clients", "max-per-address", "line-timeout"];
+const LIMIT_FLAGS = ["max-clients", "max-per-address", "line-timeout"];
+const WITH_VALUE = ["host", "port", "backlog", "lang", ...LIMIT_FLAGS];
 const SWITCHES = ["quiet", "explain", "timestamps", "help"];
+type Options = ReturnType<typeof parseFlags>;
 function parseFlags() {
   const options: Record<string, { type: "string" | "boolean" }> = {};
-  for (const flag of TEXTS) options[flag] = { type: "string" };
+  for (const flag of WITH_VALUE) options[flag] = { type: "string" };
   for (const flag of SWITCHES) options[flag] = { type: "boolean" };
   let flags;
   try {
     flags = parseArgs({ options }).values;
   } catch (error) {
-    usageError((error as Error).message);
+    usageError(flagProblem(error as Error));
   }
+  if (flags.lang !== undefined && !isLanguage(`${flags.lang}`)) usageError(text.badLang);
   if (flags.help) {
-    console.log(USAGE);
+    console.log(text.usage);
     Deno.exit(0);
   }
   const now = () => (performance.timeOrigin + performance.now()).toFixed(3);
   if (flags.timestamps) stamp = () => `@${now()} `;
   if (!flags.quiet) log = (line) => print(stamp() + line);
-  if (flags.explain) explain = (step, what) => print(`${stamp()}[${step}] ${what}`);
+  if (flags.explain) explain = (...said) => print(stamp() + traceLine(...said));
   const whole = (flag: string, fallback: number, min: number, max: number) =>
     parseWholeNumber(`${flags[flag] ?? fallback}`, `--${flag}`, min, max);
   limits.clients = whole("max-clients", limits.clients, 1, 1e6);
@@ -509,15 +551,31 @@ function parseFlags() {
   return { host, port: whole("port", 21042, 0, 65535), backlog: whole("backlog", 511, 0, 65535) };
 }
 
-function parseWholeNumber(text: string, flag: string, min: number, max: number): number {
-  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
-    usageError(`${flag} must be a whole number from ${min} to ${max}`);
+// What was wrong with the flags, from node:util's error: in English its own words, as always; in
+// Spanish ours.
+function flagProblem(error: Error): string {
+  const node = error.message;
+  const option = node.match(/'(-[^' ]*)/)?.[1] ?? "";
+  const code = (error as { code?: string }).code;
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") return text.unknownOption(node, option);
+  if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
+    return text.unexpectedArgument(node, node.match(/'([^']*)'/)?.[1] ?? "");
   }
-  return Number(text);
+  if (node.endsWith("argument missing")) return text.missingValue(node, option);
+  if (node.endsWith("does not take an argument")) return text.takesNoValue(node, option);
+  if (node.includes("argument is ambiguous")) return text.dashValue(node, option);
+  return node;
+}
+
+function parseWholeNumber(given: string, flag: string, min: number, max: number): number {
+  if (!/^\d+$/.test(given) || Number(given) < min || Number(given) > max) {
+    usageError(text.notWholeNumber(flag, min, max));
+  }
+  return Number(given);
 }
 
 function usageError(message: string): never {
-  console.error(`chat_server.ts: ${message}\n${USAGE}`);
+  console.error(`chat_server.ts: ${message}\n${text.usage}`);
   Deno.exit(2);
 }
 
@@ -532,16 +590,11 @@ function showAddress({ hostname, port }: Deno.NetAddr): string {
 
 function cannotListen(error: Error, host: string, port: number): never {
   const { AddrInUse, NotCapable, PermissionDenied } = Deno.errors;
-  const other = "stop the other server, or pick another port with --port";
-  if (error instanceof AddrInUse) fail(`port ${port} is already in use on ${host}: ${other}`);
-  const allow = `run with --allow-net=${host}:${port}`;
-  if (error instanceof NotCapable) fail(`no permission to listen on ${host}:${port}: ${allow}`);
-  if (error instanceof PermissionDenied && port < 1024) {
-    fail(`port ${port} needs administrator rights (ports below 1024 do): ${ABOVE_1024}`);
-  }
-  fail(`cannot listen on ${host}:${port}: ${error.message}`);
+  if (error instanceof AddrInUse) fail(text.portInUse(port, host));
+  if (error instanceof NotCapable) fail(text.noPermission(`${host}:${port}`));
+  if (error instanceof PermissionDenied && port < 1024) fail(text.lowPort(port));
+  fail(text.cannotListen(`${host}:${port}`, error.message));
 }
-const ABOVE_1024 = "pick one above 1024, such as 21042";
 
 // accept() fails for a client that reset before we took it (Deno says NotConnected): we go on at
 // once. Out of file descriptors or memory is our own trouble: say so, wait a little, try again
@@ -553,14 +606,14 @@ async function cannotAccept(error: Error): Promise<undefined> {
   const clientsFault = [NotConnected, ConnectionAborted, ConnectionReset];
   if (stopping || clientsFault.some((kind) => error instanceof kind)) return;
   if (!acceptFailing && Date.now() - lastAcceptFailure > 1000) {
-    print(`chat_server.ts: cannot accept (${error.message}); retrying`, stderr);
+    print(`chat_server.ts: ${text.cannotAccept(error.message)}`, stderr);
     acceptFailing = true;
   }
   lastAcceptFailure = Date.now();
   await new Promise((resolve) => setTimeout(resolve, 100));
 }
 function accepted(conn: Deno.TcpConn) {
-  if (acceptFailing) print("chat_server.ts: accepting again", stderr);
+  if (acceptFailing) print(`chat_server.ts: ${text.acceptingAgain}`, stderr);
   acceptFailing = false;
   return conn;
 }
@@ -617,17 +670,15 @@ function leave(member: Member) {
 }
 // Which limit a newcomer from this address is over, if any, and the line that tells it so.
 function overLimit(hostname: string): Refusal | undefined {
-  if ((fromAddress.get(hostname)?.size ?? 0) >= limits.perAddress) {
-    const why = `too many connections from ${hostname} (--max-per-address ${limits.perAddress})`;
-    return { flag: "--max-per-address", why };
+  const { perAddress, clients } = limits;
+  if ((fromAddress.get(hostname)?.size ?? 0) >= perAddress) {
+    return { flag: "--max-per-address", why: text.tooManyFrom(hostname, perAddress) };
   }
-  if (admitted >= limits.clients) {
-    return { flag: "--max-clients", why: `too many clients (--max-clients ${limits.clients})` };
-  }
+  if (admitted >= clients) return { flag: "--max-clients", why: text.tooManyClients(clients) };
 }
 // Whether a read of each of these members has been waiting since before `since`.
 function allOpen(groups: Iterable<Set<Member>>, since: number): boolean {
-  const open = (member: Member) => member.readingSince > 0 && member.readingSince < since;
+  const open = (member: Member) => member.readingAt > 0 && member.readingAt < since;
   return [...groups].every((group) => [...group].every(open));
 }
 // The longest idle member of the address holding the most, if that holds at least two more than
@@ -643,10 +694,8 @@ function idlest(newcomer: string): Member | undefined {
 // Close a member to make room (`full` names the limit): its place is free at once; drop() tells
 // it why and closes.
 function makeRoom(member: Member, full: string) {
-  const from = `the ${fromAddress.get(member.hostname)!.size} connections from ${member.hostname}`;
-  const why =
-    `${full}: made room for a newcomer by closing the longest idle of ${from} (the most ` +
-    "from one address)";
+  const { hostname } = member;
+  const why = text.madeRoom(full, fromAddress.get(hostname)!.size, hostname);
   leave(member);
   if (room.has(member)) drop(member, why);
   else closeOnce(member.conn);
@@ -709,10 +758,9 @@ function slowDown(member: Member, now: number) {
   if (member.slowUntil > 0 || !room.has(member)) return;
   member.slowUntil = now + SLOW_MS;
   member.paceAt = now;
-  log?.(`slowing ${member.name} (#${member.id}): its readers could not keep up`);
-  const rate = `${SLOW_RATE / 1024} KiB/s`;
-  const text = `* you send more than the room can read: your lines now go out at ${rate}\n`;
-  queueFor(member, encoder.encode(text), member);
+  log?.(text.slowing(`${member.name} (#${member.id})`));
+  const told = `* ${text.slowed(`${SLOW_RATE / 1024} KiB/s`)}\n`;
+  queueFor(member, encoder.encode(told), member);
 }
 async function paced(member: Member, now: number) {
   if (member.paceAt > now) {
@@ -771,8 +819,8 @@ const STALL_MS = 5000;
 const STALL_BYTES = 64 * 1024;
 let stallCheck: ReturnType<typeof setTimeout> | undefined; // runs while someone lags
 function waitsFor(member: Member) {
-  member.lagSince = Date.now();
-  watch(member, member.lagSince);
+  member.lagAt = Date.now();
+  watch(member, member.lagAt);
   if (stallCheck !== undefined) return;
   forgetHolds(); // holds from before nobody lagged are old news
   stallCheck = setTimeout(dropStalled, 1000);
@@ -797,10 +845,10 @@ function dropStalled() {
     if (now - member.movedAt < 1000) {
       for (const { from } of member.queue) if (from && from.heldMs >= FLOOD_MS) outpacing.add(from);
     }
-    if (now - Math.max(member.movedAt, member.lagSince) >= STALL_MS) {
-      drop(member, "too far behind"); // it took nothing for STALL_MS
+    if (now - Math.max(member.movedAt, member.lagAt) >= STALL_MS) {
+      drop(member, text.tooFarBehind); // it took nothing for STALL_MS
     } else if (now - member.watchedAt < STALL_MS) continue;
-    else if (member.took < Math.min(member.owed, STALL_BYTES)) drop(member, "too far behind");
+    else if (member.took < Math.min(member.owed, STALL_BYTES)) drop(member, text.tooFarBehind);
     else watch(member, now);
   }
   for (const sender of outpacing) slowDown(sender, now);
@@ -813,15 +861,15 @@ function dropStalled() {
 const NAME = /^(?:[\p{L}\p{N}]\p{M}{0,3}|[_.-])+$/u;
 const COLON = /[:\u02D0\u02F8\u0589\u05C3\u2236\uA4FD\uA789\uFE13\uFE55\uFF1A]/u;
 function nameProblem(whole: string): string {
-  if (whole === "") return "must start with a letter or a digit";
-  if (COLON.test(whole)) return 'may not contain ":"';
-  if (!NAME.test(whole)) return "may hold only letters, digits and _ - . (no spaces)";
+  if (whole === "") return text.nameStart;
+  if (COLON.test(whole)) return text.nameColon;
+  if (!NAME.test(whole)) return text.nameCharacters;
   const scripts = alphabetsOf(whole);
   const together = JAPANESE.isSupersetOf(scripts) || KOREAN.isSupersetOf(scripts);
   if (scripts.size > 1 && !together) {
-    const named = [...SCRIPTS.map(({ script }) => script), "another alphabet"];
+    const named = [...SCRIPTS.map(({ script }) => script), ANOTHER];
     const two = named.filter((script) => scripts.has(script)).slice(0, 2);
-    return `mixes alphabets (${two.join(" and ")})`;
+    return text.mixesAlphabets(two.map((script) => script === ANOTHER ? text.another : script));
   }
   return "";
 }
@@ -832,11 +880,12 @@ const SCRIPTS = ("Latin Greek Cyrillic Armenian Georgian Hebrew Arabic Devanagar
   .map((script) => ({ script, test: new RegExp(`\\p{Script=${script}}`, "u") }));
 const JAPANESE = new Set(["Han", "Hiragana", "Katakana"]);
 const KOREAN = new Set(["Han", "Hangul"]);
+const ANOTHER = "another alphabet"; // a letter of none of SCRIPTS
 function alphabetsOf(name: string): Set<string> {
   const found = new Set<string>();
   for (const char of name) {
     if (!/\p{L}/u.test(char)) continue;
-    found.add(SCRIPTS.find(({ test }) => test.test(char))?.script ?? "another alphabet");
+    found.add(SCRIPTS.find(({ test }) => test.test(char))?.script ?? ANOTHER);
   }
   return found;
 }
@@ -872,15 +921,10 @@ function handOver(holder: Member, member: Member, name: string): string | undefi
   if (holder.conn.remoteAddr.hostname !== member.conn.remoteAddr.hostname) return "";
   const wait = holder.heardAt + SILENT_MS - Date.now();
   if (wait > 0) {
-    const again = `if it was yours, ask again in ${Math.ceil(wait / 1000)} s`;
-    return `* "${name}" is held by another connection from your address: ${again}\n`;
+    return `* ${text.heldElsewhere(name, Math.ceil(wait / 1000))}\n`;
   }
   const silent = Math.round((Date.now() - holder.heardAt) / 1000);
-  drop(
-    holder,
-    "reconnected from the same address",
-    `silent ${silent} s, its name to #${member.id}`,
-  );
+  drop(holder, text.reconnected, text.handedOver(silent, `#${member.id}`));
   if (news.length > 0) announce(); // its leaving comes before the new member's "is now"
 }
 
@@ -947,8 +991,7 @@ async function printAll(output: Output) {
       let written = 0;
       while (written < bytes.length) written += await output.stream.write(bytes.subarray(written));
       // The count goes in even when the queue is full again (print() would drop it too).
-      const count = `${stamp()}(${output.dropped} lines not printed: output was not being read)`;
-      if (output.dropped > 0) output.queue.push(count);
+      if (output.dropped > 0) output.queue.push(stamp() + text.notPrinted(output.dropped));
       output.dropped = 0;
     }
   } catch {
@@ -957,5 +1000,294 @@ async function printAll(output: Output) {
     output.printing = undefined; // at once, not a tick later: a line printed meanwhile would wait
   }
 }
+
+// The language of every line for a person: --lang es|en, found before the flags are parsed (a
+// usage error must already be in it), or else the system's: navigator.language "es-AR", or any
+// "es", is Spanish; anything else, "und" included, English. A bad --lang is told in English.
+type Language = "en" | "es";
+let language: Language = "en";
+let text: Texts<typeof MESSAGES>;
+function setLanguage(args: string[]) {
+  const flags = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
+  const at = flags.findLastIndex((arg) => arg === "--lang" || arg.startsWith("--lang="));
+  const given = at === -1 ? undefined : flags[at] === "--lang" ? flags[at + 1] : flags[at].slice(7);
+  const system = navigator.language.toLowerCase().startsWith("es") ? "es" : "en";
+  language = given === undefined ? system : isLanguage(given) ? given : "en";
+  text = pickTexts(MESSAGES, language);
+}
+
+function isLanguage(given: string): given is Language {
+  return given === "en" || given === "es";
+}
+
+// Each entry's texts in one language. Every entry must have both, of the same type: a missing or
+// mistyped translation fails deno check.
+type Texts<M> = { [K in keyof M]: M[K] extends { en: infer E; es: unknown } ? E : never };
+type BothLanguages<M> = { [K in keyof M]: M[K] extends { en: infer E } ? { en: E; es: E } : never };
+function pickTexts<M extends BothLanguages<M>>(messages: M, language: Language): Texts<M> {
+  const entries = Object.entries(messages as Record<string, Record<Language, unknown>>);
+  return Object.fromEntries(entries.map(([key, both]) => [key, both[language]])) as Texts<M>;
+}
+
+// Every line for a person, English and Spanish side by side (--lang, or the system's language).
+// Not here, because they never change: "listening on HOST:PORT", the "error: " that starts a
+// refusal, the "/name" command, the trace's tags and calls, and the names of flags, calls, errors
+// and alphabets.
+type Counts = { lines: number; bytes: number }; // for the log line
+export const MESSAGES = {
+  usage: {
+    en: `usage: deno run --allow-net chat_server.ts [--host H] [--port P] [--backlog N]
+         [--max-clients N] [--max-per-address N] [--line-timeout S] [--quiet] [--explain]
+         [--timestamps] [--lang L] [--help]
+  --host H             address to listen on (default 0.0.0.0: every interface, the lesson's "")
+  --port P             port to listen on, 0 picks a free one (default 21042)
+  --backlog N          connections the system may queue before we accept them (default 511)
+  --max-clients N      members at most; one more is told so and closed (default 1000)
+  --max-per-address N  members from one address at most, 127.0.0.1 too (default 50)
+  --line-timeout S     close a client that leaves a line unfinished S s after its first byte
+                       (default 30; client.ts sends whole lines, so a person typing never is)
+  --quiet              do not log each connection and each drop
+  --explain            print each of the lesson's steps as it happens
+  --timestamps         start each line after "listening on" with @ and the time (ms since 1970)
+  --lang L             the language of the messages: es or en (default: the system's)`,
+    es: `uso: deno run --allow-net chat_server.ts [--host H] [--port P] [--backlog N]
+         [--max-clients N] [--max-per-address N] [--line-timeout S] [--quiet] [--explain]
+         [--timestamps] [--lang L] [--help]
+  --host H             dirección donde escuchar (si no, 0.0.0.0: todas, el "" de la lección)
+  --port P             puerto donde escuchar, 0 elige uno libre (si no, 21042)
+  --backlog N          conexiones que el sistema guarda hasta que las aceptamos (si no, 511)
+  --max-clients N      miembros como máximo; al que sobra se le avisa y se lo cierra
+                       (si no, 1000)
+  --max-per-address N  miembros desde una dirección como máximo, 127.0.0.1 también (si no, 50)
+  --line-timeout S     cerrar a un cliente que deja una línea sin terminar S s después de su
+                       primer byte (si no, 30; client.ts manda líneas enteras, así que a una
+                       persona que escribe nunca le pasa)
+  --quiet              no anotar cada conexión ni a quién se echa
+  --explain            mostrar cada paso de la lección mientras pasa
+  --timestamps         empezar cada línea después de "listening on" con @ y la hora
+                       (ms desde 1970)
+  --lang L             el idioma de los mensajes: es o en (si no, el del sistema)`,
+  },
+  // What a member reads: the welcome and the room's notices (after "* ").
+  welcome: {
+    en: (name: string, count: number) =>
+      `welcome to the chat, ${name}: ${count} online; send "/name NAME" to pick a name`,
+    es: (name: string, count: number) =>
+      `bienvenido al chat, ${name}: ${count} en línea; mandá "/name NOMBRE" para elegir ` +
+      "un nombre",
+  },
+  welcomeNamed: {
+    en: (name: string, count: number) => `welcome to the chat, ${name}: ${count} online`,
+    es: (name: string, count: number) => `bienvenido al chat, ${name}: ${count} en línea`,
+  },
+  joined: { en: (name: string) => `${name} joined`, es: (name: string) => `${name} entró` },
+  left: { en: (name: string) => `${name} left`, es: (name: string) => `${name} se fue` },
+  disconnected: {
+    en: (name: string, why: string) => `${name} was disconnected: ${why}`,
+    es: (name: string, why: string) => `${name} quedó afuera: ${why}`,
+  },
+  moreJoinedOrLeft: {
+    en: (count: number) => `${count} more joined or left`,
+    es: (count: number) => `${count} más entraron o se fueron`,
+  },
+  online: { en: (count: number) => `${count} online`, es: (count: number) => `${count} en línea` },
+  isNow: {
+    en: (old: string, name: string) => `${old} is now ${name}`,
+    es: (old: string, name: string) => `${old} ahora se llama ${name}`,
+  },
+  nameCut: {
+    en: (name: string) => `your name was cut to 32 characters: ${name}`,
+    es: (name: string) => `tu nombre quedó cortado en 32 caracteres: ${name}`,
+  },
+  nameRefused: {
+    en: (wanted: string, refusal: string, name: string) =>
+      `name "${wanted}" ${refusal}; you are still ${name}`,
+    es: (wanted: string, refusal: string, name: string) =>
+      `el nombre "${wanted}" ${refusal}; seguís siendo ${name}`,
+  },
+  isTaken: { en: "is taken", es: "ya lo tiene otro" },
+  nameStart: {
+    en: "must start with a letter or a digit",
+    es: "tiene que empezar con una letra o un número",
+  },
+  nameColon: { en: 'may not contain ":"', es: 'no puede tener ":"' },
+  nameCharacters: {
+    en: "may hold only letters, digits and _ - . (no spaces)",
+    es: "solo puede tener letras, números y _ - . (sin espacios)",
+  },
+  mixesAlphabets: {
+    en: (two: string[]) => `mixes alphabets (${two.join(" and ")})`,
+    es: (two: string[]) => `mezcla alfabetos (${two.join(" y ")})`,
+  },
+  another: { en: "another alphabet", es: "otro alfabeto" },
+  heldElsewhere: {
+    en: (name: string, seconds: number) =>
+      `"${name}" is held by another connection from your address: if it was yours, ask again ` +
+      `in ${seconds} s`,
+    es: (name: string, seconds: number) =>
+      `"${name}" lo tiene otra conexión desde tu dirección: si era tuya, pedilo de nuevo ` +
+      `en ${seconds} s`,
+  },
+  slowed: {
+    en: (rate: string) => `you send more than the room can read: your lines now go out at ${rate}`,
+    es: (rate: string) =>
+      `mandás más de lo que la sala puede leer: ahora tus líneas salen a ${rate}`,
+  },
+  // What a member is told, after "error: ", and why the others heard it was disconnected.
+  closing: {
+    en: (why: string) => `${why}, closing`,
+    es: (why: string) => `${why}, cierro la conexión`,
+  },
+  tooFarBehind: { en: "too far behind", es: "se atrasó demasiado leyendo" },
+  reconnected: {
+    en: "reconnected from the same address",
+    es: "volvió a conectarse desde la misma dirección",
+  },
+  tooManyFrom: {
+    en: (hostname: string, max: number) =>
+      `too many connections from ${hostname} (--max-per-address ${max})`,
+    es: (hostname: string, max: number) =>
+      `demasiadas conexiones desde ${hostname} (--max-per-address ${max})`,
+  },
+  tooManyClients: {
+    en: (max: number) => `too many clients (--max-clients ${max})`,
+    es: (max: number) => `demasiados clientes (--max-clients ${max})`,
+  },
+  madeRoom: {
+    en: (full: string, count: number, hostname: string) =>
+      `${full}: made room for a newcomer by closing the longest idle of the ${count} ` +
+      `connections from ${hostname} (the most from one address)`,
+    es: (full: string, count: number, hostname: string) =>
+      `${full}: hice lugar para alguien nuevo cerrando la más inactiva de las ${count} ` +
+      `conexiones desde ${hostname} (la dirección con más)`,
+  },
+  lineTooLong: {
+    en: (max: number) => `line longer than ${max} bytes`,
+    es: (max: number) => `línea de más de ${max} bytes`,
+  },
+  heldTooMuch: {
+    en: "the server is holding too many unfinished lines",
+    es: "el servidor tiene demasiadas líneas sin terminar",
+  },
+  lineUnfinished: {
+    en: (seconds: number) => `line unfinished for ${seconds} s (--line-timeout)`,
+    es: (seconds: number) => `línea sin terminar durante ${seconds} s (--line-timeout)`,
+  },
+  // The log.
+  connectionFrom: {
+    en: (who: string) => `connection from ${who}`,
+    es: (who: string) => `conexión de ${who}`,
+  },
+  closedLog: {
+    en: (ending: string, who: string, { lines, bytes }: Counts) =>
+      `${ending} ${who}: ${lines} ${lines === 1 ? "line" : "lines"}, ${bytes} bytes`,
+    es: (ending: string, who: string, { lines, bytes }: Counts) =>
+      `${ending} ${who}: ${lines} ${lines === 1 ? "línea" : "líneas"}, ${bytes} bytes`,
+  },
+  closed: { en: "closed", es: "cerrada" },
+  closedWhy: { en: (why: string) => `closed (${why})`, es: (why: string) => `cerrada (${why})` },
+  closedAfterError: {
+    en: (name: string) => `closed after an error (${name})`,
+    es: (name: string) => `cerrada tras un error (${name})`,
+  },
+  refusedEnding: {
+    en: (flag: string) => `refused (${flag})`,
+    es: (flag: string) => `rechazada (${flag})`,
+  },
+  droppedEnding: {
+    en: (why: string) => `dropped (${why})`,
+    es: (why: string) => `desconectada (${why})`,
+  },
+  dropping: {
+    en: (who: string, told: string) => `dropping ${who}: ${told}`,
+    es: (who: string, told: string) => `desconecto a ${who}: ${told}`,
+  },
+  notRead: {
+    en: (bytes: number) => `${bytes} bytes it has not read`,
+    es: (bytes: number) => `${bytes} bytes que no leyó`,
+  },
+  handedOver: {
+    en: (silent: number, to: string) => `silent ${silent} s, its name to ${to}`,
+    es: (silent: number, to: string) => `callado hace ${silent} s, su nombre pasa a ${to}`,
+  },
+  slowing: {
+    en: (who: string) => `slowing ${who}: its readers could not keep up`,
+    es: (who: string) => `freno a ${who}: los que leen no daban abasto`,
+  },
+  thisMachine: {
+    en: (name: string) => `this machine is ${name}`,
+    es: (name: string) => `esta máquina se llama ${name}`,
+  },
+  notPrinted: {
+    en: (count: number) => `(${count} lines not printed: output was not being read)`,
+    es: (count: number) => `(${count} líneas sin mostrar: nadie leía la salida)`,
+  },
+  cannotAccept: {
+    en: (why: string) => `cannot accept (${why}); retrying`,
+    es: (why: string) => `no se pudo aceptar (${why}); vuelvo a probar`,
+  },
+  acceptingAgain: { en: "accepting again", es: "acepto de nuevo" },
+  // Starting: the flags, and listening.
+  badLang: { en: "--lang must be es or en", es: "--lang tiene que ser es o en" },
+  unknownOption: {
+    en: (node: string, _option: string) => node,
+    es: (_node: string, option: string) => `no existe la opción '${option}'`,
+  },
+  unexpectedArgument: {
+    en: (node: string, _argument: string) => node,
+    es: (_node: string, argument: string) =>
+      `sobra '${argument}': chat_server.ts no lleva argumentos, solo opciones`,
+  },
+  missingValue: {
+    en: (node: string, _option: string) => node,
+    es: (_node: string, option: string) => `a '${option}' le falta su valor`,
+  },
+  takesNoValue: {
+    en: (node: string, _option: string) => node,
+    es: (_node: string, option: string) => `'${option}' no lleva valor`,
+  },
+  dashValue: {
+    en: (node: string, _option: string) => node,
+    es: (_node: string, option: string) =>
+      `¿te olvidaste el valor de '${option}'? Si empieza con "-", escribilo pegado: ` +
+      `${option}=-XYZ`,
+  },
+  notWholeNumber: {
+    en: (flag: string, min: number, max: number) =>
+      `${flag} must be a whole number from ${min} to ${max}`,
+    es: (flag: string, min: number, max: number) =>
+      `${flag} tiene que ser un número entero de ${min} a ${max}`,
+  },
+  portInUse: {
+    en: (port: number, host: string) =>
+      `port ${port} is already in use on ${host}: stop the other server, or pick another port ` +
+      "with --port",
+    es: (port: number, host: string) =>
+      `el puerto ${port} ya está en uso en ${host}: pará el otro servidor, o elegí otro puerto ` +
+      "con --port",
+  },
+  noPermission: {
+    en: (address: string) =>
+      `no permission to listen on ${address}: run with --allow-net=${address}`,
+    es: (address: string) =>
+      `no hay permiso para escuchar en ${address}: corré con --allow-net=${address}`,
+  },
+  lowPort: {
+    en: (port: number) =>
+      `port ${port} needs administrator rights (ports below 1024 do): pick one above 1024, such ` +
+      "as 21042",
+    es: (port: number) =>
+      `el puerto ${port} pide permisos de administrador (los menores que 1024 los piden): ` +
+      "elegí uno mayor que 1024, como 21042",
+  },
+  cannotListen: {
+    en: (address: string, why: string) => `cannot listen on ${address}: ${why}`,
+    es: (address: string, why: string) => `no se puede escuchar en ${address}: ${why}`,
+  },
+  // The trace's words; the calls around them are in the code, the same in both languages.
+  fusesAllThree: { en: "fuses all three", es: "hace los tres" },
+  untilAllSent: { en: "until all is sent", es: "hasta mandar todo" },
+  endOfStream: { en: "null: end of stream", es: "null: fin de los datos" },
+};
 
 if (import.meta.main) await main();
