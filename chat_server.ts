@@ -631,7 +631,8 @@ function accepted(conn: Deno.TcpConn) {
 //   why, and the newcomer is served; only if that address holds at least two more than the
 //   newcomer's, so that it gets fairer (a full room of one per address still refuses). Nobody is
 //   closed to make room while there is room.
-const SETTLE_MS = 1000;
+const SETTLE_MS = 3000; // at most: a busy machine may need seconds to read a storm's ends
+const MIN_SETTLE_MS = 50; // at least: some turns of the event loop, for ends already on their way
 const fromAddress = new Map<string, Set<Member>>(); // the admitted members of each address
 let admitted = 0; // admitted members in all
 let leaves = 0; // how many have left, ever
@@ -650,7 +651,8 @@ async function admit(member: Member): Promise<Refusal | undefined> {
     }
     const mine = [fromAddress.get(member.hostname)!];
     const counted = over.flag === "--max-clients" ? fromAddress.values() : mine;
-    const open = timers.length >= 3 && left === leaves && allOpen(counted, timers.at(-3)!);
+    const waited = timers.length >= 3 && performance.now() - timers[0] >= MIN_SETTLE_MS;
+    const open = waited && left === leaves && allOpen(counted, timers.at(-3)!);
     if (stopping || open || performance.now() > giveUp) return over;
     left = leaves;
     const ms = [0, 1, 0][timers.length] ?? Math.min(2 ** timers.length, 100); // 1: see above

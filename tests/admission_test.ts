@@ -24,7 +24,8 @@ for (const script of SERVERS) {
         }
         const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
         try {
-          assert.match(await readLine(conn, 10_000), WELCOME, `round ${round}`);
+          const line = await readLine(conn, 10_000);
+          assert.match(line, WELCOME, `round ${round}: ${JSON.stringify(line)}`);
         } finally {
           conn.close();
         }
