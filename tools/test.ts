@@ -9,7 +9,7 @@
 // With no file or folder among them, the whole tests/ folder runs.
 // --busy (taken here, not passed on): one core is kept busy by a spinning process for the whole
 // run, as on a slow or shared machine: the tests wait for events, never for "enough time".
-// TEST_TIME_LIMIT_S (default 900) bounds the whole run: past it, the run is killed and exits 1.
+// TEST_TIME_LIMIT_S (default 1800) bounds the whole run: past it, the run is killed and exits 1.
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -37,7 +37,7 @@ const args = [
   ...(passed.some((arg) => !arg.startsWith("-")) ? [] : ["tests/"]),
 ];
 
-const limitS = Number(Deno.env.get("TEST_TIME_LIMIT_S") ?? 900);
+const limitS = Number(Deno.env.get("TEST_TIME_LIMIT_S") ?? 1800);
 const spinner = busy ? spin(limitS + 30) : undefined;
 const child = new Deno.Command(Deno.execPath(), { args, cwd: ROOT }).spawn();
 let timedOut = false;
