@@ -113,6 +113,7 @@ interface Member {
   paceAt: number; // and when its next piece may go
   dropped?: string; // why the room dropped it
   welcomed: boolean; // its welcome is queued (welcome())
+  early: Piece[]; // what the room said to it before its welcome, queued right after it
   lines: number; // lines and bytes it sent, for the log
   bytes: number;
   hostname: string; // for admit(), with heardAt (Date.now()) and readingAt (performance.now())
@@ -135,26 +136,32 @@ function newMember(conn: Deno.TcpConn): Member {
   const penalty = { heldMs: 0, slowUntil: 0, paceAt: 0 };
   const counts = { lines: 0, bytes: 0, ...flow, ...penalty };
   const admission = { hostname: conn.remoteAddr.hostname, heardAt: Date.now(), readingAt: 0 };
-  const fresh = { conn, id: lastId, peer, name: peer, queue: [], welcomed: false };
+  const fresh = { conn, id: lastId, peer, name: peer, queue: [], welcomed: false, early: [] };
   const member: Member = { ...fresh, ...counts, ...admission };
   members.set(conn, member);
   return member;
 }
 
-// A member joins the room with its welcome, which waits for its first read, ARRIVAL_MS at most:
-// client.ts --name sends "/name Ana" as soon as it connects, and a member who names itself is not
-// told how to pick a name. Short, as every newcomer that sends nothing waits for it (a 1 ms timer
-// fires only after Deno has asked the system for news of the sockets). Until it joins, it hears
-// nothing of the room, and the room nothing of it.
+// A member joins the room as soon as it is admitted (it hears every line from then on), and its
+// welcome waits for its first read, ARRIVAL_MS at most: client.ts --name sends "/name Ana" as soon
+// as it connects, and a member who names itself is not told how to pick a name. Short, as every
+// newcomer that sends nothing waits for it (a 1 ms timer fires only after Deno has asked the
+// system for news of the sockets). What the room says to it meanwhile comes right after the
+// welcome.
 const ARRIVAL_MS = 3;
-function welcome(member: Member, named: boolean) {
-  member.welcomed = true;
+function enterRoom(member: Member) {
   room.add(member);
   const { name } = member;
   if (!names.has(nameKey(name))) names.set(nameKey(name), member); // its address
+  tellRoom(member, text.joined(name));
+}
+function welcome(member: Member, named: boolean) {
+  member.welcomed = true;
+  const { name } = member;
   const line = named ? text.welcomeNamed(name, room.size) : text.welcome(name, room.size);
   queueFor(member, encoder.encode(`${line}\n`));
-  tellRoom(member, text.joined(name));
+  for (const piece of member.early) enqueue(member, piece);
+  member.early.length = 0;
 }
 
 // Leaving the room ends in serve(), and only there is the room told (after NEWS_MS at most): a
@@ -304,6 +311,10 @@ function queueFor(member: Member, bytes: Uint8Array, from?: Member) {
 }
 function queuePiece(member: Member, piece: Piece) {
   piece.waiting++;
+  if (member.welcomed) enqueue(member, piece);
+  else member.early.push(piece); // welcome() queues it after the welcome
+}
+function enqueue(member: Member, piece: Piece) {
   member.queue.push(piece);
   member.queued += piece.bytes.length;
   if (member.queued === piece.bytes.length) {
@@ -375,6 +386,7 @@ async function readLines(member: Member): Promise<string> {
     else await refuse(conn, id, why, reading);
     return text.closedWhy(why);
   };
+  enterRoom(member); // it hears the room from now on; its welcome comes with its first read
   try {
     while (true) {
       // An unfinished line must end within --line-timeout seconds of its first byte, or we close.
@@ -805,6 +817,8 @@ function joined(pieces: Piece[]): Uint8Array {
   return all;
 }
 function forgetQueue(member: Member) {
+  member.queue.push(...member.early); // never sent either
+  member.early.length = 0;
   for (const piece of member.queue) {
     member.queued -= piece.bytes.length;
     written(piece);

@@ -248,7 +248,7 @@ function parseFlags() {
   const tries = 1 + parseWholeNumber(options.retries ?? "3", "--retries", 0, 100);
   // The trace goes to stderr, as in client.ts, so that stdout holds only the replies.
   // --timestamps starts each trace line with the time, so that tools/demo.ts can merge both ends.
-  if (options.explain) explain = traceTo(options.timestamps);
+  if (options.explain) explain = traceTo(options.timestamps === true);
   const server = showAddress({ transport: "udp", hostname: host, port });
   const named = !/^[\d.]+$/.test(host) && !host.includes(":"); // not an IPv4 or IPv6 address
   // All the messages are checked before any is sent.
