@@ -9,12 +9,13 @@
 // client's address until it sends "/name Ana". It is server.ts, relaying lines instead of echoing.
 // It speaks Spanish where the system does, English elsewhere (--lang es|en chooses).
 //
-// Map: above the divider, the lesson: main() (flags, listen, the accept loop), serve() (admit,
-// read and relay each line to the room, close), closeOnce() (close), the room (welcome, leaving,
-// drops, notices, names, queues and flush()), writeAll() (sendall) and readLines() (recv). Below
-// it, the mechanism: flags and error lines, accept() failures, admission (--max-clients,
-// --max-per-address), flood budgets and penalty, stalled members, names' rules, coming back,
-// signals, the print queue, the language, and last the MESSAGES table (every line, es and en).
+// Map: above the divider, the lesson: main() (flags, listen, the accept loop), serve() (join the
+// room, then relay each line to the others), closeOnce() (close), flush() and writeAll() (sendall,
+// from each member's queue). Below it, the mechanism: the line reader (buffers, their memory
+// budget, --line-timeout), refusals, the room (welcome, notices, relay, names, queues, leaving,
+// drops), flags and error lines, accept() failures, admission (--max-clients, --max-per-address),
+// flood budgets and penalty, stalled members, names' rules, coming back, signals, the print
+// queue, the language, and last the MESSAGES table (every line for a person, es and en).
 
 // Step 1, "import socket": Deno's sockets are built in; we import only a flag parser.
 import { parseArgs } from "node:util";
@@ -38,40 +39,41 @@ async function main() {
   catchSignals(listener); // from now on Ctrl-C stops us cleanly, even right after the next line
   console.log(`listening on ${showAddress(listener.addr)}`); // for tools too: never translated
   tellListening(options, listener.addr, machine); // --explain's lines, and this machine's name
-
   // Step 7, accept(): take each client as it comes and serve it without waiting for the others.
   // serve() catches its own errors: one uncaught error would end the whole server.
   while (!stopping) {
     const conn = await listener.accept().then(accepted, cannotAccept); // undefined if it failed
-    // Ctrl-C may come just as accept() returns: stop() has then closed every client but this one.
-    if (stopping) conn?.close();
-    if (stopping || conn === undefined) continue;
+    if (conn === undefined) continue;
     const member = newMember(conn); // its number (#1, #2, ...) names it in the trace
     const got = `${member.peer} (#${member.id})`;
     explain?.("step 7", "conn, addr = s.accept()", "await listener.accept()", got);
-    serve(member);
+    serve(conn, member);
   }
 }
 
-// Step 8: serve one member, from accept() to close(): pass each line it sends on to the others.
-// A client over a limit is told which, and closed.
-async function serve(member: Member) {
-  const { conn, id, peer } = member;
-  let ending = text.closed;
+// Step 8: serve one member, from accept() to close(): it joins the room, and each line it sends
+// goes to the others. A client over a limit (--max-clients, say) is told which, and closed.
+async function serve(conn: Deno.TcpConn, member: Member) {
+  const refusal = await admit(member); // it may wait a moment, or make room (below the divider)
+  const lines = new LineReader(conn, member); // TCP is a stream of bytes: this finds the lines
+  let ending = refusal ? text.refusedEnding(refusal.flag) : text.closed;
   try {
-    const over = await admit(member); // plumbing: it may wait a moment, or make room
-    if (over) {
-      ending = text.refusedEnding(over.flag);
-      return await refuse(conn, id, over.why);
+    if (refusal) return await refuse(conn, member.id, refusal.why);
+    log?.(text.connectionFrom(`${member.peer} (#${member.id})`));
+    enterRoom(member); // it hears the room from now on; its welcome comes with its first read
+    while (true) {
+      const complete = await lines.next(); // recv() until "\n": every complete line so far
+      if (complete === null) break; // the client is done, or went past a limit
+      await relayLines(member, complete); // to every other member, each after the sender's name
     }
-    log?.(text.connectionFrom(`${peer} (#${id})`));
-    ending = await readLines(member); // it joins the room with its welcome
+    if (lines.limit) ending = await tellLimit(member, lines.limit, lines.reading);
   } catch (error) {
     ending = member.dropped ?? text.closedAfterError((error as Error).name);
   } finally {
+    lines.release(); // its memory back at once, for the other members
     leaveChat(member); // the one place a member's leaving is told to the room
     closeOnce(conn);
-    if (!stopping) log?.(text.closedLog(ending, `${peer} (#${id})`, member));
+    if (!stopping) log?.(text.closedLog(ending, `${member.peer} (#${member.id})`, member));
   }
 }
 
@@ -85,11 +87,259 @@ function closeOnce(conn: Deno.TcpConn) {
   conn.close();
 }
 
+// Sending: each member has a queue of what the others said, not yet written to it, so that
+// passing a line on never waits for a socket; flush() writes a member's queue out, one write at a
+// time (the queues and the budgets that slow a flooder, not its readers, are below the divider).
+async function flush(member: Member) {
+  let writing: Piece[] = [];
+  try {
+    while (member.queue.length > 0 && room.has(member)) {
+      writing = nextWrite(member.queue); // one piece as it is, or several joined
+      const bytes = writing.length === 1 ? writing[0].bytes : joined(writing);
+      member.writing = writeAll(member.conn, bytes, member.id, member); // sendall()
+      await member.writing;
+      member.queued -= bytes.length;
+      for (const piece of writing) written(piece);
+      writing = [];
+    }
+  } catch {
+    for (const piece of writing) written(piece);
+    closeOnce(member.conn); // it is gone: its read loop ends too, and it leaves
+  }
+}
+
+// conn.write() may send only part of the buffer (like Python's send()), so loop until all of it
+// is written: this is Python's sendall(). Its trace line comes as the call is made.
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array, id: number, to?: Member) {
+  if (bytes.length === 0) return;
+  const deno = `conn.write() ${text.untilAllSent}`;
+  explain?.(`step 8 #${id}`, "conn.sendall(data)", deno, `${bytes.length} bytes`);
+  let written = 0;
+  while (written < bytes.length) {
+    const count = await conn.write(bytes.subarray(written));
+    written += count;
+    if (to) [to.took, to.movedAt] = [to.took + count, Date.now()]; // it reads (dropStalled())
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The mechanism: what keeps the lesson's path short and the room safe. None of it is the lesson.
+
+// TCP is a stream of bytes, not of messages: one read may hold half a line, or several. A
+// LineReader's next() reads until it has complete lines and hands back all it has, up to the last
+// "\n", in one piece; the unfinished rest stays at the front of the buffer, and the next read goes
+// in after it (it is never copied). At the end of the stream, an unfinished last piece is handed
+// back as it is. A line longer than MAX_LINE, one that needs more room than the budget below
+// leaves, or one left unfinished --line-timeout seconds after its first byte ends the connection:
+// next() returns null, and `limit` says what to tell the member. As server.ts's reader, with two
+// more things the room needs: a newcomer's welcome comes with its first read (welcome()), and a
+// read that waits for the end of an unfinished line waits at most until that line's time is up.
+const MAX_LINE = 64 * 1024; // longest line we keep in memory while waiting for its "\n"
+const FIRST_SIZE = 1024; // a reader's buffer size while it holds no unfinished line
+const NEWLINE = 10; // the byte value of "\n"
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+class LineReader {
+  buffer = new Uint8Array(FIRST_SIZE);
+  memory?: ArrayBuffer; // once it grows: resizable, so resize(0) frees it at once
+  kept = 0; // buffer[0, kept): bytes held, ending with the start of a line whose "\n" is to come
+  handedOut = 0; // buffer[0, handedOut): the complete lines the last next() handed out
+  lineStartAt = 0; // Date.now() when the unfinished line's first byte came
+  full = false; // the last read filled the buffer
+  done = false; // the stream ended, or a limit was passed
+  limit?: string; // the limit passed, as the member is told it
+  reading?: Promise<number | null>; // a read still waiting when an unfinished line's time was up
+  constructor(readonly conn: Deno.TcpConn, readonly member: Member) {}
+
+  // The complete lines that have come (one or more), or null at the end: the client closed its
+  // side, or went past a limit (then `limit` says which).
+  async next(): Promise<Uint8Array | null> {
+    while (!this.done) {
+      this.settle(); // the lines handed out last time are passed on: room for more
+      if (this.done) break;
+      const { buffer, kept, member } = this;
+      const count = await this.read();
+      if (count === "late") return this.stop(text.lineUnfinished(limits.lineTimeout));
+      explain?.(
+        `recv #${member.id}`,
+        `conn.recv(${buffer.length - kept})`,
+        "conn.read()",
+        `${count ?? text.endOfStream}`,
+      );
+      if (count === null) return this.finish();
+      const lines = this.take(count);
+      if (lines) return lines;
+    }
+    return null;
+  }
+
+  // recv(): the next read, null when the client is done, or "late" when the unfinished line's
+  // time is up. A newcomer is welcomed at its first read, or after ARRIVAL_MS if none comes.
+  async read(): Promise<number | null | "late"> {
+    const { buffer, kept, member } = this;
+    const reading = this.conn.read(kept === 0 ? buffer : buffer.subarray(kept));
+    member.readingAt = performance.now(); // for admit(): a read that waits is an open client
+    const left = Math.max(0, this.lineStartAt + limits.lineTimeout * 1000 - Date.now());
+    if (!member.welcomed && await orLate(reading, ARRIVAL_MS) === "late") welcome(member, false);
+    const count = kept === 0 ? await reading : await orLate(reading, left);
+    member.readingAt = 0;
+    if (!member.welcomed && count !== "late") welcome(member, namesItself(buffer, count ?? 0));
+    if (count === "late") this.reading = reading;
+    return count;
+  }
+
+  // The new bytes are in: hand back the complete lines among them, if any.
+  take(count: number): Uint8Array | undefined {
+    const { buffer, kept, member } = this;
+    member.bytes += count;
+    member.heardAt = Date.now(); // for admit(): the longest idle makes room first
+    const tooLong = kept + count > MAX_LINE ? longLineAt(buffer.subarray(0, kept + count)) : -1;
+    if (tooLong !== -1) {
+      this.stop(text.lineTooLong(MAX_LINE));
+      return tooLong > 0 ? buffer.subarray(0, tooLong) : undefined; // the lines before it go on
+    }
+    const received = buffer.subarray(kept, kept + count);
+    const lastEnd = received.lastIndexOf(NEWLINE);
+    if (lastEnd !== -1 || kept === 0) this.lineStartAt = Date.now(); // a new line starts in here
+    this.full = kept + count === buffer.length;
+    this.kept += count;
+    if (lastEnd === -1) return;
+    if (log) member.lines += countLines(received); // a search per line: only for the log line
+    this.handedOut = kept + lastEnd + 1;
+    return buffer.subarray(0, this.handedOut);
+  }
+
+  // Before the next read: the unfinished rest moves to the front; then the buffer goes back to
+  // the small one (no unfinished line, and the read left room: the client paused), so that only
+  // unfinished lines hold memory, or doubles (the read filled it), up to what a line may need.
+  settle() {
+    if (this.handedOut > 0) {
+      this.buffer.copyWithin(0, this.handedOut, this.kept);
+      this.kept -= this.handedOut;
+      this.handedOut = 0;
+    }
+    const { buffer, kept, full } = this;
+    if (this.memory && kept === 0 && !full) this.shrink();
+    else if (full && (buffer.length < MAX_LINE || kept === buffer.length)) this.grow();
+  }
+
+  // Double the buffer, if all the grown buffers together stay under MAX_HELD; if not, a buffer
+  // with room left reads on at its size, and a full one (its line needs more) ends the connection.
+  grow() {
+    const size = this.buffer.length;
+    if (held + size > MAX_HELD) {
+      if (this.kept < size) return;
+      return this.stop(text.heldTooMuch);
+    }
+    held += size;
+    if (this.memory) this.memory.resize(size * 2); // the view on it grows too
+    else {
+      this.memory = new ArrayBuffer(size * 2, { maxByteLength: 2 * MAX_LINE });
+      new Uint8Array(this.memory).set(this.buffer.subarray(0, this.kept));
+      this.buffer = new Uint8Array(this.memory);
+    }
+  }
+
+  shrink() {
+    held -= this.buffer.length - FIRST_SIZE;
+    this.memory?.resize(0);
+    this.memory = undefined;
+    this.buffer = new Uint8Array(FIRST_SIZE);
+  }
+
+  // The end of the stream: what is left (an unfinished line) goes on as it is, then null.
+  finish(): Uint8Array | null {
+    this.done = true;
+    return this.kept > 0 ? this.buffer.subarray(0, this.kept) : null;
+  }
+
+  stop(limit: string): null {
+    this.done = true;
+    this.limit = limit;
+    return null;
+  }
+
+  // Its memory given back, for the others and at once (once, when the connection ends).
+  release() {
+    held -= this.buffer.length - FIRST_SIZE;
+    this.memory?.resize(0);
+  }
+}
+
+// The memory budget for unfinished lines: all the buffers together grow by at most MAX_HELD bytes
+// (docs/flags.md says why, and how a grown buffer gives its memory back).
+const MAX_HELD = 64 * 1024 * 1024;
+let held = 0; // bytes the grown buffers hold beyond FIRST_SIZE, in all
+
+// Where the first line longer than MAX_LINE starts in bytes (finished or not; "\n" not counted),
+// or -1. Only a read past MAX_LINE bytes needs this search, line by line.
+function longLineAt(bytes: Uint8Array): number {
+  let start = 0;
+  for (let end = bytes.indexOf(NEWLINE); end !== -1; end = bytes.indexOf(NEWLINE, start)) {
+    if (end - start > MAX_LINE) return start;
+    start = end + 1;
+  }
+  return bytes.length - start > MAX_LINE ? start : -1;
+}
+
+// How many lines end in these bytes: a search per line, as costly as the relay itself.
+function countLines(bytes: Uint8Array): number {
+  let lines = 0;
+  for (let at = bytes.indexOf(NEWLINE); at !== -1; at = bytes.indexOf(NEWLINE, at + 1)) lines++;
+  return lines;
+}
+
+// Whether a member's first bytes are a "/name NAME" line (client.ts --name sends one first).
+function namesItself(buffer: Uint8Array, count: number): boolean {
+  return /^\/name\s/.test(decoder.decode(buffer.subarray(0, Math.min(count, 16))));
+}
+
+// A member past a limit: out of the room at once (serve() tells the room), then its error line,
+// after the room's write under way and never into the middle of it (as in drop()); if that write
+// does not end within 2 s, we close without the line. It says how the connection ended, for the
+// log.
+async function tellLimit(member: Member, why: string, reading?: Promise<unknown>) {
+  leaveRoom(member, text.left(member.name));
+  const under = (member.writing ?? Promise.resolve()).catch(() => {});
+  if (await orLate(under, 2000) === "late") closeOnce(member.conn);
+  else await refuse(member.conn, member.id, why, reading);
+  return text.closedWhy(why);
+}
+
+// Say why we close, then let the client finish sending before we close: closing a socket with
+// unread data resets the connection, and the client could lose our error line. One that neither
+// reads nor closes gets 2 s.
+const DISCARDED = new Uint8Array(16 * 1024); // what the refused clients still send, unread
+async function refuse(conn: Deno.TcpConn, id: number, why: string, reading?: Promise<unknown>) {
+  const grace = setTimeout(() => closeOnce(conn), 2000);
+  try {
+    await writeAll(conn, errorLine(why), id);
+    conn.closeWrite();
+    await reading;
+    let total = 0;
+    while (total < 2 ** 20) {
+      const count = await conn.read(DISCARDED);
+      if (count === null) break;
+      total += count;
+    }
+  } catch {
+    /* the client is gone already */
+  } finally {
+    clearTimeout(grace);
+    closeOnce(conn);
+  }
+}
+
+// The line that tells a member why we close: "error: " in every language (tools key on it).
+function errorLine(why: string): Uint8Array {
+  return encoder.encode(`error: ${text.closing(why)}\n`);
+}
+
 // The room. Each member has a queue of what the others said that is not yet written to it, so
 // that passing a line on never waits for a socket: tellOthers() adds the lines of one read to every
 // other member's queue (one copy, shared) and flush() writes each queue out. The one who sends too
 // much is the one slowed: while more than SENDER_BUDGET bytes of its lines wait in the others'
-// queues, we stop reading it (roomFor(), below the divider), so the room goes at the pace of its
+// queues, we stop reading it (roomFor()), so the room goes at the pace of its
 // slowest reader for the flooder only, and an occasional line from anyone else goes straight
 // through. A reader is judged by progress, what its socket takes: one that takes none, or far too
 // little, of what waits for it is dropped (dropStalled()); one that reads steadily never is.
@@ -236,7 +486,6 @@ function announce() { // never called from queueFor(): a drop it causes is annou
 // The lines of one read go out in pieces of about PIECE bytes, each after roomFor() lets the
 // sender on (too much of what it said waits, or it is slowed for flooding: it waits): one read of
 // many short lines never lands on the others all at once.
-const decoder = new TextDecoder();
 const INVISIBLE = /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
 const STAR_SPACE = /([*\u066D\u204E\u2055\u2217\u2731\u2732\uFE61\uFF0A]) /gu;
 const clean = (line: string) =>
@@ -272,7 +521,7 @@ async function relayLines(member: Member, lines: Uint8Array) {
 // with Cyrillic or Greek). It is unique in the room after folding what looks alike (nameKey():
 // case, NFKC forms such as "Ａna", marks such as "Aná", and Cyrillic or Greek look-alikes such as
 // "Апа"). A student whose connection vanished gets the name back from the same address
-// (handOver(), below the divider).
+// (handOver(), further down).
 const nameKey = (name: string) => skeleton(name);
 function takeName(member: Member, wanted: string) {
   const whole = wanted.normalize("NFKC").replace(/^[^\p{L}\p{N}]+/u, "").trim();
@@ -324,176 +573,6 @@ function enqueue(member: Member, piece: Piece) {
     queueMicrotask(() => flush(member));
   }
 }
-
-async function flush(member: Member) {
-  let writing: Piece[] = [];
-  try {
-    while (member.queue.length > 0 && room.has(member)) {
-      writing = nextWrite(member.queue); // one piece as it is, or several joined
-      const bytes = writing.length === 1 ? writing[0].bytes : joined(writing);
-      member.writing = writeAll(member.conn, bytes, member.id, member);
-      await member.writing;
-      member.queued -= bytes.length;
-      for (const piece of writing) written(piece);
-      writing = [];
-    }
-  } catch {
-    for (const piece of writing) written(piece);
-    closeOnce(member.conn); // it is gone: its read loop ends too, and it leaves
-  }
-}
-
-// conn.write() may send only part of the buffer (like Python's send()), so loop until all of it
-// is written: this is Python's sendall(). Its trace line comes as the call is made.
-const encoder = new TextEncoder();
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array, id: number, to?: Member) {
-  if (bytes.length === 0) return;
-  const deno = `conn.write() ${text.untilAllSent}`;
-  explain?.(`step 8 #${id}`, "conn.sendall(data)", deno, `${bytes.length} bytes`);
-  let written = 0;
-  while (written < bytes.length) {
-    const count = await conn.write(bytes.subarray(written));
-    written += count;
-    if (to) [to.took, to.movedAt] = [to.took + count, Date.now()]; // it reads (dropStalled())
-  }
-}
-
-// TCP is a stream of bytes, not of messages: one read may hold half a line, or several. So
-// readLines() passes on everything up to the last "\n" it has and keeps the unfinished line for
-// the next read, until the client closes its side (or sends too long a line); it says how it ended.
-// The buffer starts small, so that idle clients cost little memory, and doubles while the client
-// keeps it full, up to 64 KiB (128 KiB while it holds a 64 KiB line waiting for its "\n"); when no
-// unfinished line is kept, it is small again. What the buffers grew by is MAX_HELD bytes at most.
-// As in server.ts, a buffer that grew is a resizable ArrayBuffer: resize(0) gives its memory back
-// at once (a plain one waits for the garbage collector, which an idle server does not run).
-const MAX_LINE = 64 * 1024; // longest line we keep in memory while waiting for its "\n"
-const MAX_HELD = 64 * 1024 * 1024;
-const FIRST_SIZE = 1024; // the buffer's size while no unfinished line is kept
-const NEWLINE = 10; // the byte value of "\n"
-let held = 0; // bytes the buffers grew by, in all
-async function readLines(member: Member): Promise<string> {
-  const { conn, id } = member;
-  let buffer = new Uint8Array(FIRST_SIZE);
-  let memory: ArrayBuffer | undefined; // once it grows: resizable, so resize(0) frees it at once
-  let kept = 0; // buffer[0, kept) is the start of a line whose "\n" has not arrived yet
-  let lineStart = 0; // when the first byte of that line came (Date.now())
-  const end = async (why: string, reading?: Promise<number | null>) => {
-    leaveRoom(member, text.left(member.name)); // serve() tells the room
-    // The error line goes after the room's write under way, never into the middle of it (as in
-    // drop()); if that write does not end within 2 s, we close without the line.
-    const under = (member.writing ?? Promise.resolve()).catch(() => {});
-    if (await orLate(under, 2000) === "late") closeOnce(conn);
-    else await refuse(conn, id, why, reading);
-    return text.closedWhy(why);
-  };
-  enterRoom(member); // it hears the room from now on; its welcome comes with its first read
-  try {
-    while (true) {
-      // An unfinished line must end within --line-timeout seconds of its first byte, or we close.
-      const reading = conn.read(buffer.subarray(kept)); // recv(): null when the client is done
-      member.readingAt = performance.now(); // for admit(): a read that waits is an open client
-      const left = Math.max(0, lineStart + limits.lineTimeout * 1000 - Date.now());
-      if (!member.welcomed && await orLate(reading, ARRIVAL_MS) === "late") welcome(member, false);
-      const count = kept === 0 ? await reading : await orLate(reading, left);
-      member.readingAt = 0;
-      if (!member.welcomed && count !== "late") welcome(member, namesItself(buffer, count ?? 0));
-      if (count === "late") {
-        return await end(text.lineUnfinished(limits.lineTimeout), reading);
-      }
-      const got = `${count ?? text.endOfStream}`;
-      explain?.(`recv #${id}`, `conn.recv(${buffer.length - kept})`, "conn.read()", got);
-      if (count === null) break;
-      member.bytes += count;
-      member.heardAt = Date.now(); // for admit(): the longest idle makes room first
-      const received = buffer.subarray(kept, kept + count);
-      // Every line must fit in MAX_LINE bytes, not only the first: one read may hold several.
-      let start = -kept; // where the line being measured starts, counted from received[0]
-      let lastEnd = -1;
-      for (let at = received.indexOf(NEWLINE); true; at = received.indexOf(NEWLINE, at + 1)) {
-        if ((at === -1 ? count : at) - start > MAX_LINE) {
-          return await end(text.lineTooLong(MAX_LINE));
-        }
-        if (at === -1) break;
-        member.lines++;
-        start = at + 1;
-        lastEnd = at;
-      }
-      const full = kept + count === buffer.length;
-      if (lastEnd === -1) {
-        if (kept === 0) lineStart = Date.now();
-        kept += count;
-      } else {
-        const lineEnd = kept + lastEnd + 1; // buffer[0, lineEnd) holds complete lines
-        await relayLines(member, buffer.subarray(0, lineEnd));
-        buffer.copyWithin(0, lineEnd, kept + count); // the unfinished rest moves to the front
-        kept = kept + count - lineEnd;
-        lineStart = Date.now(); // that rest is a line that began in this read
-      }
-      if (kept === 0 && memory) {
-        held -= buffer.length - FIRST_SIZE; // no unfinished line: its memory goes back
-        memory.resize(0);
-        memory = undefined;
-        buffer = new Uint8Array(FIRST_SIZE);
-      } else if (full && (buffer.length < MAX_LINE || kept === buffer.length)) {
-        // Full: double it, if all the buffers together stay under MAX_HELD. If not, only a line
-        // that fills its whole buffer is refused; a buffer with room in it reads on at its size.
-        if (held + buffer.length > MAX_HELD) {
-          if (kept < buffer.length) continue;
-          return await end(text.heldTooMuch);
-        }
-        held += buffer.length;
-        if (memory) memory.resize(buffer.length * 2); // the view on it grows too
-        else {
-          memory = new ArrayBuffer(buffer.length * 2, { maxByteLength: 2 * MAX_LINE });
-          new Uint8Array(memory).set(buffer.subarray(0, kept));
-          buffer = new Uint8Array(memory);
-        }
-      }
-    }
-    if (kept > 0) await relayLines(member, buffer.subarray(0, kept)); // a last piece without "\n"
-    return text.closed;
-  } finally {
-    held -= buffer.length - FIRST_SIZE;
-    memory?.resize(0); // its memory is given back, for the others and at once
-  }
-}
-
-// The line that tells a member why we close: "error: " in every language (tools key on it).
-function errorLine(why: string): Uint8Array {
-  return encoder.encode(`error: ${text.closing(why)}\n`);
-}
-
-// Whether a member's first bytes are a "/name NAME" line (client.ts --name sends one first).
-function namesItself(buffer: Uint8Array, count: number): boolean {
-  return /^\/name\s/.test(decoder.decode(buffer.subarray(0, Math.min(count, 16))));
-}
-
-// Say why we close, then let the client finish sending before we close: closing a socket with
-// unread data resets the connection, and the client could lose our error line. One that neither
-// reads nor closes gets 2 s.
-const DISCARDED = new Uint8Array(16 * 1024); // what the refused clients still send, unread
-async function refuse(conn: Deno.TcpConn, id: number, why: string, reading?: Promise<unknown>) {
-  const grace = setTimeout(() => closeOnce(conn), 2000);
-  try {
-    await writeAll(conn, errorLine(why), id);
-    conn.closeWrite();
-    await reading;
-    let total = 0;
-    while (total < 2 ** 20) {
-      const count = await conn.read(DISCARDED);
-      if (count === null) break;
-      total += count;
-    }
-  } catch {
-    /* the client is gone already */
-  } finally {
-    clearTimeout(grace);
-    closeOnce(conn);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The mechanism: flags, limits, the room's rules, signals, output, the language. Not the lesson.
 
 // log?.(...) writes the event log, explain?.(...) the trace: each is undefined when its flag is
 // off, and then ?. skips the call without even building its text.
@@ -624,7 +703,11 @@ async function cannotAccept(error: Error): Promise<undefined> {
   lastAcceptFailure = Date.now();
   await new Promise((resolve) => setTimeout(resolve, 100));
 }
-function accepted(conn: Deno.TcpConn) {
+function accepted(conn: Deno.TcpConn): Deno.TcpConn | undefined {
+  if (stopping) { // Ctrl-C came just as accept() returned: stop() closed every member but this one
+    conn.close();
+    return undefined;
+  }
   if (acceptFailing) print(`chat_server.ts: ${text.acceptingAgain}`, stderr);
   acceptFailing = false;
   return conn;

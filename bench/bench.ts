@@ -408,7 +408,7 @@ const STARTS_PER_RUN = smoke ? 1 : 5;
 // no phase starts with less than 5 s left, and none may run past the budget.
 const BUDGET_S = 400;
 
-// The issue's targets: each is a ratio of two servers measured in the same run.
+// The targets: each is a ratio of two servers measured in the same run.
 interface Target {
   text: string;
   measure: string;
@@ -933,7 +933,7 @@ md.push(
 md.push("");
 for (const note of notes) md.push(`- Note: ${note}`);
 if (notes.length) md.push("");
-md.push("## Targets (issues 5 and 16)");
+md.push("## Targets");
 md.push("");
 md.push("| target | median ratio | min–max | runs | met? | per CPU-second: median (min–max) |");
 md.push("| --- | --- | --- | --- | --- | --- |");
@@ -946,7 +946,7 @@ for (const t of targets) {
 }
 md.push("");
 md.push(
-  "The ratio is the issue's: the two servers' figures from the same run. Work per CPU-second divides each figure by " +
+  "Each ratio compares two servers' figures from the same run. Work per CPU-second divides each figure by " +
     "the share of CPU 0 its server actually got, which corrects for other processes taking turns on that CPU.",
 );
 const cells = Object.values(samples).flatMap((byServer) => Object.values(byServer).flat())

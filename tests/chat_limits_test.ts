@@ -1,6 +1,6 @@
-// chat_server.ts as a classroom would try it (issue 12): a paste, output nobody reads, too many
+// chat_server.ts as a classroom would try it: a paste, output nobody reads, too many
 // connections, unfinished lines, resets before accept(), look-alike names, a storm of joins; and
-// the trace that names each client (issue 11). Every read has a deadline; every child is awaited.
+// the trace that names each client. Every read has a deadline; every child is awaited.
 import assert from "node:assert/strict";
 import { delay, encode, LineReader, readLine, writeAll } from "./helpers/io.ts";
 import { ROOT, startServer, startUnread } from "./helpers/process.ts";

@@ -1,4 +1,4 @@
-// The clients tell the truth (issue 13): a test-controlled socket plays the rude server or the
+// The clients tell the truth: a test-controlled socket plays the rude server or the
 // stranger, and client.ts / udp_client.ts run as real processes against it.
 import assert from "node:assert/strict";
 import { encode } from "./helpers/io.ts";
@@ -112,7 +112,7 @@ async function silent(conn: Deno.Conn, released: Promise<void>) {
 const GREETING = "welcome: every line you send comes back to you\n";
 
 // Finding 1: udp_client.ts took a reply from anyone.
-Deno.test("issue 13.1: udp_client.ts takes a reply only from the server's address and port", async () => {
+Deno.test("udp_client.ts takes a reply only from the server's address and port", async () => {
   const server = new UdpPeer(), stranger = new UdpPeer();
   const running = udpClient([
     "--port",
@@ -181,7 +181,7 @@ Deno.test("issue 13.1: udp_client.ts takes a reply only from the server's addres
 });
 
 // Finding 2: bytes were changed on the way to the screen, and on the way out.
-Deno.test("issue 13.2: client.ts prints exactly the bytes the server sent when stdout is a pipe", async () => {
+Deno.test("client.ts prints exactly the bytes the server sent when stdout is a pipe", async () => {
   const random = new Uint8Array(100_000);
   for (let at = 0; at < random.length; at += 65_536) {
     crypto.getRandomValues(random.subarray(at, at + 65_536));
@@ -203,7 +203,7 @@ Deno.test("issue 13.2: client.ts prints exactly the bytes the server sent when s
 
 testNeeding(
   ["terminal"],
-  "issue 13.2: on a terminal, client.ts shows control characters, never sends them raw",
+  "on a terminal, client.ts shows control characters, never sends them raw",
   async () => {
     const nasty = "\x1b]0;pwned\x07\x1b[2Jhola\tmundo\x7f\n";
     const server = rudeServer(async (conn) => {
@@ -226,7 +226,7 @@ testNeeding(
   },
 );
 
-Deno.test("issue 13.2: udp_client.ts sends stdin lines as bytes and prints the reply's bytes", async () => {
+Deno.test("udp_client.ts sends stdin lines as bytes and prints the reply's bytes", async () => {
   const server = new UdpPeer();
   const running = udpClient(["--port", `${server.port}`, "--timeout", "2000"], {
     stdin: new Uint8Array([0x63, 0x61, 0x66, 0xe9, 0x0a]), // "caf\xe9\n": Latin-1, not UTF-8
@@ -248,7 +248,7 @@ Deno.test("issue 13.2: udp_client.ts sends stdin lines as bytes and prints the r
 });
 
 // Finding 3: exit codes that said all went well when it did not.
-Deno.test("issue 13.3: client.ts exits 1 when the server refuses a line, quoting its error line", async () => {
+Deno.test("client.ts exits 1 when the server refuses a line, quoting its error line", async () => {
   const server = rudeServer(async (conn) => {
     await conn.write(encode(GREETING));
     await readSome(conn, 70_001);
@@ -267,7 +267,7 @@ Deno.test("issue 13.3: client.ts exits 1 when the server refuses a line, quoting
   }
 });
 
-Deno.test("issue 13.3: client.ts exits 1 saying how many lines did not come back", async () => {
+Deno.test("client.ts exits 1 saying how many lines did not come back", async () => {
   const server = rudeServer(async (conn) => {
     await conn.write(encode(GREETING)); // the first line is the greeting, as in the lesson
     await readSome(conn, Infinity); // all three lines, up to the client's half-close
@@ -285,7 +285,7 @@ Deno.test("issue 13.3: client.ts exits 1 saying how many lines did not come back
   }
 });
 
-Deno.test("issue 13.3: a server that closes while client.ts still writes its input: exit 1", async () => {
+Deno.test("a server that closes while client.ts still writes its input: exit 1", async () => {
   const server = rudeServer(async (conn) => {
     await readSome(conn, 100_000); // then closes, with megabytes still coming
   });
@@ -305,7 +305,7 @@ Deno.test("issue 13.3: a server that closes while client.ts still writes its inp
 });
 
 // Finding 4: a server that accepts and never sends made client.ts wait forever.
-Deno.test("issue 13.4: with messages given, client.ts gives up on a silent server after --timeout", async () => {
+Deno.test("with messages given, client.ts gives up on a silent server after --timeout", async () => {
   const servers = [0, 1].map(() => rudeServer(silent));
   try {
     const [short, byDefault] = await Promise.all([
@@ -325,7 +325,7 @@ Deno.test("issue 13.4: with messages given, client.ts gives up on a silent serve
   }
 });
 
-Deno.test("issue 13.4: while the user may still type, client.ts never times out", async () => {
+Deno.test("while the user may still type, client.ts never times out", async () => {
   const server = rudeServer(silent);
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-net", "client.ts", "--port", `${server.port}`, "--timeout", "300"],
@@ -357,7 +357,7 @@ Deno.test("issue 13.4: while the user may still type, client.ts never times out"
 // Finding 5: udp_client.ts < /dev/zero grew without bound.
 testNeeding(
   ["sh", "proc"],
-  "issue 13.5: udp_client.ts refuses an endless line at once, in bounded memory",
+  "udp_client.ts refuses an endless line at once, in bounded memory",
   async () => {
     const server = new UdpPeer();
     const child = new Deno.Command("sh", {
@@ -393,7 +393,7 @@ testNeeding(
   },
 );
 
-Deno.test("issue 13.5: a 16 MiB line with no newline is refused as fast as a short one", async () => {
+Deno.test("a 16 MiB line with no newline is refused as fast as a short one", async () => {
   const server = new UdpPeer();
   try {
     const finished = await udpClient(["--port", `${server.port}`], {
@@ -408,7 +408,7 @@ Deno.test("issue 13.5: a 16 MiB line with no newline is refused as fast as a sho
 });
 
 // ---------------------------------------------------------------------------------------------
-// The QA pass after issue 13: one test for each finding, each seen failing on the code it found.
+// Findings of a QA pass: one test for each finding, each seen failing on the code it found.
 
 /** A resolvable promise, for a test to say "now" to a server or a client. */
 function signal() {

@@ -1,4 +1,4 @@
-// A port below 1024 without administrator rights: each server says so in one line (issue 11).
+// A port below 1024 without administrator rights: each server says so in one line.
 // The servers run as the user "nobody" (setpriv), which only root can do, from a folder that
 // nobody can read (tests/helpers/nobody.ts): elsewhere the test is ignored, and its name says why.
 import assert from "node:assert/strict";

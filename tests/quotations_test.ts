@@ -24,8 +24,8 @@ const SCRIPTS = [
 ].join("|");
 
 /**
- * Quotations known to be stale, each as "FILE: code" (whichever guide quotes it): the rewrite of
- * the guide for issue 10 empties this list. An entry no longer stale fails the test: take it out.
+ * Quotations known to be stale, each as "FILE: code" (whichever guide quotes it); empty while the
+ * guides are current. An entry no longer stale fails the test: take it out.
  */
 const KNOWN_STALE: string[] = [];
 

@@ -1,4 +1,4 @@
-// server.ts in a classroom (issue 12, items 2-4; issue 11, item 5): output nobody reads, clients
+// server.ts in a classroom: output nobody reads, clients
 // that reset before accept(), the limits (--max-clients, --max-per-address, --line-timeout, the
 // memory of unfinished lines), and a trace that names each client.
 import assert from "node:assert/strict";

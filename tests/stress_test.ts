@@ -1,4 +1,4 @@
-// The stress scenarios of issue 6 at small sizes, so that every test run keeps them true. The full
+// The stress scenarios at small sizes, so that every test run keeps them true. The full
 // sizes, with their figures, are `deno task stress` (stress/stress.ts). A failing fuzz run names
 // its seed: replay it with STRESS_SEED=N deno task test, or deno task stress --only fuzz --seed N.
 import {

@@ -19,8 +19,8 @@ export function listeningPort(text: string): number | undefined {
 }
 
 /**
- * The chat room: today `server.ts --chat`; after issue 10 `chat_server.ts` (same flags minus
- * --chat). Every chat test and the chat stress scenario start it through this one constant.
+ * The chat room, `chat_server.ts`. Every chat test and the chat stress scenario start it through
+ * this one constant.
  */
 export const CHAT = { script: "chat_server.ts", args: [] as string[] };
 
