@@ -58,7 +58,7 @@ async function serve(conn: Deno.TcpConn, member: Member) {
   const lines = new LineReader(conn, member); // TCP is a stream of bytes: this finds the lines
   let ending = refusal ? text.refusedEnding(refusal.flag) : text.closed;
   try {
-    if (refusal) return await refuse(conn, member.id, refusal.why);
+    if (refusal) return await refuse(conn, member, refusal.why);
     log?.(text.connectionFrom(`${member.peer} (#${member.id})`));
     enterRoom(member); // it hears the room from now on; its welcome comes with its first read
     while (true) {
@@ -66,9 +66,9 @@ async function serve(conn: Deno.TcpConn, member: Member) {
       if (complete === null) break; // the client is done, or went past a limit
       await relayLines(member, complete); // to every other member, each after the sender's name
     }
-    if (lines.limit) ending = await tellLimit(member, lines.limit, lines.reading);
+    if (lines.limit) ending = await tellLimit(member, lines.limit); // a line too long, say
   } catch (error) {
-    ending = member.dropped ?? text.closedAfterError((error as Error).name);
+    ending = member.ending ?? text.closedAfterError((error as Error).name);
   } finally {
     lines.release(); // its memory back at once, for the other members
     leaveChat(member); // the one place a member's leaving is told to the room
@@ -96,7 +96,7 @@ async function flush(member: Member) {
     while (member.queue.length > 0 && room.has(member)) {
       writing = nextWrite(member.queue); // one piece as it is, or several joined
       const bytes = writing.length === 1 ? writing[0].bytes : joined(writing);
-      member.writing = writeAll(member.conn, bytes, member.id, member); // sendall()
+      member.writing = writeAll(member.conn, bytes, member); // sendall()
       await member.writing;
       member.queued -= bytes.length;
       for (const piece of writing) written(piece);
@@ -110,15 +110,15 @@ async function flush(member: Member) {
 
 // conn.write() may send only part of the buffer (like Python's send()), so loop until all of it
 // is written: this is Python's sendall(). Its trace line comes as the call is made.
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array, id: number, to?: Member) {
+async function writeAll(conn: Deno.TcpConn, bytes: Uint8Array, member: Member) {
   if (bytes.length === 0) return;
   const deno = `conn.write() ${text.untilAllSent}`;
-  explain?.(`step 8 #${id}`, "conn.sendall(data)", deno, `${bytes.length} bytes`);
+  explain?.(`step 8 #${member.id}`, "conn.sendall(data)", deno, `${bytes.length} bytes`);
   let written = 0;
   while (written < bytes.length) {
     const count = await conn.write(bytes.subarray(written));
     written += count;
-    if (to) [to.took, to.movedAt] = [to.took + count, Date.now()]; // it reads (dropStalled())
+    [member.took, member.movedAt] = [member.took + count, Date.now()]; // it reads (dropStalled())
   }
 }
 
@@ -130,10 +130,8 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array, id: number, to?: Mem
 // "\n", in one piece; the unfinished rest stays at the front of the buffer, and the next read goes
 // in after it (it is never copied). At the end of the stream, an unfinished last piece is handed
 // back as it is. A line longer than MAX_LINE, one that needs more room than the budget below
-// leaves, or one left unfinished --line-timeout seconds after its first byte ends the connection:
-// next() returns null, and `limit` says what to tell the member. As server.ts's reader, with two
-// more things the room needs: a newcomer's welcome comes with its first read (welcome()), and a
-// read that waits for the end of an unfinished line waits at most until that line's time is up.
+// leaves, ends the connection: next() returns null, and `limit` says what to tell the member. It is
+// server.ts's reader, and one thing more: a newcomer's welcome comes with its first read.
 const MAX_LINE = 64 * 1024; // longest line we keep in memory while waiting for its "\n"
 const FIRST_SIZE = 1024; // a reader's buffer size while it holds no unfinished line
 const NEWLINE = 10; // the byte value of "\n"
@@ -148,7 +146,6 @@ class LineReader {
   full = false; // the last read filled the buffer
   done = false; // the stream ended, or a limit was passed
   limit?: string; // the limit passed, as the member is told it
-  reading?: Promise<number | null>; // a read still waiting when an unfinished line's time was up
   constructor(readonly conn: Deno.TcpConn, readonly member: Member) {}
 
   // The complete lines that have come (one or more), or null at the end: the client closed its
@@ -159,7 +156,6 @@ class LineReader {
       if (this.done) break;
       const { buffer, kept, member } = this;
       const count = await this.read();
-      if (count === "late") return this.stop(text.lineUnfinished(limits.lineTimeout));
       explain?.(
         `recv #${member.id}`,
         `conn.recv(${buffer.length - kept})`,
@@ -173,18 +169,17 @@ class LineReader {
     return null;
   }
 
-  // recv(): the next read, null when the client is done, or "late" when the unfinished line's
-  // time is up. A newcomer is welcomed at its first read, or after ARRIVAL_MS if none comes.
-  async read(): Promise<number | null | "late"> {
+  // recv(): the next read, null when the client is done. A newcomer is welcomed at its first
+  // read, or after ARRIVAL_MS if none comes.
+  async read(): Promise<number | null> {
     const { buffer, kept, member } = this;
-    const reading = this.conn.read(kept === 0 ? buffer : buffer.subarray(kept));
+    member.lineStartAt = kept > 0 ? this.lineStartAt : 0; // for --line-timeout
     member.readingAt = performance.now(); // for admit(): a read that waits is an open client
-    const left = Math.max(0, this.lineStartAt + limits.lineTimeout * 1000 - Date.now());
+    const reading = this.conn.read(kept === 0 ? buffer : buffer.subarray(kept));
     if (!member.welcomed && await orLate(reading, ARRIVAL_MS) === "late") welcome(member, false);
-    const count = kept === 0 ? await reading : await orLate(reading, left);
-    member.readingAt = 0;
-    if (!member.welcomed && count !== "late") welcome(member, namesItself(buffer, count ?? 0));
-    if (count === "late") this.reading = reading;
+    const count = await reading;
+    member.lineStartAt = member.readingAt = 0;
+    if (!member.welcomed) welcome(member, namesItself(buffer, count ?? 0));
     return count;
   }
 
@@ -298,24 +293,39 @@ function namesItself(buffer: Uint8Array, count: number): boolean {
 // after the room's write under way and never into the middle of it (as in drop()); if that write
 // does not end within 2 s, we close without the line. It says how the connection ended, for the
 // log.
-async function tellLimit(member: Member, why: string, reading?: Promise<unknown>) {
+async function tellLimit(member: Member, why: string) {
   leaveRoom(member, text.left(member.name));
   const under = (member.writing ?? Promise.resolve()).catch(() => {});
   if (await orLate(under, 2000) === "late") closeOnce(member.conn);
-  else await refuse(member.conn, member.id, why, reading);
+  else await refuse(member.conn, member, why);
   return text.closedWhy(why);
+}
+
+// --line-timeout: once a second, end each member whose unfinished line is not finished in time.
+// Its read still waits, so it is not refused (one read at a time): its error line goes out after
+// the room's write under way, then we close, and serve() logs the ending.
+function endStalledLines() {
+  const { lineTimeout } = limits;
+  for (const member of members.values()) {
+    const { lineStartAt } = member;
+    if (lineStartAt === 0 || Date.now() - lineStartAt < lineTimeout * 1000) continue;
+    member.lineStartAt = 0;
+    const why = text.lineUnfinished(lineTimeout);
+    member.ending = text.closedWhy(why);
+    leaveRoom(member, text.left(member.name)); // serve() tells the room
+    sayAndClose(member, why);
+  }
 }
 
 // Say why we close, then let the client finish sending before we close: closing a socket with
 // unread data resets the connection, and the client could lose our error line. One that neither
 // reads nor closes gets 2 s.
 const DISCARDED = new Uint8Array(16 * 1024); // what the refused clients still send, unread
-async function refuse(conn: Deno.TcpConn, id: number, why: string, reading?: Promise<unknown>) {
+async function refuse(conn: Deno.TcpConn, member: Member, why: string) {
   const grace = setTimeout(() => closeOnce(conn), 2000);
   try {
-    await writeAll(conn, errorLine(why), id);
+    await writeAll(conn, errorLine(why), member);
     conn.closeWrite();
-    await reading;
     let total = 0;
     while (total < 2 ** 20) {
       const count = await conn.read(DISCARDED);
@@ -361,7 +371,7 @@ interface Member {
   heldMs: number; // the flood penalty (slowDown()): how long roomFor() held it since the last look,
   slowUntil: number; // until when its lines are paced (0: they are not),
   paceAt: number; // and when its next piece may go
-  dropped?: string; // why the room dropped it
+  ending?: string; // how the mechanism ended it (dropped, a line unfinished), for the log
   welcomed: boolean; // its welcome is queued (welcome())
   early: Piece[]; // what the room said to it before its welcome, queued right after it
   lines: number; // lines and bytes it sent, for the log
@@ -369,6 +379,7 @@ interface Member {
   hostname: string; // for admit(), with heardAt (Date.now()) and readingAt (performance.now())
   heardAt: number; // when its last byte came, or when it connected: for admit() and takeName()
   readingAt: number; // when the read under way began, or 0
+  lineStartAt: number; // while a read waits: when its unfinished line began, or 0 (--line-timeout)
 }
 const members = new Map<Deno.TcpConn, Member>(); // every open connection, for stop() to close
 const room = new Set<Member>(); // the members that joined and have not left
@@ -387,7 +398,7 @@ function newMember(conn: Deno.TcpConn): Member {
   const counts = { lines: 0, bytes: 0, ...flow, ...penalty };
   const admission = { hostname: conn.remoteAddr.hostname, heardAt: Date.now(), readingAt: 0 };
   const fresh = { conn, id: lastId, peer, name: peer, queue: [], welcomed: false, early: [] };
-  const member: Member = { ...fresh, ...counts, ...admission };
+  const member: Member = { ...fresh, ...counts, ...admission, lineStartAt: 0 };
   members.set(conn, member);
   return member;
 }
@@ -438,12 +449,16 @@ function leaveRoom(member: Member, farewell: string) {
 function drop(member: Member, why: string, told = text.notRead(member.queued)) {
   if (!room.has(member)) return;
   log?.(text.dropping(`${member.name} (#${member.id})`, told));
-  member.dropped = text.droppedEnding(why);
+  member.ending = text.droppedEnding(why);
   leaveRoom(member, text.disconnected(member.name, why));
-  // What was queued is thrown away; an error line goes out after the write under way, if that
-  // one finishes within 2 s, and then we close.
-  const { conn, id } = member;
-  const last = () => writeAll(conn, errorLine(why), id);
+  sayAndClose(member, why); // what was queued is thrown away
+}
+
+// The error line goes out after the room's write under way, never into the middle of it, and then
+// we close; if that takes more than 2 s (a member that reads nothing), we close without it.
+function sayAndClose(member: Member, why: string) {
+  const { conn } = member;
+  const last = () => writeAll(conn, errorLine(why), member);
   const grace = setTimeout(() => closeOnce(conn), 2000);
   (member.writing ?? Promise.resolve()).then(last).catch(() => {}).finally(() => {
     clearTimeout(grace);
@@ -1048,6 +1063,7 @@ function catchSignals(listener: Deno.Listener) {
   setInterval(() => {
     if (Atomics.load(seen, 0) === 1) stop();
   }, 50);
+  setInterval(endStalledLines, 1000);
   setTimeout(() => { // the worker starts after the "listening on" line, so as not to delay it
     const url = `data:text/javascript,${encodeURIComponent(WATCHER)}`;
     const worker = new Worker(url, { type: "module" });
