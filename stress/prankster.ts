@@ -203,6 +203,8 @@ export async function prankster(options: PranksterOptions): Promise<string> {
         await writeAll(burst, encode(`/name ${BURST_NAME}\n`));
         const burstDrain = collect(burst, 64 * 1024, 1);
         let boSawEnd = false, boLastSpam = 0, boError = "";
+        const renamed = new Set<string>(); // the names Bo has seen taken
+        const names = ["Ana", BURST_NAME];
         const boReading = (async () => {
           const decoder = new TextDecoder();
           const buffer = new Uint8Array(256 * 1024);
@@ -224,6 +226,7 @@ export async function prankster(options: PranksterOptions): Promise<string> {
               if (said === "end") boSawEnd = true;
               else delays.push(now - Number(said.slice(2)));
             }
+            for (const name of names) if (lines.includes(` is now ${name}\n`)) renamed.add(name);
             const spam = lines.lastIndexOf("\nSpam: ") + 1;
             if (spam > 0) boLastSpam = parseInt(lines.slice(spam + 6));
             if (!boError && lines.includes("\nerror: ")) {
@@ -232,7 +235,10 @@ export async function prankster(options: PranksterOptions): Promise<string> {
           }
         })();
         boReading.catch(() => {});
-        await delay(300); // the room takes in the joins before the flood starts
+        // The flood starts once the room has taken Ana's and the burst's names (Bo was told).
+        const named = Date.now() + 10_000;
+        while (renamed.size < names.length && Date.now() < named) await delay(20);
+        if (renamed.size < names.length) throw new Error(`Bo saw only ${[...renamed]} named`);
         // The flood: a student's client.ts, with this driver as seq (so that it knows the last
         // number) and a --timeout long enough for the pauses the room imposes on it.
         flooder = track(
@@ -266,9 +272,9 @@ export async function prankster(options: PranksterOptions): Promise<string> {
           }
         })();
         speaking.catch(() => {}); // awaited below
-        await delay(1000);
+        await delay(1000); // on purpose: 1 s of flood before the burst
         await writeAll(burst, encode(`${"x".repeat(BURST_LONG)}\nxy`));
-        await delay(600);
+        await delay(600); // on purpose: the burst's pause (nothing reaches anyone for 0.6 s)
         await writeAll(burst, encode("ab\n".repeat(BURST_LINES)));
         await delay(Math.max(0, options.floodMs - (Date.now() - floodStarted)));
         flooding = false;

@@ -68,7 +68,7 @@ Deno.test("chat, prankster: a burst (65,000-byte line, a pause, 21,000 'ab' line
     for (const [, lines] of members) {
       assert.equal(await lines.next(), `${name}: ${"x".repeat(65_000)}\n`);
     }
-    await delay(600); // nothing reaches anyone for 0.6 s
+    await delay(600); // on purpose: the prankster's pause, nothing reaches anyone for 0.6 s
     await writeAll(burst, encode("ab\n".repeat(21_000)));
     await Promise.all(members.map(async ([, lines], i) => {
       for (let got = 0; got < 21_000; got++) {
@@ -239,7 +239,7 @@ Deno.test("chat, memory: 500 unfinished 64 KiB lines give their memory back when
       await expectClosed(conn, 10_000, "the server");
     }));
     shut(...conns.splice(0));
-    await delay(500);
+    await delay(500); // on purpose: RSS is read half a second after they all closed
     return await rssKiB(server.child.pid);
   };
   try {
@@ -313,7 +313,7 @@ Deno.test("chat, stuck stderr: with its stderr a full pipe nobody reads, it stil
       while (!(await stdout.read()).done);
     })();
     for (let i = 0; i < 80; i++) conns.push(await connect(port)); // past its descriptors
-    await delay(500); // accept() fails meanwhile, and the server says so on stderr
+    await delay(500); // on purpose: accept() fails for a while, and says so to a stuck stderr
     shut(...conns.splice(0));
     const fresh = await connect(port);
     conns.push(fresh);
