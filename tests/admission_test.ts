@@ -264,21 +264,26 @@ async function inspector(stderr: () => string) {
   };
 }
 
-/** `count` clients, one after the other, each from its own address (127.1.0.1 on): join, leave. */
-async function joinFromMany(port: number, first: number, count: number) {
+/**
+ * `count` clients, one after the other, each from its own address (127.1.0.1 on): join, leave.
+ * In the chat each names itself first, as client.ts --name does: its name must be forgotten too,
+ * and its welcome comes at its first read (a silent one waits a few ms for it).
+ */
+async function joinFromMany(port: number, first: number, count: number, named: boolean) {
   const code = `
 import socket, sys
-port, first, count = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+port, first, count, named = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 for n in range(first, first + count):
     s = socket.socket()
     s.settimeout(10)
     s.bind(("127.1.%d.%d" % (n // 250, n % 250 + 1), 0))
     s.connect(("127.0.0.1", port))
+    if named == "yes": s.sendall(b"/name P%d\\n" % n)
     if not s.recv(200).startswith(b"welcome"): sys.exit("not welcomed")
     s.close()
 `;
   const out = await new Deno.Command("python3", {
-    args: ["-c", code, `${port}`, `${first}`, `${count}`],
+    args: ["-c", code, `${port}`, `${first}`, `${count}`, named ? "yes" : "no"],
     stdin: "null",
     signal: AbortSignal.timeout(120_000),
   }).output();
@@ -291,14 +296,15 @@ for (const script of SERVERS) {
     const server = await startServer(["--quiet"], { script, denoFlags: ["--allow-net", inspect] });
     const v8 = await inspector(server.stderr);
     try {
-      await joinFromMany(server.port, 0, 2000); // what the first clients cost, whatever it is
+      const named = script === "chat_server.ts";
+      await joinFromMany(server.port, 0, 2000, named); // what the first clients cost, whatever it is
       // Two rounds of 18,000 new addresses: a table that keeps every address grows in both (by
       // 1,450 KiB each: 74 bytes an address), while the heap's own noise (-270 to +630 KiB seen in
       // the chat on a busy machine) rarely lands high twice; the smaller growth must stay low.
       const grown: number[] = [];
       let before = await v8.heap();
       for (const first of [2000, 20_000]) {
-        await joinFromMany(server.port, first, 18_000);
+        await joinFromMany(server.port, first, 18_000, named);
         const after = await v8.heap();
         grown.push((after - before) / 1024);
         before = after;
