@@ -12,10 +12,11 @@
 // Map: above the divider, the lesson: main() (flags, listen, the accept loop), serve() (join the
 // room, then relay each line to the others), closeOnce() (close), flush() and writeAll() (sendall,
 // from each member's queue). Below it, the mechanism: the line reader (buffers, their memory
-// budget, --line-timeout), refusals, the room (welcome, notices, relay, names, queues, leaving,
-// drops), flags and error lines, accept() failures, admission (--max-clients, --max-per-address),
-// flood budgets and penalty, stalled members, names' rules, coming back, signals, the print
-// queue, the language, and last the MESSAGES table (every line for a person, es and en).
+// budget), refusals and --line-timeout, the room (members, the welcome, leaving and drops,
+// notices, relay, names, queues), flags and error lines, accept() failures, admission
+// (--max-clients, --max-per-address), flood budgets and penalty, stalled members, names' rules,
+// coming back, signals, the print queue, the language, and last the MESSAGES table (every line
+// for a person, es and en).
 
 // Step 1, "import socket": Deno's sockets are built in; we import only a flag parser.
 import { parseArgs } from "node:util";
@@ -60,7 +61,7 @@ async function serve(conn: Deno.TcpConn, member: Member) {
   try {
     if (refusal) return await refuse(conn, member, refusal.why);
     log?.(text.connectionFrom(`${member.peer} (#${member.id})`));
-    enterRoom(member); // it hears the room from now on; its welcome comes with its first read
+    enterRoom(member); // its welcome, then every line the room says from now on
     while (true) {
       const complete = await lines.next(); // recv() until "\n": every complete line so far
       if (complete === null) break; // the client is done, or went past a limit
@@ -71,7 +72,7 @@ async function serve(conn: Deno.TcpConn, member: Member) {
     ending = member.ending ?? text.closedAfterError((error as Error).name);
   } finally {
     lines.release(); // its memory back at once, for the other members
-    leaveChat(member); // the one place a member's leaving is told to the room
+    leaveChat(member); // out of the room for good, and the room is told
     closeOnce(conn);
     if (!stopping) log?.(text.closedLog(ending, `${member.peer} (#${member.id})`, member));
   }
@@ -131,12 +132,11 @@ async function writeAll(conn: Deno.TcpConn, bytes: Uint8Array, member: Member) {
 // in after it (it is never copied). At the end of the stream, an unfinished last piece is handed
 // back as it is. A line longer than MAX_LINE, one that needs more room than the budget below
 // leaves, ends the connection: next() returns null, and `limit` says what to tell the member. It is
-// server.ts's reader, and one thing more: a newcomer's welcome comes with its first read.
+// server.ts's reader.
 const MAX_LINE = 64 * 1024; // longest line we keep in memory while waiting for its "\n"
 const FIRST_SIZE = 1024; // a reader's buffer size while it holds no unfinished line
 const NEWLINE = 10; // the byte value of "\n"
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 class LineReader {
   buffer = new Uint8Array(FIRST_SIZE);
   memory?: ArrayBuffer; // once it grows: resizable, so resize(0) frees it at once
@@ -169,17 +169,13 @@ class LineReader {
     return null;
   }
 
-  // recv(): the next read, null when the client is done. A newcomer is welcomed at its first
-  // read, or after ARRIVAL_MS if none comes.
+  // recv(): the next read, null when the client is done.
   async read(): Promise<number | null> {
     const { buffer, kept, member } = this;
     member.lineStartAt = kept > 0 ? this.lineStartAt : 0; // for --line-timeout
     member.readingAt = performance.now(); // for admit(): a read that waits is an open client
-    const reading = this.conn.read(kept === 0 ? buffer : buffer.subarray(kept));
-    if (!member.welcomed && await orLate(reading, ARRIVAL_MS) === "late") welcome(member, false);
-    const count = await reading;
+    const count = await this.conn.read(kept === 0 ? buffer : buffer.subarray(kept));
     member.lineStartAt = member.readingAt = 0;
-    if (!member.welcomed) welcome(member, namesItself(buffer, count ?? 0));
     return count;
   }
 
@@ -284,11 +280,6 @@ function countLines(bytes: Uint8Array): number {
   return lines;
 }
 
-// Whether a member's first bytes are a "/name NAME" line (client.ts --name sends one first).
-function namesItself(buffer: Uint8Array, count: number): boolean {
-  return /^\/name\s/.test(decoder.decode(buffer.subarray(0, Math.min(count, 16))));
-}
-
 // A member past a limit: out of the room at once (serve() tells the room), then its error line,
 // after the room's write under way and never into the middle of it (as in drop()); if that write
 // does not end within 2 s, we close without the line. It says how the connection ended, for the
@@ -372,12 +363,11 @@ interface Member {
   slowUntil: number; // until when its lines are paced (0: they are not),
   paceAt: number; // and when its next piece may go
   ending?: string; // how the mechanism ended it (dropped, a line unfinished), for the log
-  welcomed: boolean; // its welcome is queued (welcome())
-  early: Piece[]; // what the room said to it before its welcome, queued right after it
+  askedName: boolean; // it sent a "/name" line: it needs no hint (hintName())
   lines: number; // lines and bytes it sent, for the log
   bytes: number;
   hostname: string; // for admit(), with heardAt (Date.now()) and readingAt (performance.now())
-  heardAt: number; // when its last byte came, or when it connected: for admit() and takeName()
+  heardAt: number; // when its last byte came, or when it connected: for admit() and handOver()
   readingAt: number; // when the read under way began, or 0
   lineStartAt: number; // while a read waits: when its unfinished line began, or 0 (--line-timeout)
 }
@@ -397,37 +387,33 @@ function newMember(conn: Deno.TcpConn): Member {
   const penalty = { heldMs: 0, slowUntil: 0, paceAt: 0 };
   const counts = { lines: 0, bytes: 0, ...flow, ...penalty };
   const admission = { hostname: conn.remoteAddr.hostname, heardAt: Date.now(), readingAt: 0 };
-  const fresh = { conn, id: lastId, peer, name: peer, queue: [], welcomed: false, early: [] };
+  const fresh = { conn, id: lastId, peer, name: peer, queue: [], askedName: false };
   const member: Member = { ...fresh, ...counts, ...admission, lineStartAt: 0 };
   members.set(conn, member);
   return member;
 }
 
-// A member joins the room as soon as it is admitted (it hears every line from then on), and its
-// welcome waits for its first read, ARRIVAL_MS at most: client.ts --name sends "/name Ana" as soon
-// as it connects, and a member who names itself is not told how to pick a name. Short, as every
-// newcomer that sends nothing waits for it (a 1 ms timer fires only after Deno has asked the
-// system for news of the sockets). What the room says to it meanwhile comes right after the
-// welcome.
-const ARRIVAL_MS = 3;
+// A member joins the room as soon as it is admitted: its welcome first, then every line the room
+// says. One that has not sent "/name" HINT_MS later is told how to pick a name; client.ts --name
+// sends it as soon as it connects, and its student is never told (a slow laptop or a Wi-Fi link
+// may take many milliseconds to send it, never a second).
+const HINT_MS = 1000;
 function enterRoom(member: Member) {
   room.add(member);
   const { name } = member;
   if (!names.has(nameKey(name))) names.set(nameKey(name), member); // its address
+  queueFor(member, encoder.encode(`${text.welcome(name, room.size)}\n`));
   tellRoom(member, text.joined(name));
+  setTimeout(hintName, HINT_MS, member);
 }
-function welcome(member: Member, named: boolean) {
-  member.welcomed = true;
-  const { name } = member;
-  const line = named ? text.welcomeNamed(name, room.size) : text.welcome(name, room.size);
-  queueFor(member, encoder.encode(`${line}\n`));
-  for (const piece of member.early) enqueue(member, piece);
-  member.early.length = 0;
+function hintName(member: Member) {
+  if (member.askedName || !room.has(member) || stopping) return;
+  queueFor(member, encoder.encode(`* ${text.pickName}\n`));
 }
 
-// Leaving the room ends in serve(), and only there is the room told (after NEWS_MS at most): a
-// member taken out earlier (dropped, or past a limit) left a notice in `news`, which goes then.
-// So leaving never calls back into delivery (announce(), queueFor()).
+// Leaving the room ends in serve(): a member taken out earlier (dropped, or past a limit) left its
+// notice in `news`, and serve() makes sure it goes (within NEWS_MS; a line relayed meanwhile may
+// take it along first). So leaving never calls back into delivery (announce(), queueFor()).
 function leaveChat(member: Member) {
   leaveRoom(member, text.left(member.name));
   if (news.length > 0 && !stopping) newsSoon();
@@ -479,7 +465,7 @@ function tellRoom(member: Member, what: string) {
 function newsSoon() {
   newsTimer ??= setTimeout(announce, Math.max(0, lastNews + NEWS_MS - Date.now()));
 }
-function announce() { // never called from queueFor(): a drop it causes is announced next time
+function announce() { // never called from queueFor(): delivery never calls back into notices
   clearTimeout(newsTimer);
   newsTimer = undefined;
   lastNews = Date.now();
@@ -501,6 +487,7 @@ function announce() { // never called from queueFor(): a drop it causes is annou
 // The lines of one read go out in pieces of about PIECE bytes, each after roomFor() lets the
 // sender on (too much of what it said waits, or it is slowed for flooding: it waits): one read of
 // many short lines never lands on the others all at once.
+const decoder = new TextDecoder();
 const INVISIBLE = /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
 const STAR_SPACE = /([*\u066D\u204E\u2055\u2217\u2731\u2732\uFE61\uFF0A]) /gu;
 const clean = (line: string) =>
@@ -523,6 +510,7 @@ async function relayLines(member: Member, lines: Uint8Array) {
     const rename = said.match(/^\/name\s+(\S.*)$/);
     if (rename) {
       pass();
+      member.askedName = true; // it knows how: no hint (hintName())
       takeName(member, rename[1]);
     } else out += `${member.name}: ${said}\n`;
     if (out.length >= PIECE) pass();
@@ -575,8 +563,7 @@ function queueFor(member: Member, bytes: Uint8Array, from?: Member) {
 }
 function queuePiece(member: Member, piece: Piece) {
   piece.waiting++;
-  if (member.welcomed) enqueue(member, piece);
-  else member.early.push(piece); // welcome() queues it after the welcome
+  enqueue(member, piece);
 }
 function enqueue(member: Member, piece: Piece) {
   member.queue.push(piece);
@@ -712,7 +699,7 @@ async function cannotAccept(error: Error): Promise<undefined> {
   const clientsFault = [NotConnected, ConnectionAborted, ConnectionReset];
   if (stopping || clientsFault.some((kind) => error instanceof kind)) return;
   if (!acceptFailing && Date.now() - lastAcceptFailure > 1000) {
-    print(`chat_server.ts: ${text.cannotAccept(error.message)}`, stderr);
+    printError(`chat_server.ts: ${text.cannotAccept(error.message)}`);
     acceptFailing = true;
   }
   lastAcceptFailure = Date.now();
@@ -723,7 +710,7 @@ function accepted(conn: Deno.TcpConn): Deno.TcpConn | undefined {
     conn.close();
     return undefined;
   }
-  if (acceptFailing) print(`chat_server.ts: ${text.acceptingAgain}`, stderr);
+  if (acceptFailing) printError(`chat_server.ts: ${text.acceptingAgain}`);
   acceptFailing = false;
   return conn;
 }
@@ -915,8 +902,6 @@ function joined(pieces: Piece[]): Uint8Array {
   return all;
 }
 function forgetQueue(member: Member) {
-  member.queue.push(...member.early); // never sent either
-  member.early.length = 0;
   for (const piece of member.queue) {
     member.queued -= piece.bytes.length;
     written(piece);
@@ -1044,7 +1029,7 @@ function handOver(holder: Member, member: Member, name: string): string | undefi
 
 // Ctrl-C (SIGINT) and SIGTERM call stop(): it closes the listener and every connection (step 9 for
 // everyone), gives the output at most 1 s to be written, and exits 0. Under load Deno may run
-// these listeners late (README, What it survives), so an idle worker thread hears the signals too
+// these listeners late (docs/stress.md), so an idle worker thread hears the signals too
 // and sets a number in shared memory that a timer here (timers do run) looks at.
 let stopping = false;
 function catchSignals(listener: Deno.Listener) {
@@ -1075,7 +1060,7 @@ const WATCHER = "onmessage = ({ data }) => data.signals.forEach((signal) => " +
   "Deno.addSignalListener(signal, () => Atomics.store(data.seen, 0, 1)));";
 
 // print(line): every line a server prints after "listening on" goes through here, and so does
-// every line for stderr (print(line, stderr)). console.log and console.error would stop the whole
+// every line for stderr (printError(line)). console.log and console.error would stop the whole
 // server while the terminal is paused or a pipe is full; here at most one write waits on each
 // stream, lines queue up to 64 KiB behind it, and past that they are dropped and counted, and the
 // count is printed as soon as output moves again.
@@ -1088,6 +1073,7 @@ interface Output {
 }
 const stdout: Output = { stream: Deno.stdout, queue: [], queued: 0, dropped: 0 };
 const stderr: Output = { stream: Deno.stderr, queue: [], queued: 0, dropped: 0 };
+const printError = (line: string) => print(line, stderr);
 function print(line: string, output = stdout) {
   if (output.queued + line.length >= 64 * 1024) {
     output.dropped++;
@@ -1185,15 +1171,12 @@ export const MESSAGES = {
   },
   // What a member reads: the welcome and the room's notices (after "* ").
   welcome: {
-    en: (name: string, count: number) =>
-      `welcome to the chat, ${name}: ${count} online; send "/name NAME" to pick a name`,
-    es: (name: string, count: number) =>
-      `bienvenido al chat, ${name}: ${count} en línea; mandá "/name NOMBRE" para elegir ` +
-      "un nombre",
-  },
-  welcomeNamed: {
     en: (name: string, count: number) => `welcome to the chat, ${name}: ${count} online`,
     es: (name: string, count: number) => `bienvenido al chat, ${name}: ${count} en línea`,
+  },
+  pickName: { // to a member that has not sent "/name" a second after joining
+    en: `send "/name NAME" to pick a name`,
+    es: `mandá "/name NOMBRE" para elegir un nombre`,
   },
   joined: { en: (name: string) => `${name} joined`, es: (name: string) => `${name} entró` },
   left: { en: (name: string) => `${name} left`, es: (name: string) => `${name} se fue` },

@@ -10,9 +10,10 @@
 //
 // Map: above the divider, the lesson: main() (flags, listen, the accept loop), serve() (greet,
 // then read and send back each line), closeOnce() (close) and writeAll() (sendall). Below it, the
-// mechanism: the line reader (buffers, their memory budget), refusals, admission (--max-clients,
-// --max-per-address), --line-timeout, accept() failures, signals, the print queue, flags and error
-// lines, the language, and last the MESSAGES table (every line for a person, es and en).
+// mechanism: the line reader (buffers, their memory budget), refusals, the clients' records,
+// admission (--max-clients, --max-per-address), --line-timeout, accept() failures, signals, the
+// print queue, flags and error lines, the language, and last the MESSAGES table (every line for a
+// person, es and en).
 
 // Step 1, "import socket": Deno's sockets are built in; we import only a flag parser.
 import { parseArgs } from "node:util";

@@ -55,6 +55,37 @@ Deno.test("chat: a line reaches the two others, not the sender; joins and leaves
   }
 });
 
+Deno.test("chat: one who names itself late is never told how; a silent one is, once, a second later", async () => {
+  const server = await startChat();
+  const silent = await connect(server.port);
+  const slow = await connect(server.port);
+  try {
+    const lines = new LineReader(slow, 10_000);
+    assert.match(await lines.next(), /^welcome to the chat, 127\.0\.0\.1:\d+: \d+ online\n$/);
+    // A slow laptop, or a Wi-Fi link: its "/name" comes 300 ms after it connected.
+    await new Promise((resolve) => setTimeout(resolve, 300)); // on purpose: a late "/name"
+    await writeAll(slow, encode("/name Slow\n"));
+    const heard = await readUntil(silent, /to pick a name/);
+    const hinted = performance.now();
+    assert.match(heard[0], /^welcome to the chat, 127\.0\.0\.1:\d+: 1 online\n$/);
+    assert.equal(heard.at(-1), '* send "/name NAME" to pick a name\n');
+    // The one that named itself hears the room, and no hint: a line said after both hints were
+    // due comes to it next (a hint would come before it).
+    while (performance.now() - hinted < 300) { // on purpose: past the late one's second too
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await writeAll(silent, encode("hola\n"));
+    const rest = [];
+    for (let line = ""; !line.endsWith(": hola\n"); rest.push(line)) line = await lines.next();
+    assert.ok(!rest.some((line) => /pick a name/.test(line)), JSON.stringify(rest));
+    assert.equal(rest.at(-1), `127.0.0.1:${silent.localAddr.port}: hola\n`);
+  } finally {
+    silent.close();
+    slow.close();
+    await server.stop();
+  }
+});
+
 Deno.test("chat: a client that never reads is dropped, and the room goes on", async () => {
   const server = await startChat(["--quiet"]);
   const talker = await join(server.port, "Talker");

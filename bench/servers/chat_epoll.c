@@ -196,7 +196,7 @@ int main(int argc, char **argv) {
           struct epoll_event cev = {.events = EPOLLIN, .data.ptr = m};
           epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &cev);
           int k = snprintf(text, sizeof text,
-                           "welcome to the chat, %s: %d online; send \"/name NAME\" to pick a name\n", m->name,
+                           "welcome to the chat, %s: %d online\n", m->name,
                            online);
           post(m, text, (size_t)k);
           k = snprintf(text, sizeof text, "* %s joined (%d online)\n", m->name, online);

@@ -46,7 +46,7 @@ const server = net.createServer((socket) => {
   post(
     member,
     Buffer.from(
-      `welcome to the chat, ${peer}: ${room.size} online; send "/name NAME" to pick a name\n`,
+      `welcome to the chat, ${peer}: ${room.size} online\n`,
     ),
   );
   announce(member, `* ${peer} joined (${room.size} online)\n`);
