@@ -9,8 +9,8 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 // Every line of a Spanish run is checked for English, the lines the scripts print (shown by the
 // tools after "who |") too: server.ts, client.ts, udp_server.ts and udp_client.ts speak Spanish.
-// chat_server.ts, still English here while it is being translated, is not run by these tests (only
-// the lab's chat scenario starts it, and `deno task lab --lang es` is how to check it by hand).
+// chat_server.ts is not run by these tests (only the lab's chat scenario starts it); its Spanish
+// is tests/lang_chat_test.ts's.
 const CHECK_SCRIPT_LINES = true;
 
 /** A machine whose language is Spanish, and one whose language is English. */
