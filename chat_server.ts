@@ -67,7 +67,7 @@ async function serve(conn: Deno.TcpConn, member: Member) {
       if (complete === null) break; // the client is done, or went past a limit
       await relayLines(member, complete); // to every other member, each after the sender's name
     }
-    if (lines.limit) ending = await tellLimit(member, lines.limit); // a line too long, say
+    if (lines.limit) ending = await tellLimit(member, lines.limit, lines.reading); // too long, say
   } catch (error) {
     ending = member.ending ?? text.closedAfterError((error as Error).name);
   } finally {
@@ -131,8 +131,8 @@ async function writeAll(conn: Deno.TcpConn, bytes: Uint8Array, member: Member) {
 // "\n", in one piece; the unfinished rest stays at the front of the buffer, and the next read goes
 // in after it (it is never copied). At the end of the stream, an unfinished last piece is handed
 // back as it is. A line longer than MAX_LINE, one that needs more room than the budget below
-// leaves, ends the connection: next() returns null, and `limit` says what to tell the member. It is
-// server.ts's reader.
+// leaves, or one unfinished past --line-timeout ends the connection: next() returns null, and
+// `limit` says what to tell the member. It is server.ts's reader.
 const MAX_LINE = 64 * 1024; // longest line we keep in memory while waiting for its "\n"
 const FIRST_SIZE = 1024; // a reader's buffer size while it holds no unfinished line
 const NEWLINE = 10; // the byte value of "\n"
@@ -146,6 +146,7 @@ class LineReader {
   full = false; // the last read filled the buffer
   done = false; // the stream ended, or a limit was passed
   limit?: string; // the limit passed, as the member is told it
+  reading?: Promise<number | null>; // the read still waiting when the line's time was up
   constructor(readonly conn: Deno.TcpConn, readonly member: Member) {}
 
   // The complete lines that have come (one or more), or null at the end: the client closed its
@@ -156,6 +157,7 @@ class LineReader {
       if (this.done) break;
       const { buffer, kept, member } = this;
       const count = await this.read();
+      if (count === "late") return this.stop(text.lineUnfinished(limits.lineTimeout));
       explain?.(
         `recv #${member.id}`,
         `conn.recv(${buffer.length - kept})`,
@@ -169,13 +171,19 @@ class LineReader {
     return null;
   }
 
-  // recv(): the next read, null when the client is done.
-  async read(): Promise<number | null> {
+  // recv(): the next read, null when the client is done, or "late" if endStalledLines() found
+  // the unfinished line's time up while it waited: that read, still waiting, is kept in `reading`
+  // for refuse(), which takes what the client still sends before it closes (one read at a time).
+  async read(): Promise<number | null | "late"> {
     const { buffer, kept, member } = this;
     member.lineStartAt = kept > 0 ? this.lineStartAt : 0; // for --line-timeout
     member.readingAt = performance.now(); // for admit(): a read that waits is an open client
-    const count = await this.conn.read(kept === 0 ? buffer : buffer.subarray(kept));
+    const reading = this.conn.read(kept === 0 ? buffer : buffer.subarray(kept));
+    const late = new Promise<"late">((resolve) => member.expire = () => resolve("late"));
+    const count = kept === 0 ? await reading : await Promise.race([reading, late]);
     member.lineStartAt = member.readingAt = 0;
+    member.expire = undefined;
+    if (count === "late") this.reading = reading;
     return count;
   }
 
@@ -187,7 +195,9 @@ class LineReader {
     const tooLong = kept + count > MAX_LINE ? longLineAt(buffer.subarray(0, kept + count)) : -1;
     if (tooLong !== -1) {
       this.stop(text.lineTooLong(MAX_LINE));
-      return tooLong > 0 ? buffer.subarray(0, tooLong) : undefined; // the lines before it go on
+      if (tooLong === 0) return; // no complete line before it
+      if (log) member.lines += countLines(buffer.subarray(0, tooLong));
+      return buffer.subarray(0, tooLong); // the lines before it go on
     }
     const received = buffer.subarray(kept, kept + count);
     const lastEnd = received.lastIndexOf(NEWLINE);
@@ -201,8 +211,9 @@ class LineReader {
   }
 
   // Before the next read: the unfinished rest moves to the front; then the buffer goes back to
-  // the small one (no unfinished line, and the read left room: the client paused), so that only
-  // unfinished lines hold memory, or doubles (the read filled it), up to what a line may need.
+  // the small one when no unfinished line is kept, so that only unfinished lines hold memory (a
+  // client idle after lines that filled the buffer exactly holds none), or doubles when the read
+  // filled it and a line goes on, up to what a line may need.
   settle() {
     if (this.handedOut > 0) {
       this.buffer.copyWithin(0, this.handedOut, this.kept);
@@ -210,8 +221,9 @@ class LineReader {
       this.handedOut = 0;
     }
     const { buffer, kept, full } = this;
-    if (this.memory && kept === 0 && !full) this.shrink();
-    else if (full && (buffer.length < MAX_LINE || kept === buffer.length)) this.grow();
+    if (kept === 0) {
+      if (this.memory) this.shrink();
+    } else if (full && (buffer.length < MAX_LINE || kept === buffer.length)) this.grow();
   }
 
   // Double the buffer, if all the grown buffers together stay under MAX_HELD; if not, a buffer
@@ -284,27 +296,23 @@ function countLines(bytes: Uint8Array): number {
 // after the room's write under way and never into the middle of it (as in drop()); if that write
 // does not end within 2 s, we close without the line. It says how the connection ended, for the
 // log.
-async function tellLimit(member: Member, why: string) {
+async function tellLimit(member: Member, why: string, reading?: Promise<unknown>) {
   leaveRoom(member, text.left(member.name));
   const under = (member.writing ?? Promise.resolve()).catch(() => {});
   if (await orLate(under, 2000) === "late") closeOnce(member.conn);
-  else await refuse(member.conn, member, why);
+  else await refuse(member.conn, member, why, reading);
   return text.closedWhy(why);
 }
 
-// --line-timeout: once a second, end each member whose unfinished line is not finished in time.
-// Its read still waits, so it is not refused (one read at a time): its error line goes out after
-// the room's write under way, then we close, and serve() logs the ending.
+// --line-timeout: once a second, end the read of each member whose unfinished line is not
+// finished in time; its line reader then stops with that limit, and serve() tells it why.
 function endStalledLines() {
   const { lineTimeout } = limits;
   for (const member of members.values()) {
     const { lineStartAt } = member;
     if (lineStartAt === 0 || Date.now() - lineStartAt < lineTimeout * 1000) continue;
     member.lineStartAt = 0;
-    const why = text.lineUnfinished(lineTimeout);
-    member.ending = text.closedWhy(why);
-    leaveRoom(member, text.left(member.name)); // serve() tells the room
-    sayAndClose(member, why);
+    member.expire?.();
   }
 }
 
@@ -312,11 +320,12 @@ function endStalledLines() {
 // unread data resets the connection, and the client could lose our error line. One that neither
 // reads nor closes gets 2 s.
 const DISCARDED = new Uint8Array(16 * 1024); // what the refused clients still send, unread
-async function refuse(conn: Deno.TcpConn, member: Member, why: string) {
+async function refuse(conn: Deno.TcpConn, member: Member, why: string, reading?: Promise<unknown>) {
   const grace = setTimeout(() => closeOnce(conn), 2000);
   try {
     await writeAll(conn, errorLine(why), member);
     conn.closeWrite();
+    await reading; // a read still waiting takes the first of what the client still sends
     let total = 0;
     while (total < 2 ** 20) {
       const count = await conn.read(DISCARDED);
@@ -362,14 +371,16 @@ interface Member {
   heldMs: number; // the flood penalty (slowDown()): how long roomFor() held it since the last look,
   slowUntil: number; // until when its lines are paced (0: they are not),
   paceAt: number; // and when its next piece may go
-  ending?: string; // how the mechanism ended it (dropped, a line unfinished), for the log
+  ending?: string; // how the mechanism ended it (dropped, made room), for the log
   askedName: boolean; // it sent a "/name" line: it needs no hint (hintName())
+  hintTimer?: ReturnType<typeof setTimeout>; // until then: cleared when it leaves
   lines: number; // lines and bytes it sent, for the log
   bytes: number;
   hostname: string; // for admit(), with heardAt (Date.now()) and readingAt (performance.now())
   heardAt: number; // when its last byte came, or when it connected: for admit() and handOver()
   readingAt: number; // when the read under way began, or 0
   lineStartAt: number; // while a read waits: when its unfinished line began, or 0 (--line-timeout)
+  expire?: () => void; // ends that wait, when the line's time is up (endStalledLines())
 }
 const members = new Map<Deno.TcpConn, Member>(); // every open connection, for stop() to close
 const room = new Set<Member>(); // the members that joined and have not left
@@ -404,7 +415,7 @@ function enterRoom(member: Member) {
   if (!names.has(nameKey(name))) names.set(nameKey(name), member); // its address
   queueFor(member, encoder.encode(`${text.welcome(name, room.size)}\n`));
   tellRoom(member, text.joined(name));
-  setTimeout(hintName, HINT_MS, member);
+  member.hintTimer = setTimeout(hintName, HINT_MS, member);
 }
 function hintName(member: Member) {
   if (member.askedName || !room.has(member) || stopping) return;
@@ -425,6 +436,7 @@ function leaveChat(member: Member) {
 function leaveRoom(member: Member, farewell: string) {
   leave(member); // its place under the limits is free again
   if (!room.delete(member)) return; // already gone
+  clearTimeout(member.hintTimer); // nothing of it waits in a timer
   forgetName(member);
   forgetQueue(member);
   member.wake?.(); // its read loop, if it waits for the room, ends
@@ -481,7 +493,8 @@ function announce() { // never called from queueFor(): delivery never calls back
 
 // Each line goes to the others as "NAME: line"; a line "/name NAME" renames the sender. Control,
 // format and invisible characters (zero-width, variation selectors) are taken out: no terminal
-// escape codes, no text shown reversed. A run of spaces becomes one. The room's notices start
+// escape codes, no text shown reversed. A tab is a space, and a run of spaces becomes one (so
+// "/name<TAB>Ana" renames too). The room's notices start
 // with "* ": so that no line can wrap into what looks like one, at any terminal width, a star
 // (or a look-alike) in a member's line is never followed by a space: "a * b" is shown "a *b".
 // The lines of one read go out in pieces of about PIECE bytes, each after roomFor() lets the
@@ -491,7 +504,10 @@ const decoder = new TextDecoder();
 const INVISIBLE = /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
 const STAR_SPACE = /([*\u066D\u204E\u2055\u2217\u2731\u2732\uFE61\uFF0A]) /gu;
 const clean = (line: string) =>
-  line.replace(INVISIBLE, "").replace(/[\p{Z}\u2800]+/gu, " ").replace(STAR_SPACE, "$1");
+  line.replace(/\t/g, " ").replace(INVISIBLE, "").replace(/[\p{Z}\u2800]+/gu, " ").replace(
+    STAR_SPACE,
+    "$1",
+  );
 async function relayLines(member: Member, lines: Uint8Array) {
   let out = ""; // lines ready to go, not yet passed on
   const pass = () => {

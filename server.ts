@@ -64,7 +64,7 @@ async function serve(conn: Deno.TcpConn, client: Client) {
       if (complete === null) break; // the client is done, or went past a limit
       await writeAll(conn, complete, client); // send them back, byte for byte
     }
-    if (lines.limit) await refuse(conn, client, lines.limit.why); // a line too long, say
+    if (lines.limit) await refuse(conn, client, lines.limit.why, lines.reading); // too long, say
     ending = lines.limit?.ending ?? text.closed;
   } catch (error) {
     ending = client.ending || text.closedAfterError((error as Error).name);
@@ -106,14 +106,18 @@ async function writeAll(conn: Deno.TcpConn, bytes: Uint8Array, client: Client) {
 // LineReader's next() reads until it has complete lines and hands back all it has, up to the last
 // "\n", in one piece (one write sends them back); the unfinished rest stays at the front of the
 // buffer, and the next read goes in after it (it is never copied). At the end of the stream, an
-// unfinished last piece is handed back as it is. A line longer than MAX_LINE, or one that needs
-// more room than the budget below leaves, ends the connection: next() returns null, and `limit`
-// says what to tell the client and the log.
+// unfinished last piece is handed back as it is. A line longer than MAX_LINE, one that needs more
+// room than the budget below leaves, or one unfinished past --line-timeout ends the connection:
+// next() returns null, and `limit` says what to tell the client and the log.
 const MAX_LINE = 64 * 1024; // longest line we keep in memory while waiting for its "\n"
 const FIRST_SIZE = 256; // a reader's buffer size while it holds no unfinished line
 const NEWLINE = 10; // the byte value of "\n"
 const encoder = new TextEncoder();
 type Limit = { why: string; ending: string }; // what the client is told, and the log
+const unfinished = (): Limit => ({
+  why: text.lineUnfinished(limits.lineTimeout),
+  ending: text.closedUnfinished(limits.lineTimeout),
+});
 class LineReader {
   buffer = new Uint8Array(FIRST_SIZE);
   memory?: ArrayBuffer; // once it grows: resizable, so resize(0) frees it at once
@@ -123,6 +127,7 @@ class LineReader {
   full = false; // the last read filled the buffer
   done = false; // the stream ended, or a limit was passed
   limit?: Limit;
+  reading?: Promise<number | null>; // the read still waiting when the line's time was up
   constructor(readonly conn: Deno.TcpConn, readonly client: Client) {}
 
   // The complete lines that have come (one or more), or null at the end: the client closed its
@@ -132,10 +137,8 @@ class LineReader {
       this.settle(); // the lines handed out last time are sent: room for more
       if (this.done) break;
       const { buffer, kept, client } = this;
-      client.lineStartAt = kept > 0 ? this.lineStartAt : 0; // for --line-timeout
-      client.readingAt = performance.now(); // for admit(): a read that waits is an open client
-      const count = await this.conn.read(kept === 0 ? buffer : buffer.subarray(kept)); // recv()
-      client.lineStartAt = client.readingAt = 0;
+      const count = await this.read();
+      if (count === "late") return this.stop(unfinished());
       explain?.(
         `recv #${client.id}`,
         `conn.recv(${buffer.length - kept})`,
@@ -149,6 +152,22 @@ class LineReader {
     return null;
   }
 
+  // recv(): the next read, null when the client is done, or "late" if endStalledLines() found
+  // the unfinished line's time up while it waited: that read, still waiting, is kept in `reading`
+  // for refuse(), which takes what the client still sends before it closes (one read at a time).
+  async read(): Promise<number | null | "late"> {
+    const { buffer, kept, client } = this;
+    client.lineStartAt = kept > 0 ? this.lineStartAt : 0; // for --line-timeout
+    client.readingAt = performance.now(); // for admit(): a read that waits is an open client
+    const reading = this.conn.read(kept === 0 ? buffer : buffer.subarray(kept));
+    const late = new Promise<"late">((resolve) => client.expire = () => resolve("late"));
+    const count = kept === 0 ? await reading : await Promise.race([reading, late]);
+    client.lineStartAt = client.readingAt = 0;
+    client.expire = undefined;
+    if (count === "late") this.reading = reading;
+    return count;
+  }
+
   // The new bytes are in: hand back the complete lines among them, if any.
   take(count: number): Uint8Array | undefined {
     const { buffer, kept, client } = this;
@@ -157,6 +176,7 @@ class LineReader {
     const tooLong = kept + count > MAX_LINE ? longLineAt(buffer.subarray(0, kept + count)) : -1;
     if (tooLong !== -1) {
       this.stop({ why: text.lineTooLong(MAX_LINE), ending: text.closedLineTooLong });
+      if (log) client.lines += countLines(buffer.subarray(0, tooLong));
       return buffer.subarray(0, tooLong); // the lines before it still go back
     }
     const received = buffer.subarray(kept, kept + count);
@@ -171,8 +191,9 @@ class LineReader {
   }
 
   // Before the next read: the unfinished rest moves to the front; then the buffer goes back to
-  // the small one (no unfinished line, and the read left room: the client paused), so that only
-  // unfinished lines hold memory, or doubles (the read filled it), up to what a line may need.
+  // the small one when no unfinished line is kept, so that only unfinished lines hold memory (a
+  // client idle after lines that filled the buffer exactly holds none), or doubles when the read
+  // filled it and a line goes on, up to what a line may need.
   settle() {
     if (this.handedOut > 0) {
       this.buffer.copyWithin(0, this.handedOut, this.kept);
@@ -180,8 +201,9 @@ class LineReader {
       this.handedOut = 0;
     }
     const { buffer, kept, full } = this;
-    if (this.memory && kept === 0 && !full) this.shrink();
-    else if (full && (buffer.length < MAX_LINE || kept === buffer.length)) this.grow();
+    if (kept === 0) {
+      if (this.memory) this.shrink();
+    } else if (full && (buffer.length < MAX_LINE || kept === buffer.length)) this.grow();
   }
 
   // Double the buffer, if all the grown buffers together stay under MAX_HELD; if not, a buffer
@@ -214,9 +236,10 @@ class LineReader {
     return this.kept > 0 ? this.buffer.subarray(0, this.kept) : null;
   }
 
-  stop(limit: Limit) {
+  stop(limit: Limit): null {
     this.done = true;
     this.limit = limit;
+    return null;
   }
 
   // Its memory given back, for the others and at once (once, when the connection ends).
@@ -253,10 +276,11 @@ function countLines(bytes: Uint8Array): number {
 // 1 MiB or 2 s): closing a socket with unread data resets the connection, and the client could
 // lose our line. The caller closes it (closeOnce).
 const DISCARDED = new Uint8Array(16 * 1024); // one buffer for all: what it holds is never read
-async function refuse(conn: Deno.TcpConn, client: Client, why: string) {
+async function refuse(conn: Deno.TcpConn, client: Client, why: string, reading?: Promise<unknown>) {
   await writeAll(conn, errorLine(why), client);
   conn.closeWrite();
   const timer = setTimeout(() => closeOnce(conn), 2000);
+  await reading?.catch(() => null); // a read still waiting takes the first of what is still sent
   let discarded = 0;
   while (discarded < 1024 * 1024) {
     const count = await conn.read(DISCARDED).catch(() => null);
@@ -284,9 +308,12 @@ function newClient(conn: Deno.TcpConn) {
   // lineStartAt (Date.now() of an unfinished line's first byte, while a read waits) and writingAt
   // (when a waiting write began) are for --line-timeout; heardAt (the last byte's Date.now(), or
   // when it connected) and readingAt (performance.now() when the waiting read began) for admit().
-  // Each is 0 when there is none. `ending` is set when the mechanism closes it, for the log.
+  // Each is 0 when there is none. `ending` is set when the mechanism closes it, for the log;
+  // `expire` ends the read's wait when its unfinished line's time is up (endStalledLines()).
   const times = { lineStartAt: 0, writingAt: 0, heardAt: Date.now(), readingAt: 0 };
-  const client = { id: lastId, conn, peer, hostname, ending: "", lines: 0, bytes: 0, ...times };
+  const expire = undefined as (() => void) | undefined;
+  const counts = { ending: "", lines: 0, bytes: 0 };
+  const client = { id: lastId, conn, peer, hostname, ...counts, ...times, expire };
   clients.set(conn, client);
   return client;
 }
@@ -382,8 +409,9 @@ function makeRoom(client: Client, full: string) {
   });
 }
 
-// --line-timeout: once a second, end each connection whose unfinished line is not finished in
-// time, or whose write has waited that long (its client does not read what we send back).
+// --line-timeout: once a second, end the read of each connection whose unfinished line is not
+// finished in time (its line reader stops, and serve() refuses it), and close each one whose write
+// has waited that long (its client does not read what we send back).
 function endStalledLines() {
   const { lineTimeout } = limits;
   for (const [conn, client] of clients) {
@@ -394,9 +422,7 @@ function endStalledLines() {
     }
     if (client.lineStartAt === 0 || Date.now() - client.lineStartAt < lineTimeout * 1000) continue;
     client.lineStartAt = 0;
-    client.ending = text.closedUnfinished(lineTimeout);
-    const told = writeAll(conn, errorLine(text.lineUnfinished(lineTimeout)), client);
-    told.catch(() => {}).finally(() => closeOnce(conn));
+    client.expire?.(); // its read stops waiting: the line reader stops, serve() refuses it
   }
 }
 

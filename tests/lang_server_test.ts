@@ -7,7 +7,7 @@
 // line within 100 columns.
 import assert from "node:assert/strict";
 import { pathToFileURL } from "node:url";
-import { encode, readLine, readToEnd, within, writeAll } from "./helpers/io.ts";
+import { encode, readLine, readToEnd, waitUntil, within, writeAll } from "./helpers/io.ts";
 import { freePort, ROOT, startServer, startUnread } from "./helpers/process.ts";
 
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -185,6 +185,9 @@ for (const way of WAYS) {
       } finally {
         third.close();
       }
+      // Each connection is logged once it has ended: wait for the third's line.
+      const ended = es ? /^cerrada \(línea sin terminar/m : /^closed \(unfinished line/m;
+      await waitUntil(() => ended.test(server.stdout()), "the third's log line").catch(() => {});
     } finally {
       const { stdout, stderr } = await server.stop();
       const expected = es

@@ -232,11 +232,12 @@ Deno.test("server.ts --line-timeout: an unfinished line that stops growing ends 
   } finally {
     idle.close();
     stalled.close();
+    // The server logs a connection once it has ended (after its client closed, here).
+    const logged = /^closed \(unfinished line, --line-timeout 1\) 127\.0\.0\.1:\d+/m;
+    await waitUntil(() => logged.test(server.stdout()), "the stalled connection's log line")
+      .catch(() => {});
     const finished = await server.stop();
-    assert.match(
-      finished.stdout,
-      /^closed \(unfinished line, --line-timeout 1\) 127\.0\.0\.1:\d+/m,
-    );
+    assert.match(finished.stdout, logged);
   }
 });
 
@@ -369,8 +370,10 @@ Deno.test("server.ts: a client that never reads is closed once a write makes no 
     assert.ok(tookMs >= 2000 && tookMs < 10_000, `ended after ${tookMs.toFixed(0)} ms`);
   } finally {
     conn.close();
+    const logged = /^closed \(not reading, --line-timeout 2\) 127\.0\.0\.1:\d+/m;
+    await waitUntil(() => logged.test(server.stdout()), "the log line").catch(() => {});
     const finished = await server.stop();
-    assert.match(finished.stdout, /^closed \(not reading, --line-timeout 2\) 127\.0\.0\.1:\d+/m);
+    assert.match(finished.stdout, logged);
   }
 });
 
