@@ -67,7 +67,7 @@ async function serve(conn: Deno.TcpConn, member: Member) {
       if (complete === null) break; // the client is done, or went past a limit
       await relayLines(member, complete); // to every other member, each after the sender's name
     }
-    if (lines.limit) ending = await tellLimit(member, lines.limit, lines.reading); // too long, say
+    if (lines.limit) ending = await tellLimit(member, lines.limit); // a line too long, say
   } catch (error) {
     ending = member.ending ?? text.closedAfterError((error as Error).name);
   } finally {
@@ -146,7 +146,6 @@ class LineReader {
   full = false; // the last read filled the buffer
   done = false; // the stream ended, or a limit was passed
   limit?: string; // the limit passed, as the member is told it
-  reading?: Promise<number | null>; // the read still waiting when the line's time was up
   constructor(readonly conn: Deno.TcpConn, readonly member: Member) {}
 
   // The complete lines that have come (one or more), or null at the end: the client closed its
@@ -157,13 +156,13 @@ class LineReader {
       if (this.done) break;
       const { buffer, kept, member } = this;
       const count = await this.read();
-      if (count === "late") return this.stop(text.lineUnfinished(limits.lineTimeout));
       explain?.(
         `recv #${member.id}`,
         `conn.recv(${buffer.length - kept})`,
         "conn.read()",
         `${count ?? text.endOfStream}`,
       );
+      if (member.timedOut) return this.stop(text.lineUnfinished(limits.lineTimeout)); // told
       if (count === null) return this.finish();
       const lines = this.take(count);
       if (lines) return lines;
@@ -171,19 +170,13 @@ class LineReader {
     return null;
   }
 
-  // recv(): the next read, null when the client is done, or "late" if endStalledLines() found
-  // the unfinished line's time up while it waited: that read, still waiting, is kept in `reading`
-  // for refuse(), which takes what the client still sends before it closes (one read at a time).
-  async read(): Promise<number | null | "late"> {
+  // recv(): the next read, null when the client is done.
+  async read(): Promise<number | null> {
     const { buffer, kept, member } = this;
     member.lineStartAt = kept > 0 ? this.lineStartAt : 0; // for --line-timeout
     member.readingAt = performance.now(); // for admit(): a read that waits is an open client
-    const reading = this.conn.read(kept === 0 ? buffer : buffer.subarray(kept));
-    const late = new Promise<"late">((resolve) => member.expire = () => resolve("late"));
-    const count = kept === 0 ? await reading : await Promise.race([reading, late]);
+    const count = await this.conn.read(kept === 0 ? buffer : buffer.subarray(kept));
     member.lineStartAt = member.readingAt = 0;
-    member.expire = undefined;
-    if (count === "late") this.reading = reading;
     return count;
   }
 
@@ -294,25 +287,31 @@ function countLines(bytes: Uint8Array): number {
 
 // A member past a limit: out of the room at once (serve() tells the room), then its error line,
 // after the room's write under way and never into the middle of it (as in drop()); if that write
-// does not end within 2 s, we close without the line. It says how the connection ended, for the
-// log.
-async function tellLimit(member: Member, why: string, reading?: Promise<unknown>) {
+// does not end within 2 s, we close without the line. One that timed out was told already (that
+// line is the write under way): only what it still sends is taken. It says how the connection
+// ended, for the log.
+async function tellLimit(member: Member, why: string) {
   leaveRoom(member, text.left(member.name));
   const under = (member.writing ?? Promise.resolve()).catch(() => {});
   if (await orLate(under, 2000) === "late") closeOnce(member.conn);
-  else await refuse(member.conn, member, why, reading);
+  else await refuse(member.conn, member, why, member.timedOut);
   return text.closedWhy(why);
 }
 
-// --line-timeout: once a second, end the read of each member whose unfinished line is not
-// finished in time; its line reader then stops with that limit, and serve() tells it why.
+// --line-timeout: once a second, end each member whose unfinished line is not finished in time.
+// Its read still waits (one read at a time): the member leaves the room and is told now, and its
+// line reader stops when that read returns; serve() then takes what it still sends, and closes.
 function endStalledLines() {
   const { lineTimeout } = limits;
   for (const member of members.values()) {
     const { lineStartAt } = member;
     if (lineStartAt === 0 || Date.now() - lineStartAt < lineTimeout * 1000) continue;
     member.lineStartAt = 0;
-    member.expire?.();
+    member.timedOut = true;
+    const why = text.lineUnfinished(lineTimeout);
+    member.ending = text.closedWhy(why); // for one that sends nothing more: closed within 2 s
+    leaveRoom(member, text.left(member.name)); // serve() tells the room
+    sayAndClose(member, why, true);
   }
 }
 
@@ -320,12 +319,11 @@ function endStalledLines() {
 // unread data resets the connection, and the client could lose our error line. One that neither
 // reads nor closes gets 2 s.
 const DISCARDED = new Uint8Array(16 * 1024); // what the refused clients still send, unread
-async function refuse(conn: Deno.TcpConn, member: Member, why: string, reading?: Promise<unknown>) {
+async function refuse(conn: Deno.TcpConn, member: Member, why: string, told = false) {
   const grace = setTimeout(() => closeOnce(conn), 2000);
   try {
-    await writeAll(conn, errorLine(why), member);
-    conn.closeWrite();
-    await reading; // a read still waiting takes the first of what the client still sends
+    if (!told) await writeAll(conn, errorLine(why), member);
+    if (!told) conn.closeWrite();
     let total = 0;
     while (total < 2 ** 20) {
       const count = await conn.read(DISCARDED);
@@ -380,7 +378,7 @@ interface Member {
   heardAt: number; // when its last byte came, or when it connected: for admit() and handOver()
   readingAt: number; // when the read under way began, or 0
   lineStartAt: number; // while a read waits: when its unfinished line began, or 0 (--line-timeout)
-  expire?: () => void; // ends that wait, when the line's time is up (endStalledLines())
+  timedOut: boolean; // its unfinished line's time is up: it was told (endStalledLines())
 }
 const members = new Map<Deno.TcpConn, Member>(); // every open connection, for stop() to close
 const room = new Set<Member>(); // the members that joined and have not left
@@ -399,7 +397,7 @@ function newMember(conn: Deno.TcpConn): Member {
   const counts = { lines: 0, bytes: 0, ...flow, ...penalty };
   const admission = { hostname: conn.remoteAddr.hostname, heardAt: Date.now(), readingAt: 0 };
   const fresh = { conn, id: lastId, peer, name: peer, queue: [], askedName: false };
-  const member: Member = { ...fresh, ...counts, ...admission, lineStartAt: 0 };
+  const member: Member = { ...fresh, ...counts, ...admission, lineStartAt: 0, timedOut: false };
   members.set(conn, member);
   return member;
 }
@@ -453,12 +451,18 @@ function drop(member: Member, why: string, told = text.notRead(member.queued)) {
 }
 
 // The error line goes out after the room's write under way, never into the middle of it, and then
-// we close; if that takes more than 2 s (a member that reads nothing), we close without it.
-function sayAndClose(member: Member, why: string) {
+// we close (with `shut`, only our side: the member's read still waits, and serve() takes what it
+// still sends). Within 2 s in any case: a member that reads nothing, or sends nothing more.
+function sayAndClose(member: Member, why: string, shut = false) {
   const { conn } = member;
   const last = () => writeAll(conn, errorLine(why), member);
   const grace = setTimeout(() => closeOnce(conn), 2000);
-  (member.writing ?? Promise.resolve()).then(last).catch(() => {}).finally(() => {
+  const said = (member.writing ?? Promise.resolve()).then(last);
+  if (shut) {
+    member.writing = said.then(() => conn.closeWrite()).catch(() => closeOnce(conn));
+    return;
+  }
+  said.catch(() => {}).finally(() => {
     clearTimeout(grace);
     closeOnce(conn);
   });

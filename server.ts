@@ -64,7 +64,7 @@ async function serve(conn: Deno.TcpConn, client: Client) {
       if (complete === null) break; // the client is done, or went past a limit
       await writeAll(conn, complete, client); // send them back, byte for byte
     }
-    if (lines.limit) await refuse(conn, client, lines.limit.why, lines.reading); // too long, say
+    if (lines.limit) await refuse(conn, client, lines.limit); // a line too long, say
     ending = lines.limit?.ending ?? text.closed;
   } catch (error) {
     ending = client.ending || text.closedAfterError((error as Error).name);
@@ -113,10 +113,11 @@ const MAX_LINE = 64 * 1024; // longest line we keep in memory while waiting for 
 const FIRST_SIZE = 256; // a reader's buffer size while it holds no unfinished line
 const NEWLINE = 10; // the byte value of "\n"
 const encoder = new TextEncoder();
-type Limit = { why: string; ending: string }; // what the client is told, and the log
-const unfinished = (): Limit => ({
+type Limit = { why: string; ending: string; told?: boolean }; // what the client is told, the log
+const timedOut = (): Limit => ({ // --line-timeout: endStalledLines() has told the client already
   why: text.lineUnfinished(limits.lineTimeout),
   ending: text.closedUnfinished(limits.lineTimeout),
+  told: true,
 });
 class LineReader {
   buffer = new Uint8Array(FIRST_SIZE);
@@ -127,7 +128,6 @@ class LineReader {
   full = false; // the last read filled the buffer
   done = false; // the stream ended, or a limit was passed
   limit?: Limit;
-  reading?: Promise<number | null>; // the read still waiting when the line's time was up
   constructor(readonly conn: Deno.TcpConn, readonly client: Client) {}
 
   // The complete lines that have come (one or more), or null at the end: the client closed its
@@ -138,13 +138,13 @@ class LineReader {
       if (this.done) break;
       const { buffer, kept, client } = this;
       const count = await this.read();
-      if (count === "late") return this.stop(unfinished());
       explain?.(
         `recv #${client.id}`,
         `conn.recv(${buffer.length - kept})`,
         "conn.read()",
         `${count ?? text.endOfStream}`,
       );
+      if (client.timedOut) return this.stop(timedOut()); // told already: what came is not echoed
       if (count === null) return this.finish();
       const lines = this.take(count);
       if (lines) return lines;
@@ -152,19 +152,13 @@ class LineReader {
     return null;
   }
 
-  // recv(): the next read, null when the client is done, or "late" if endStalledLines() found
-  // the unfinished line's time up while it waited: that read, still waiting, is kept in `reading`
-  // for refuse(), which takes what the client still sends before it closes (one read at a time).
-  async read(): Promise<number | null | "late"> {
+  // recv(): the next read, null when the client is done.
+  async read(): Promise<number | null> {
     const { buffer, kept, client } = this;
     client.lineStartAt = kept > 0 ? this.lineStartAt : 0; // for --line-timeout
     client.readingAt = performance.now(); // for admit(): a read that waits is an open client
-    const reading = this.conn.read(kept === 0 ? buffer : buffer.subarray(kept));
-    const late = new Promise<"late">((resolve) => client.expire = () => resolve("late"));
-    const count = kept === 0 ? await reading : await Promise.race([reading, late]);
+    const count = await this.conn.read(kept === 0 ? buffer : buffer.subarray(kept));
     client.lineStartAt = client.readingAt = 0;
-    client.expire = undefined;
-    if (count === "late") this.reading = reading;
     return count;
   }
 
@@ -276,11 +270,12 @@ function countLines(bytes: Uint8Array): number {
 // 1 MiB or 2 s): closing a socket with unread data resets the connection, and the client could
 // lose our line. The caller closes it (closeOnce).
 const DISCARDED = new Uint8Array(16 * 1024); // one buffer for all: what it holds is never read
-async function refuse(conn: Deno.TcpConn, client: Client, why: string, reading?: Promise<unknown>) {
-  await writeAll(conn, errorLine(why), client);
-  conn.closeWrite();
+async function refuse(conn: Deno.TcpConn, client: Client, limit: string | Limit) {
+  if (typeof limit === "string" || !limit.told) {
+    await writeAll(conn, errorLine(typeof limit === "string" ? limit : limit.why), client);
+    conn.closeWrite();
+  }
   const timer = setTimeout(() => closeOnce(conn), 2000);
-  await reading?.catch(() => null); // a read still waiting takes the first of what is still sent
   let discarded = 0;
   while (discarded < 1024 * 1024) {
     const count = await conn.read(DISCARDED).catch(() => null);
@@ -309,11 +304,10 @@ function newClient(conn: Deno.TcpConn) {
   // (when a waiting write began) are for --line-timeout; heardAt (the last byte's Date.now(), or
   // when it connected) and readingAt (performance.now() when the waiting read began) for admit().
   // Each is 0 when there is none. `ending` is set when the mechanism closes it, for the log;
-  // `expire` ends the read's wait when its unfinished line's time is up (endStalledLines()).
+  // `timedOut` when its unfinished line's time is up (endStalledLines()).
   const times = { lineStartAt: 0, writingAt: 0, heardAt: Date.now(), readingAt: 0 };
-  const expire = undefined as (() => void) | undefined;
   const counts = { ending: "", lines: 0, bytes: 0 };
-  const client = { id: lastId, conn, peer, hostname, ...counts, ...times, expire };
+  const client = { id: lastId, conn, peer, hostname, ...counts, ...times, timedOut: false };
   clients.set(conn, client);
   return client;
 }
@@ -422,8 +416,18 @@ function endStalledLines() {
     }
     if (client.lineStartAt === 0 || Date.now() - client.lineStartAt < lineTimeout * 1000) continue;
     client.lineStartAt = 0;
-    client.expire?.(); // its read stops waiting: the line reader stops, serve() refuses it
+    client.timedOut = true; // its line reader stops when its read returns; serve() takes the rest
+    client.ending = text.closedUnfinished(lineTimeout);
+    sayWhileReading(conn, client, text.lineUnfinished(lineTimeout));
   }
+}
+
+// A refusal while the client's read still waits (one read at a time): the line and the end of our
+// side now; that read, when it returns, ends the line reader, and serve() takes what the client
+// still sends (refuse()) before it closes. Within 2 s in any case, for a client that sends nothing.
+function sayWhileReading(conn: Deno.TcpConn, client: Client, why: string) {
+  setTimeout(() => closeOnce(conn), 2000);
+  writeAll(conn, errorLine(why), client).then(() => conn.closeWrite()).catch(() => closeOnce(conn));
 }
 
 // accept() fails for a client that reset before we took it (Deno says NotConnected): we go on at
