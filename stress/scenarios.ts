@@ -1,4 +1,4 @@
-// The stress scenarios of issue 6, as functions with their counts as parameters: stress/stress.ts
+// The stress scenarios, as functions with their counts as parameters: stress/stress.ts
 // runs them at full size (`deno task stress`), tests/stress_test.ts runs the fast ones small.
 //
 // Each scenario starts its own server as a real process on 127.0.0.1 (loopback only: the servers
@@ -52,7 +52,7 @@ import {
 export { killEverything, subSeed } from "./helpers.ts";
 
 /**
- * server.ts serves at most 1,000 clients, 50 from one address, by default (issue 12); these
+ * server.ts serves at most 1,000 clients, 50 from one address, by default; these
  * scenarios bring thousands from 127.0.0.1 on purpose, so they pass the flags that allow them.
  */
 export const PAST_LIMITS = ["--max-clients", "20000", "--max-per-address", "20000"];
@@ -1022,8 +1022,8 @@ export async function ctrlCUnderLoad(
 }
 
 // ---------------------------------------------------------------------------------------------
-// 4c. A storm of joins in the chat room (issue 12, finding 7). Self-contained: it uses only what
-// tests/helpers.ts exports.
+// 4c. A storm of joins in the chat room. Self-contained: it uses only what tests/helpers/
+// exports.
 
 /** The process's CPU time so far (user + system), in ms, from /proc/PID/stat. */
 async function cpuMs(pid: number): Promise<number> {
@@ -1131,7 +1131,7 @@ export async function chatJoinStorm(options: {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 8. Unfinished lines held by many connections (issue 12)
+// 8. Unfinished lines held by many connections
 
 /**
  * `connections` connections at once, each sends `lineBytes` bytes with no "\n" and holds them. The

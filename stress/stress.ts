@@ -1,4 +1,4 @@
-// deno task stress: the kit under heavy and hostile traffic (issue 6), with figures.
+// deno task stress: the kit under heavy and hostile traffic, with figures.
 //
 //   deno task stress                          all scenarios, full size, a random seed (printed)
 //   deno task stress --only fuzz --seed 42    replay one scenario with a given seed

@@ -452,7 +452,7 @@ Deno.test("chat_server.ts: members who join at the same moment each hear of the 
 });
 
 // ---------------------------------------------------------------------------------------------
-// The second QA pass: a stalled member froze the room; idle buffers counted as unfinished lines;
+// What a classroom found: a stalled member froze the room; idle buffers counted as unfinished lines;
 // a trickled line never timed out; long lines after a short one; names and lines that impersonate
 
 /** Python: keep `count` members that never read (SO_RCVBUF 2048) joining, one every `every` s. */

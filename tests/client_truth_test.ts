@@ -408,7 +408,7 @@ Deno.test("a 16 MiB line with no newline is refused as fast as a short one", asy
 });
 
 // ---------------------------------------------------------------------------------------------
-// Findings of a QA pass: one test for each finding, each seen failing on the code it found.
+// One test for each finding of a review, each seen failing on the code it found.
 
 /** A resolvable promise, for a test to say "now" to a server or a client. */
 function signal() {

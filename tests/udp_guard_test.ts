@@ -1,4 +1,4 @@
-// udp_server.ts in a classroom (issue 12, items 2 and 5): output nobody reads, and the echo loop
+// udp_server.ts in a classroom: output nobody reads, and the echo loop
 // guard (no datagram bounces for ever between two echo servers; real clients still get every reply).
 import assert from "node:assert/strict";
 import { delay, encode, waitUntil } from "./helpers/io.ts";

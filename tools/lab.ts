@@ -31,7 +31,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const PORT = 21042; // free by construction: each namespace has its own ports
 const PREFIX = "kit-"; // every name the lab creates starts with it, so leftovers are recognisable
 const NFT_TABLE = "kit_lab"; // the nftables table that drops packets, inside each namespace
-// The chat room's script. Until issue 10 lands it is server.ts --chat; after it, chat_server.ts.
+// The chat room's script.
 const CHAT_SERVER = ["chat_server.ts"];
 
 interface Computer {
