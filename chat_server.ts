@@ -311,7 +311,7 @@ function endStalledLines() {
     const why = text.lineUnfinished(lineTimeout);
     member.ending = text.closedWhy(why); // for one that sends nothing more: closed within 2 s
     leaveRoom(member, text.left(member.name)); // serve() tells the room
-    sayAndClose(member, why, true);
+    sayWhileReading(member, why);
   }
 }
 
@@ -451,21 +451,26 @@ function drop(member: Member, why: string, told = text.notRead(member.queued)) {
 }
 
 // The error line goes out after the room's write under way, never into the middle of it, and then
-// we close (with `shut`, only our side: the member's read still waits, and serve() takes what it
-// still sends). Within 2 s in any case: a member that reads nothing, or sends nothing more.
-function sayAndClose(member: Member, why: string, shut = false) {
+// we close; if that takes more than 2 s (a member that reads nothing), we close without it.
+function sayAndClose(member: Member, why: string) {
   const { conn } = member;
   const last = () => writeAll(conn, errorLine(why), member);
   const grace = setTimeout(() => closeOnce(conn), 2000);
-  const said = (member.writing ?? Promise.resolve()).then(last);
-  if (shut) {
-    member.writing = said.then(() => conn.closeWrite()).catch(() => closeOnce(conn));
-    return;
-  }
-  said.catch(() => {}).finally(() => {
+  (member.writing ?? Promise.resolve()).then(last).catch(() => {}).finally(() => {
     clearTimeout(grace);
     closeOnce(conn);
   });
+}
+
+// The same while the member's read still waits (one read at a time): after its line only our side
+// is closed; that read, when it returns, ends the line reader, and serve() takes what the member
+// still sends before it closes (tellLimit()). Within 2 s in any case.
+function sayWhileReading(member: Member, why: string) {
+  const { conn } = member;
+  setTimeout(() => closeOnce(conn), 2000);
+  const last = () => writeAll(conn, errorLine(why), member);
+  const said = (member.writing ?? Promise.resolve()).then(last);
+  member.writing = said.then(() => conn.closeWrite()).catch(() => closeOnce(conn)); // tellLimit()
 }
 
 // Joins and leaves are announced together, at most every NEWS_MS: in a storm of joins each member

@@ -64,7 +64,7 @@ async function serve(conn: Deno.TcpConn, client: Client) {
       if (complete === null) break; // the client is done, or went past a limit
       await writeAll(conn, complete, client); // send them back, byte for byte
     }
-    if (lines.limit) await refuse(conn, client, lines.limit); // a line too long, say
+    if (lines.limit) await refuse(conn, client, lines.limit.why, lines.limit.told); // too long, say
     ending = lines.limit?.ending ?? text.closed;
   } catch (error) {
     ending = client.ending || text.closedAfterError((error as Error).name);
@@ -270,9 +270,9 @@ function countLines(bytes: Uint8Array): number {
 // 1 MiB or 2 s): closing a socket with unread data resets the connection, and the client could
 // lose our line. The caller closes it (closeOnce).
 const DISCARDED = new Uint8Array(16 * 1024); // one buffer for all: what it holds is never read
-async function refuse(conn: Deno.TcpConn, client: Client, limit: string | Limit) {
-  if (typeof limit === "string" || !limit.told) {
-    await writeAll(conn, errorLine(typeof limit === "string" ? limit : limit.why), client);
+async function refuse(conn: Deno.TcpConn, client: Client, why: string, told = false) {
+  if (!told) { // told already: only what the client still sends is taken (endStalledLines())
+    await writeAll(conn, errorLine(why), client);
     conn.closeWrite();
   }
   const timer = setTimeout(() => closeOnce(conn), 2000);

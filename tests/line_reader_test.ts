@@ -1,7 +1,7 @@
 // The two TCP servers' line readers, as a client sees them: memory given back when no unfinished
 // line is kept, and a member whose line timed out while it kept sending still gets its error line.
 import assert from "node:assert/strict";
-import { encode, readLine, writeAll } from "./helpers/io.ts";
+import { encode, readLine, waitUntil, writeAll } from "./helpers/io.ts";
 import { startChat, startServer } from "./helpers/process.ts";
 import { python } from "./helpers/python.ts";
 import { testNeeding } from "./helpers/needs.ts";
@@ -10,13 +10,8 @@ const connect = (port: number) => Deno.connect({ hostname: "127.0.0.1", port });
 
 /** Wait (10 s at most) until the server's output matches; the match, or a failure. */
 async function printed(server: { stdout(): string }, pattern: RegExp): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const match = server.stdout().match(pattern);
-    if (match) return match;
-    await new Promise((resolve) => setTimeout(resolve, 20)); // a look every 20 ms
-  }
-  throw new Error(`the server never printed ${pattern}:\n${server.stdout()}`);
+  await waitUntil(() => pattern.test(server.stdout()), `the server to print ${pattern}`, 10_000);
+  return server.stdout().match(pattern)!;
 }
 
 // A read that fills the buffer exactly with whole lines: the next read, once the client waits,
