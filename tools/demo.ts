@@ -21,8 +21,8 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { listeningPort } from "../tests/helpers/process.ts";
 import {
-  type ArgsProblem,
   argsProblem,
+  badArgsTexts,
   chooseLanguage,
   type Lang,
   languageEnv,
@@ -313,24 +313,7 @@ const MESSAGES = {
       "  --lang es|en  el idioma de lo que muestra (si no lo das, el del sistema)\n" +
       "  --help        esta ayuda",
   },
-  badArgs: {
-    en: (kind: ArgsProblem, what: string) =>
-      ({
-        unknown: `unknown option ${what}`,
-        positional: `unexpected argument ${what}: the demo takes none`,
-        missing: `${what.replace(/ <value>$/, "")} needs a value`,
-        noValue: `${what} takes no value`,
-        other: what,
-      })[kind],
-    es: (kind: ArgsProblem, what: string) =>
-      ({
-        unknown: `no conozco la opción ${what}`,
-        positional: `sobra ${what}: la demo no lleva argumentos`,
-        missing: `a ${what.replace(/ <value>$/, "")} le falta su valor`,
-        noValue: `${what} no lleva valor`,
-        other: what,
-      })[kind],
-  },
+  badArgs: badArgsTexts({ en: "the demo takes none", es: "la demo no lleva argumentos" }),
   tcpTitle: {
     en: "TCP: server.ts and client.ts, each step of the lesson traced with --explain",
     es: "TCP: server.ts y client.ts, cada paso de la lección a la vista con --explain",

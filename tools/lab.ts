@@ -18,8 +18,8 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import {
-  type ArgsProblem,
   argsProblem,
+  badArgsTexts,
   chooseLanguage,
   type Lang,
   languageEnv,
@@ -978,24 +978,7 @@ It needs the commands ip (Debian package iproute2) and, for lossy-link, nft (pac
   --help           esta ayuda
 Necesita los comandos ip (paquete de Debian iproute2) y, para lossy-link, nft (paquete nftables).`,
   },
-  badArgs: {
-    en: (kind: ArgsProblem, what: string) =>
-      ({
-        unknown: `unknown option ${what}`,
-        positional: `unexpected argument ${what}: the lab takes none`,
-        missing: `${what.replace(/ <value>$/, "")} needs a value`,
-        noValue: `${what} takes no value`,
-        other: what,
-      })[kind],
-    es: (kind: ArgsProblem, what: string) =>
-      ({
-        unknown: `no conozco la opción ${what}`,
-        positional: `sobra ${what}: el laboratorio no lleva argumentos`,
-        missing: `a ${what.replace(/ <value>$/, "")} le falta su valor`,
-        noValue: `${what} no lleva valor`,
-        other: what,
-      })[kind],
-  },
+  badArgs: badArgsTexts({ en: "the lab takes none", es: "el laboratorio no lleva argumentos" }),
   wholeNumber: {
     en: (flag: string, min: number, max: number) =>
       `${flag} must be a whole number from ${min} to ${max}`,

@@ -61,3 +61,25 @@ export function argsProblem(error: unknown): { kind: ArgsProblem; what: string }
   return { kind: "other", what: message };
 }
 export type ArgsProblem = "unknown" | "positional" | "missing" | "noValue" | "other";
+
+/** A MESSAGES entry for argsProblem()'s result; `none` says that the tool takes no argument. */
+export function badArgsTexts(none: { en: string; es: string }) {
+  return {
+    en: (kind: ArgsProblem, what: string) =>
+      ({
+        unknown: `unknown option ${what}`,
+        positional: `unexpected argument ${what}: ${none.en}`,
+        missing: `${what.replace(/ <value>$/, "")} needs a value`,
+        noValue: `${what} takes no value`,
+        other: what,
+      })[kind],
+    es: (kind: ArgsProblem, what: string) =>
+      ({
+        unknown: `no conozco la opción ${what}`,
+        positional: `sobra ${what}: ${none.es}`,
+        missing: `a ${what.replace(/ <value>$/, "")} le falta su valor`,
+        noValue: `${what} no lleva valor`,
+        other: what,
+      })[kind],
+  };
+}
